@@ -1,0 +1,1 @@
+"""Samverkan: collaboration agreements between Swedish municipalities and regions as BPMN processes."""

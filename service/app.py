@@ -1,0 +1,76 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from service import config as configuration
+from service.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides defaults and environment (tests pass DATABASE URL here)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(configuration.load(Path(app.instance_path), config))
+    _configure_database(app)
+    _configure_login(app)
+    _configure_domains()
+    _configure_blueprints(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"timeout": 30})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL lets readers work while one writer commits; foreign keys are off by default in SQLite."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _configure_login(app: Flask) -> None:
+    from service.parties.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "inbox.login"
+    login_manager.login_message = "Logga in för att fortsätta."
+    csrf.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+
+def _configure_domains() -> None:
+    # Importing the models registers their tables; hooks tie processes to domain records.
+    import service.agreements.models  # noqa: F401
+    import service.audit.models  # noqa: F401
+    import service.parties.models  # noqa: F401
+    import service.processes.models  # noqa: F401
+    from service.agreements import hooks
+
+    hooks.register()
+
+
+def _configure_blueprints(app: Flask) -> None:
+    from service.inbox.views import bp as inbox
+
+    app.register_blueprint(inbox)

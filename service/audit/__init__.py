@@ -1,0 +1,5 @@
+"""The audit log: ``record()`` in every operation, ``verify()`` from the CLI."""
+
+from service.audit.operations import record, verify
+
+__all__ = ["record", "verify"]

@@ -1,0 +1,91 @@
+"""The ``samverkan`` command: Flask's group with our commands (db comes from Flask-Migrate)."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from service import audit
+from service.errors import SamverkanError
+from service.extensions import db
+from service.transactions import commit_with_retry
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from service.app import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
+                 help="Samverkan: samverkansavtal mellan kommuner och regioner.")
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def run_command(host: str, port: int, threads: int) -> None:
+    """Serve the application with waitress (production WSGI server)."""
+    from waitress import serve
+
+    click.echo(f"Samverkan lyssnar på http://{host}:{port}/")
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]
+
+
+@cli.command("deploy")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--comment", default="", help="Varför den här versionen driftsätts.")
+def deploy_command(files: tuple[Path, ...], comment: str) -> None:
+    """Validate and deploy BPMN files as new process versions (with the forms they use)."""
+    from service.processes.definitions import deploy_definition
+
+    forms_dir = Path(current_app.config["FORMS_DIR"])
+    for path in files:
+        try:
+            row, is_new = commit_with_retry(
+                lambda: deploy_definition(path.read_bytes(), path.name, forms_dir, by=None, comment=comment))
+        except SamverkanError as exc:
+            click.echo(f"{path.name}: avvisad: {exc.message}", err=True)
+            sys.exit(1)
+        verb = "driftsatt som version" if is_new else "oförändrad, gäller fortfarande version"
+        click.echo(f"{path.name}: {row.process_id} {verb} {row.version}")
+
+
+@cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the Västra Götaland demo organisations and users; print the users' passwords."""
+    from service.parties.demo import seed_demo
+
+    passwords = commit_with_retry(lambda: seed_demo(lambda: secrets.token_urlsafe(9)))
+    click.echo("Demoanvändare (lösenorden sätts om varje gång kommandot körs):")
+    for username, (password, description) in passwords.items():
+        click.echo(f"  {username:<10} {password:<14} {description}")
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """Audit log commands."""
+
+
+@audit_group.command("verify")
+def verify_command() -> None:
+    """Verify the audit log's hash chain; name the first broken event."""
+    result = audit.verify()
+    db.session.rollback()
+    if result.is_intact:
+        click.echo(f"Granskningsloggen är obruten: {result.checked} händelser kontrollerade.")
+        return
+    click.echo(f"Granskningsloggen är BRUTEN vid händelse {result.broken_seq}: {result.reason}", err=True)
+    sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="samverkan")

@@ -1,0 +1,59 @@
+"""Defaults; each one can be overridden by a SAMVERKAN_* environment variable (DATABASE_URL, SECRET_KEY too)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "DISPLAY_TIMEZONE": "Europe/Stockholm",
+    "BABEL_DEFAULT_LOCALE": "sv",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "COMMIT_RETRIES": 5,
+    "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
+    "FORMS_DIR": str(Path(__file__).resolve().parent.parent / "forms"),
+}
+
+
+def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the configuration: defaults, then SAMVERKAN_* variables, then explicit overrides."""
+    config = dict(DEFAULTS)
+    for key in DEFAULTS:
+        if f"SAMVERKAN_{key}" in os.environ:
+            config[key] = os.environ[f"SAMVERKAN_{key}"]
+    config["SQLALCHEMY_DATABASE_URI"] = database_url(instance_path)
+    config.update(overrides or {})
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(instance_path)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_url(config["SQLALCHEMY_DATABASE_URI"])
+    return config
+
+
+def database_url(instance_path: Path) -> str:
+    """DATABASE_URL, or a SQLite file in the instance folder."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'samverkan.sqlite3'}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// URLs (as hosting tools write them) and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A key generated once and kept in the instance folder, readable by the owner only."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,149 @@
+"""Start, load, run and complete: the engine operations the service layer composes.
+
+Every function takes or returns a live ``BpmnWorkflow``; persistence is the caller's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+
+from service.engine import scripting, serializer
+from service.engine.specs import Definition
+from service.errors import BpmnError, Conflict
+
+
+@dataclass(frozen=True)
+class Step:
+    """One task the engine ran by itself (gateway, script, event): recorded in the audit log."""
+
+    bpmn_id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A READY user task, with its assignment properties already evaluated against its data."""
+
+    task_id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    instructions: str | None
+    organisation: Any
+    assignee: Any
+    due_in: str | None
+    data: Mapping[str, Any]
+
+
+class EngineFailure(BpmnError):
+    """A script, condition or expression failed at run time. Nothing of the step is kept."""
+
+    status = 422
+
+
+def start(definition: Definition, data: Mapping[str, Any]) -> tuple[BpmnWorkflow, list[Step]]:
+    """Create an instance of ``definition`` with initial ``data`` and run it to its first wait."""
+    workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs),
+                            script_engine=scripting.new_script_engine())
+    workflow.data.update(data)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    return workflow, run_engine(workflow)
+
+
+def load(definition: Definition, state: str) -> BpmnWorkflow:
+    """Rebuild an instance and re-attach the restricted script engine (it is not serialized)."""
+    workflow = serializer.load(definition, state)
+    workflow.script_engine = scripting.new_script_engine()
+    return workflow
+
+
+def run_engine(workflow: BpmnWorkflow) -> list[Step]:
+    """Run every non-manual task that can run; return the BPMN elements the engine completed."""
+    steps: list[Step] = []
+
+    def record(task: SpiffTask) -> None:
+        spec = task.task_spec
+        if spec.bpmn_id is not None:
+            steps.append(Step(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, type(spec).__name__))
+
+    with _engine_errors():
+        workflow.do_engine_steps(did_complete_task=record)
+    return steps
+
+
+def ready_tasks(workflow: BpmnWorkflow, definition: Definition) -> list[ReadyTask]:
+    """The READY user tasks, in a stable order, with ``organisation``/``assignee`` evaluated."""
+    tasks = workflow.get_tasks(state=TaskState.READY, manual=True)
+    return [_describe(workflow, definition, task) for task in tasks]
+
+
+def _describe(workflow: BpmnWorkflow, definition: Definition, task: SpiffTask) -> ReadyTask:
+    info = definition.user_tasks[task.task_spec.bpmn_id]
+    return ReadyTask(
+        task_id=str(task.id), bpmn_id=info.bpmn_id, name=info.name, lane=info.lane, form=info.form,
+        instructions=info.instructions, due_in=info.properties.get("dueIn"),
+        organisation=_property(workflow, task, "organisation"),
+        assignee=_property(workflow, task, "assignee"), data=task.data,
+    )
+
+
+def _property(workflow: BpmnWorkflow, task: SpiffTask, name: str) -> Any:
+    expression = task.task_spec.extensions.get("properties", {}).get(name)
+    if not expression:
+        return None
+    try:
+        return workflow.script_engine.environment.evaluate(expression, dict(task.data))
+    except Exception as exc:  # any failure of a process owner's expression is theirs to fix
+        raise EngineFailure(task.task_spec.bpmn_id, f"egenskapen '{name}' ({expression}) kunde inte beräknas: {exc}") from None
+
+
+def complete(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> list[Step]:
+    """Complete a READY user task with already validated ``data`` and run on to the next wait."""
+    task = get_ready_task(workflow, task_id)
+    with _engine_errors():
+        task.data.update(data)
+        task.run()
+    return run_engine(workflow)
+
+
+def get_ready_task(workflow: BpmnWorkflow, task_id: str) -> SpiffTask:
+    """The READY user task ``task_id``, or Conflict: ``run()`` on a cancelled task corrupts the workflow."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, TaskNotFoundException):
+        raise Conflict("Uppgiften finns inte längre i ärendet.") from None
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise Conflict("Uppgiften är redan utförd eller har avbrutits av någon annan.")
+    return task
+
+
+def is_completed(workflow: BpmnWorkflow) -> bool:
+    return bool(workflow.is_completed())
+
+
+def final_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    return dict(workflow.data)
+
+
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """Turn SpiffWorkflow's exceptions into EngineFailure naming the BPMN element."""
+    try:
+        yield
+    except SpiffWorkflowException as exc:
+        task = getattr(exc, "task", None)
+        element_id = task.task_spec.bpmn_id if task is not None else None
+        message = str(exc).split("\n", 1)[0]
+        raise EngineFailure(element_id, f"processen kunde inte köras vidare: {message}") from exc

@@ -1,0 +1,164 @@
+"""Parse BPMN with SpiffBpmnParser (keeps ``spiffworkflow:`` extensions) and check it before deploy.
+
+Our conventions, readable by SpiffArena too:
+* a user task names its form with the property ``formJsonSchemaFilename``;
+* the task's lane names the role that gets it (a role code or its Swedish label);
+* optional properties ``organisation`` and ``assignee`` are expressions over the task data that give
+  the organisation id the task is offered in and a named user id; ``dueIn`` is an ISO duration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+
+from service.engine import forms, scripting
+from service.errors import BpmnError
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+FORM_PROPERTY = "formJsonSchemaFilename"
+EXPRESSION_PROPERTIES = ("organisation", "assignee")
+
+# (xpath relative to the element that owns it, parse mode)
+_EXPRESSIONS = (
+    ("bpmn:conditionExpression", "eval"),
+    ("bpmn:script", "exec"),
+    ("bpmn:timerEventDefinition/bpmn:timeDuration", "eval"),
+    ("bpmn:timerEventDefinition/bpmn:timeDate", "eval"),
+    ("bpmn:timerEventDefinition/bpmn:timeCycle", "eval"),
+    ("bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition", "eval"),
+    ("bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", "eval"),
+    ("bpmn:extensionElements/spiffworkflow:preScript", "exec"),
+    ("bpmn:extensionElements/spiffworkflow:postScript", "exec"),
+)
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    """What the service needs to know about one user task of a definition."""
+
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    properties: Mapping[str, str]
+    instructions: str | None
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A parsed, validated process: the spec objects are shared by every instance of this version."""
+
+    process_id: str
+    name: str
+    spec: BpmnProcessSpec
+    subprocess_specs: Mapping[str, BpmnProcessSpec]
+    user_tasks: Mapping[str, UserTaskInfo] = field(default_factory=dict)
+
+    @property
+    def form_names(self) -> set[str]:
+        return {t.form for t in self.user_tasks.values() if t.form}
+
+
+def parse(xml: bytes, filename: str) -> Definition:
+    """Parse one BPMN file holding one executable process. Raises BpmnError naming the element."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_str(xml, filename=filename)
+        process_ids = parser.get_process_ids()
+        if len(process_ids) != 1:
+            raise BpmnError(None, f"filen ska innehålla exakt en körbar process, den har {len(process_ids)}")
+        spec = parser.get_spec(process_ids[0])
+        subprocess_specs = parser.get_subprocess_specs(process_ids[0])
+    except etree.XMLSyntaxError as exc:
+        raise BpmnError(None, f"ogiltig XML på rad {exc.lineno}: {exc.msg}") from None
+    except ValidationException as exc:
+        raise BpmnError(exc.id or None, _validation_message(exc)) from None
+    return Definition(
+        process_id=spec.name, name=spec.description or spec.name, spec=spec,
+        subprocess_specs=subprocess_specs, user_tasks=_user_tasks(spec, subprocess_specs),
+    )
+
+
+def _validation_message(exc: ValidationException) -> str:
+    text = str(exc).split("\nSource Details", 1)[0].strip()
+    if exc.line_number:
+        text = f"{text} (rad {exc.line_number})"
+    return text
+
+
+def _user_tasks(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec]) -> dict[str, UserTaskInfo]:
+    found: dict[str, UserTaskInfo] = {}
+    for process in (spec, *subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            if isinstance(task_spec, UserTask):
+                extensions = task_spec.extensions or {}
+                properties = dict(extensions.get("properties", {}))
+                found[task_spec.bpmn_id] = UserTaskInfo(
+                    bpmn_id=task_spec.bpmn_id, name=task_spec.bpmn_name or task_spec.bpmn_id,
+                    lane=task_spec.lane, form=properties.get(FORM_PROPERTY), properties=properties,
+                    instructions=extensions.get("instructionsForEndUser"),
+                )
+    return found
+
+
+def validate(xml: bytes, definition: Definition, form_schemas: Mapping[str, Mapping[str, Any]],
+             lane_to_role: Callable[[str], str | None]) -> None:
+    """Our own checks on top of the parser's: forms, lanes, every expression. Raises BpmnError."""
+    for task in definition.user_tasks.values():
+        if not task.form:
+            raise BpmnError(task.bpmn_id, f"användaruppgiften saknar formulär (egenskapen {FORM_PROPERTY})")
+        if task.form not in form_schemas:
+            raise BpmnError(task.bpmn_id, f"formuläret '{task.form}' finns inte i forms/")
+        if not task.lane or lane_to_role(task.lane) is None:
+            raise BpmnError(task.bpmn_id, f"användaruppgiften ligger inte i en simbana som anger en roll (simbana: {task.lane!r})")
+        if task.properties.get("dueIn"):
+            _check_duration(task.bpmn_id, task.properties["dueIn"])
+        try:
+            forms.check_schema(form_schemas[task.form], reserved=scripting.reserved_names())
+        except BpmnError as exc:
+            raise BpmnError(task.bpmn_id, f"formuläret '{task.form}': {exc.detail}") from None
+    scripting.check_all(expressions(xml))
+
+
+def expressions(xml: bytes) -> list[tuple[str, str, str]]:
+    """Every script, condition, timer and property expression as (element id, source, mode)."""
+    root = etree.fromstring(xml)
+    found: list[tuple[str, str, str]] = []
+    for element in root.iter():
+        element_id = element.get("id") if isinstance(element.tag, str) else None
+        if not element_id:
+            continue
+        for path, mode in _EXPRESSIONS:
+            for node in element.xpath(path, namespaces=NS):
+                if node.text and node.text.strip():
+                    found.append((element_id, node.text.strip(), mode))
+        for name in EXPRESSION_PROPERTIES:
+            for node in element.xpath(f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']", namespaces=NS):
+                found.append((element_id, node.get("value", ""), "eval"))
+    return found
+
+
+def _check_duration(element_id: str, value: str) -> None:
+    try:
+        TimerEventDefinition.parse_iso_duration(value)
+    except Exception:
+        raise BpmnError(element_id, f"dueIn '{value}' är ingen ISO 8601-varaktighet (t.ex. P30D)") from None
+
+
+def due_at(due_in: str, start: datetime) -> datetime:
+    """The moment a task with property ``dueIn`` (ISO 8601 duration) is due, counted from ``start``."""
+    parsed = TimerEventDefinition.parse_iso_duration(due_in)
+    result: datetime = start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    return result

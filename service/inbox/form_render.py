@@ -1,0 +1,103 @@
+"""Render a task's JSON Schema as HTML form fields, and read a submitted HTML form back as typed data.
+
+Supported: text, long text (``x-widget: textarea``), dates (``format: date``), choices (``enum`` or
+``oneOf`` of ``const`` with ``title``), integers chosen from options the server provides
+(``x-options``), multiple choice (arrays of such), yes/no (boolean).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    widget: str  # text, textarea, date, select, radio, checkboxes, checkbox, number
+    is_required: bool
+    value: Any
+    description: str = ""
+    group: str = ""
+    choices: Sequence[tuple[str, str]] = field(default_factory=list)
+    errors: Sequence[str] = field(default_factory=list)
+
+    def is_chosen(self, choice: str) -> bool:
+        if isinstance(self.value, list):
+            return choice in {str(v) for v in self.value}
+        return self.value is not None and str(self.value) == choice
+
+
+def build_fields(schema: Mapping[str, Any], values: Mapping[str, Any], errors: Mapping[str, Sequence[str]],
+                 options: Mapping[str, Sequence[tuple[int, str]]]) -> list[Field]:
+    """One Field per schema property, in schema order, with its current value and errors."""
+    required = set(schema.get("required", []))
+    return [_field(name, prop, name in required, values.get(name), errors.get(name, []), options)
+            for name, prop in schema.get("properties", {}).items()]
+
+
+def _field(name: str, prop: Mapping[str, Any], is_required: bool, value: Any, errors: Sequence[str],
+           options: Mapping[str, Sequence[tuple[int, str]]]) -> Field:
+    widget, choices = _widget(prop, options)
+    return Field(name=name, label=prop.get("title", name), widget=widget, is_required=is_required, value=value,
+                 description=prop.get("description", ""), group=prop.get("x-group", ""), choices=choices,
+                 errors=list(errors))
+
+
+def _widget(prop: Mapping[str, Any], options: Mapping[str, Sequence[tuple[int, str]]]) -> tuple[str, list[tuple[str, str]]]:
+    if "x-options" in prop:
+        choices = [(str(key), label) for key, label in options.get(prop["x-options"], [])]
+        return ("checkboxes" if prop.get("type") == "array" else "select"), choices
+    if "oneOf" in prop:
+        return "radio", [(str(item["const"]), item.get("title", str(item["const"]))) for item in prop["oneOf"]]
+    if "enum" in prop:
+        return "select", [(str(item), str(item)) for item in prop["enum"]]
+    kind = _type(prop)
+    if kind == "boolean":
+        return "checkbox", []
+    if kind in ("integer", "number"):
+        return "number", []
+    if prop.get("format") == "date":
+        return "date", []
+    return ("textarea" if prop.get("x-widget") == "textarea" else "text"), []
+
+
+def _type(prop: Mapping[str, Any]) -> str:
+    kind = prop.get("type", "string")
+    if isinstance(kind, list):
+        return next((k for k in kind if k != "null"), "string")
+    return str(kind)
+
+
+def parse_submission(schema: Mapping[str, Any], form: MultiDict[str, str]) -> dict[str, Any]:
+    """Typed data from an HTML form: empty fields are left out, so ``required`` reports them.
+
+    A value that cannot be converted is kept as text; schema validation then names the field.
+    """
+    data: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        kind = _type(prop)
+        if kind == "array":
+            items = [_convert(_type(prop.get("items", {})), v) for v in form.getlist(name) if v.strip()]
+            if items or name in form:
+                data[name] = items
+        elif kind == "boolean":
+            data[name] = form.get(name) in ("on", "true", "1")
+        elif form.get(name, "").strip():
+            data[name] = _convert(kind, form[name].strip() if kind != "string" else form[name])
+    return data
+
+
+def _convert(kind: str, raw: str) -> Any:
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "number":
+            return float(raw)
+    except ValueError:
+        return raw
+    return raw

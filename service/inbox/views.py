@@ -1,0 +1,177 @@
+"""The minimal Swedish web surface: login, my tasks, a task's form, agreements."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from service.agreements import operations as agreement_ops
+from service.agreements.checklist import SECTIONS
+from service.agreements.models import Agreement
+from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFailed
+from service.extensions import db
+from service.inbox.form_render import build_fields, parse_submission
+from service.parties.models import ROLE_LABELS, Organisation, Role, User
+from service.processes.models import HumanTask
+from service.processes.operations import can_work_on, complete_task, list_tasks_for
+from service.transactions import commit_with_retry
+
+bp = Blueprint("inbox", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/inbox")
+
+
+@bp.app_template_filter("local")
+def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a stored UTC time in Europe/Stockholm."""
+    if value is None:
+        return ""
+    return str(value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(fmt))
+
+
+@bp.app_context_processor
+def navigation() -> dict[str, Any]:
+    count = len(list_tasks_for(current_user)) if current_user.is_authenticated else 0
+    return {"task_count": count, "role_labels": ROLE_LABELS}
+
+
+@bp.get("/")
+def index() -> BaseResponse:
+    """Go to the inbox."""
+    return redirect(url_for("inbox.my_tasks"))
+
+
+@bp.route("/logga-in", methods=["GET", "POST"])
+def login() -> BaseResponse | str | tuple[str, int]:
+    """Log in with a local account."""
+    if request.method == "GET":
+        return render_template("inbox/login.html")
+    username = request.form.get("username", "").strip()
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active or not user.check_password(request.form.get("password", "")):
+        return render_template("inbox/login.html", error="Fel användarnamn eller lösenord.", username=username), 401
+    login_user(user)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an absolute URL here would make the login page an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("inbox.my_tasks")
+
+
+@bp.post("/logga-ut")
+@login_required
+def logout() -> BaseResponse:
+    """Log out."""
+    logout_user()
+    flash("Du är utloggad.")
+    return redirect(url_for("inbox.login"))
+
+
+@bp.get("/uppgifter")
+@login_required
+def my_tasks() -> str:
+    """List the tasks assigned to me or offered to my groups."""
+    return render_template("inbox/tasks.html", tasks=list_tasks_for(current_user))
+
+
+@bp.route("/uppgifter/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task_page(task_id: int) -> BaseResponse | tuple[str, int] | str:
+    """Show a task with its form; complete it when the form is valid."""
+    task = db.get_or_404(HumanTask, task_id)
+    if not can_work_on(current_user, task):
+        abort(403)
+    schema = task.instance.definition.forms[task.form]
+    if request.method == "GET":
+        return _render_task(task, schema, {}, {})
+    values = parse_submission(schema, request.form)
+    try:
+        commit_with_retry(lambda: complete_task(task_id, values, by=current_user))
+    except ValidationFailed as exc:
+        return _render_task(task, schema, values, exc.fields, exc.message), 422
+    except Conflict as exc:
+        db.session.expire_all()
+        return _render_task(task, schema, values, {}, exc.message), 409
+    except NotPermitted:
+        abort(403)
+    flash(f"Uppgiften ”{task.name}” är klar.")
+    return redirect(url_for("inbox.my_tasks"))
+
+
+def _render_task(task: HumanTask, schema: dict[str, Any], values: dict[str, Any],
+                 errors: dict[str, list[str]], message: str = "") -> str:
+    fields = build_fields(schema, values, errors, _options(task))
+    agreement = agreement_ops.get_agreement_for_instance(task.instance)
+    return render_template("inbox/task.html", task=task, schema=schema, fields=fields, message=message,
+                           agreement=agreement, sections=SECTIONS)
+
+
+def _options(task: HumanTask) -> dict[str, list[tuple[int, str]]]:
+    """Choices the server provides for ``x-options`` fields."""
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    bodies = []
+    if task.organisation is not None:
+        bodies = [(b.id, b.name) for b in task.organisation.bodies]
+    return {"organisations": [(o.id, o.name) for o in organisations], "party_bodies": bodies}
+
+
+@bp.route("/avtal/nytt", methods=["GET", "POST"])
+@login_required
+def new_agreement() -> BaseResponse | tuple[str, int] | str:
+    """Start drafting a new agreement as its coordinator."""
+    organisations = [m.organisation for m in current_user.memberships if m.role == Role.CASE_OFFICER]
+    if request.method == "GET":
+        return render_template("inbox/new_agreement.html", organisations=organisations)
+    title = request.form.get("title", "").strip()
+    organisation = next((o for o in organisations if str(o.id) == request.form.get("organisation_id")), None)
+    errors = {}
+    if len(title) < 3:
+        errors["title"] = "Ange ett namn på minst tre tecken."
+    if organisation is None:
+        errors["organisation_id"] = "Välj en organisation där du är handläggare."
+    if errors or organisation is None:
+        return render_template("inbox/new_agreement.html", organisations=organisations, errors=errors, title=title), 422
+    try:
+        agreement = commit_with_retry(lambda: agreement_ops.start_drafting(
+            by=current_user, organisation=organisation, title=title))
+    except SamverkanError as exc:
+        return render_template("inbox/new_agreement.html", organisations=organisations,
+                               errors={"": exc.message}, title=title), exc.status
+    flash("Avtalet är skapat. Uppgiften att ta fram förslaget ligger i din inkorg.")
+    return redirect(url_for("inbox.agreement_page", agreement_id=agreement.id))
+
+
+@bp.get("/avtal")
+@login_required
+def agreements() -> str:
+    """List the agreements my organisations take part in."""
+    return render_template("inbox/agreements.html", agreements=agreement_ops.list_agreements_for(current_user))
+
+
+@bp.get("/avtal/<int:agreement_id>")
+@login_required
+def agreement_page(agreement_id: int) -> str:
+    """Show an agreement, its sections and each party's decision."""
+    agreement = db.get_or_404(Agreement, agreement_id)
+    if not agreement_ops.can_view(current_user, agreement):
+        abort(404)  # not 403: do not reveal that the agreement exists
+    return render_template("inbox/agreement.html", agreement=agreement, sections=SECTIONS)
+
+
+@bp.app_errorhandler(403)
+def forbidden(error: Exception) -> tuple[str, int]:
+    return render_template("inbox/error.html", message="Du har inte behörighet till den här sidan."), 403
+
+
+@bp.app_errorhandler(404)
+def not_found(error: Exception) -> tuple[str, int]:
+    return render_template("inbox/error.html", message="Sidan finns inte."), 404
+
+

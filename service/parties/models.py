@@ -1,0 +1,140 @@
+"""Organisations (huvudmän and others), their authorised bodies, people and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from service.columns import UtcDateTime, now
+from service.extensions import db
+
+
+class OrganisationKind(StrEnum):
+    KOMMUN = "kommun"
+    REGION = "region"
+    KOMMUNALFORBUND = "kommunalforbund"
+    OTHER = "other"
+
+
+ORGANISATION_KIND_LABELS = {
+    OrganisationKind.KOMMUN: "Kommun",
+    OrganisationKind.REGION: "Region",
+    OrganisationKind.KOMMUNALFORBUND: "Kommunalförbund",
+    OrganisationKind.OTHER: "Annan organisation",
+}
+
+
+class Role(StrEnum):
+    CASE_OFFICER = "case_officer"
+    MANAGER = "manager"
+    DEVIATION_CONTACT = "deviation_contact"
+    STEERING_GROUP_MEMBER = "steering_group_member"
+    BODY_SECRETARY = "body_secretary"
+    PROCESS_OWNER = "process_owner"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.CASE_OFFICER: "Handläggare",
+    Role.MANAGER: "Chef",
+    Role.DEVIATION_CONTACT: "Avvikelsekontakt",
+    Role.STEERING_GROUP_MEMBER: "Styrgruppsledamot",
+    # Registers the decisions of the party's authorised body (behörig instans).
+    Role.BODY_SECRETARY: "Nämndsekreterare",
+    Role.PROCESS_OWNER: "Processägare",
+    Role.AUDITOR: "Granskare",
+    Role.ADMIN: "Administratör",
+}
+
+
+def role_for_lane(lane: str) -> Role | None:
+    """The role a BPMN lane names: its role code or its Swedish label, case-insensitive."""
+    wanted = lane.strip().casefold()
+    for role in Role:
+        if wanted in (role.value, ROLE_LABELS[role].casefold()):
+            return role
+    return None
+
+
+class Organisation(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    org_number: Mapped[str | None] = mapped_column(String(16))
+    bodies: Mapped[list[AuthorisedBody]] = relationship(
+        back_populates="organisation", order_by="AuthorisedBody.name")
+
+    @property
+    def kind_label(self) -> str:
+        return ORGANISATION_KIND_LABELS[OrganisationKind(self.kind)]
+
+
+class AuthorisedBody(db.Model):  # type: ignore[name-defined,misc]
+    """Behörig instans: the body inside a party that may adopt a decision (e.g. kommunstyrelsen)."""
+
+    __tablename__ = "authorised_bodies"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[Organisation] = relationship(back_populates="bodies")
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
+        return self.is_enabled
+
+    def has_role(self, organisation_id: int, role: Role) -> bool:
+        return any(m.organisation_id == organisation_id and m.role == role for m in self.memberships)
+
+    def groups(self) -> set[tuple[int, str]]:
+        """Every (organisation id, role) this person holds: the task groups they see."""
+        return {(m.organisation_id, m.role) for m in self.memberships}
+
+
+class Membership(db.Model):  # type: ignore[name-defined,misc]
+    """User × organisation × role. A user may belong to several organisations."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "organisation_id", "role"),
+        Index("ix_memberships_organisation_role", "organisation_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[str] = mapped_column(String(40))
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[Role(self.role)]

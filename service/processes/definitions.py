@@ -1,0 +1,82 @@
+"""Deploy BPMN files as numbered, immutable versions; keep one parsed spec per version in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from service import audit
+from service.engine import specs
+from service.errors import BpmnError, NotFound
+from service.extensions import db
+from service.parties.models import User, role_for_lane
+from service.processes.models import ProcessDefinition
+
+_PARSED: dict[tuple[int, str], specs.Definition] = {}
+
+
+def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | None,
+                      comment: str = "") -> tuple[ProcessDefinition, bool]:
+    """Validate and store a new version; returns (definition, is_new). Identical content is not re-versioned."""
+    definition = specs.parse(xml, filename)
+    form_schemas = _read_forms(definition, forms_dir)
+    specs.validate(xml, definition, form_schemas, lambda lane: role_for_lane(lane))
+    digest = _digest(xml, form_schemas)
+    latest = get_latest_definition(definition.process_id)
+    if latest is not None and latest.sha256 == digest:
+        return latest, False
+    row = ProcessDefinition(
+        process_id=definition.process_id, version=(latest.version + 1 if latest else 1),
+        name=definition.name, filename=filename, bpmn_xml=xml.decode("utf-8"), forms=form_schemas,
+        sha256=digest, comment=comment, deployed_by_id=getattr(by, "id", None),
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(by, "definition.deployed", row, process_id=row.process_id, version=row.version,
+                 sha256=digest, forms=sorted(form_schemas), comment=comment)
+    return row, True
+
+
+def _read_forms(definition: specs.Definition, forms_dir: Path) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for task in definition.user_tasks.values():
+        if not task.form or task.form in schemas:
+            continue
+        path = forms_dir / task.form
+        if Path(task.form).name != task.form or not path.is_file():
+            raise BpmnError(task.bpmn_id, f"formuläret '{task.form}' finns inte i forms/")
+        try:
+            schemas[task.form] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise BpmnError(task.bpmn_id, f"formuläret '{task.form}' är inte giltig JSON: {exc}") from None
+    return schemas
+
+
+def _digest(xml: bytes, form_schemas: dict[str, Any]) -> str:
+    content = xml + json.dumps(form_schemas, sort_keys=True).encode()
+    return hashlib.sha256(content).hexdigest()
+
+
+def get_latest_definition(process_id: str) -> ProcessDefinition | None:
+    latest = select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == process_id)
+    return db.session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.process_id == process_id, ProcessDefinition.version == latest.scalar_subquery()))
+
+
+def require_latest_definition(process_id: str) -> ProcessDefinition:
+    row = get_latest_definition(process_id)
+    if row is None:
+        raise NotFound(f"Processen '{process_id}' är inte driftsatt.")
+    return row
+
+
+def parsed(row: ProcessDefinition) -> specs.Definition:
+    """The parsed spec of a stored version; parsed once per process (versions never change)."""
+    key = (row.id, row.sha256)
+    if key not in _PARSED:
+        _PARSED[key] = specs.parse(row.bpmn_xml.encode("utf-8"), row.filename)
+    return _PARSED[key]

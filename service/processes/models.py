@@ -1,0 +1,103 @@
+"""Deployed process definitions, running instances and the task list projected from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.columns import UtcDateTime, now
+from service.extensions import db
+
+
+class ProcessDefinition(db.Model):  # type: ignore[name-defined,misc]
+    """One immutable, numbered version of a BPMN process and the forms it uses."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(300))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class InstanceStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+
+
+class ProcessInstance(db.Model):  # type: ignore[name-defined,misc]
+    """A running or finished case. ``state`` is the engine's serialized state without the spec."""
+
+    __tablename__ = "process_instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default=InstanceStatus.RUNNING)
+    state: Mapped[str] = mapped_column(Text)
+    # Checked on every write (UPDATE ... WHERE lock_version = n): a stale writer gets StaleDataError.
+    lock_version: Mapped[int] = mapped_column(default=1)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    definition: Mapped[ProcessDefinition] = relationship()
+    tasks: Mapped[list[HumanTask]] = relationship(
+        back_populates="instance", cascade="all, delete-orphan", order_by="HumanTask.id")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class TaskStatus(StrEnum):
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class HumanTask(db.Model):  # type: ignore[name-defined,misc]
+    """A user task, offered to an organisation's role and/or a named user. Rows are kept after
+    completion (who and when), so a repeated submit is answered "already done", not "not found"."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id"),
+        Index("ix_human_tasks_group", "organisation_id", "role", "status"),
+        Index("ix_human_tasks_user", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    form: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(40))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.READY)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
+    organisation = relationship("Organisation")
+    user = relationship("User", foreign_keys=[user_id])
+    completed_by = relationship("User", foreign_keys=[completed_by_id])
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == TaskStatus.READY

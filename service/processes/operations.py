@@ -1,0 +1,138 @@
+"""Start instances and complete tasks: engine state, task list and audit event in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import and_, or_, select, tuple_
+
+from service import audit
+from service.columns import now
+from service.engine import forms, runner, serializer, specs
+from service.engine.runner import ReadyTask, Step
+from service.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from service.extensions import db
+from service.parties.models import Role, User, role_for_lane
+from service.processes.definitions import parsed, require_latest_definition
+from service.processes.hooks import Progress, hooks_for
+from service.processes.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
+
+
+def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, Any]) -> ProcessInstance:
+    """Start an instance on the latest version of ``process_id`` and run it to its first wait."""
+    row = require_latest_definition(process_id)
+    definition = parsed(row)
+    workflow, steps = runner.start(definition, {**data, "started_by": by.id})
+    instance = ProcessInstance(definition=row, title=title, state=serializer.dump(workflow), started_by_id=by.id)
+    db.session.add(instance)
+    db.session.flush()
+    _advance(instance, workflow, definition, by)
+    audit.record(by, "instance.started", instance, instance_id=instance.id, process_id=row.process_id,
+                 version=row.version, data=dict(data), steps=_step_ids(steps))
+    db.session.flush()
+    return instance
+
+
+def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> HumanTask:
+    """Complete a READY task with form data, under the instance's lock; 409 if it is no longer READY."""
+    task = _lock_task(task_row_id)
+    if not can_work_on(by, task):
+        raise NotPermitted("Uppgiften är inte tilldelad dig eller någon av dina grupper.")
+    instance = task.instance
+    definition = parsed(instance.definition)
+    workflow = runner.load(definition, instance.state)
+    spiff_task = runner.get_ready_task(workflow, task.task_id)
+    values = _validated(instance, task, data)
+    values = hooks_for(instance.definition.process_id).prepare(instance, task, values, spiff_task.data)
+    steps = runner.complete(workflow, task.task_id, values)
+    task.status, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now(), by.id
+    hooks_for(instance.definition.process_id).completed(instance, task, values, by)
+    _advance(instance, workflow, definition, by)
+    audit.record(by, "task.completed", instance, instance_id=instance.id, task=task.bpmn_id,
+                 task_id=task.task_id, name=task.name, data=dict(data), steps=_step_ids(steps))
+    db.session.flush()
+    return task
+
+
+def _lock_task(task_row_id: int) -> HumanTask:
+    """Lock the task's instance row (SELECT ... FOR UPDATE on PostgreSQL) and re-read both fresh.
+
+    Two parties approving their own tasks of one instance queue here; the second then works on the
+    state the first wrote. SQLite ignores FOR UPDATE: the lock_version check on write catches a
+    concurrent change there and the caller retries the whole transaction.
+    """
+    task = db.session.get(HumanTask, task_row_id)
+    if task is None:
+        raise NotFound("Uppgiften finns inte.")
+    db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == task.instance_id)
+                      .with_for_update().execution_options(populate_existing=True))
+    db.session.refresh(task)
+    if not task.is_ready:
+        raise Conflict("Uppgiften är redan utförd eller har avbrutits.")
+    return task
+
+
+def _validated(instance: ProcessInstance, task: HumanTask, data: Mapping[str, Any]) -> dict[str, Any]:
+    schema = instance.definition.forms[task.form]
+    errors = forms.validate(schema, data)
+    if errors:
+        raise ValidationFailed("Formuläret innehåller fel. Inget har sparats.", errors)
+    return {**forms.defaults(schema), **data}
+
+
+def can_work_on(user: User, task: HumanTask) -> bool:
+    """A named user's task is theirs alone; otherwise anyone holding the role in the organisation."""
+    if task.user_id is not None:
+        return task.user_id == user.id
+    return task.organisation_id is not None and user.has_role(task.organisation_id, Role(task.role))
+
+
+def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition, actor: User | None) -> None:
+    """Write the engine state and project its READY user tasks into the task list."""
+    ready = runner.ready_tasks(workflow, definition)
+    instance.state = serializer.dump(workflow)
+    instance.updated_at = now()
+    if runner.is_completed(workflow):
+        instance.status, instance.completed_at = InstanceStatus.COMPLETED, now()
+    _sync_task_list(instance, ready)
+    progress = Progress(ready=ready, is_completed=runner.is_completed(workflow), data=runner.final_data(workflow))
+    hooks_for(instance.definition.process_id).advanced(instance, progress, actor)
+
+
+def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask]) -> None:
+    wanted = {task.task_id: task for task in ready}
+    for row in instance.tasks:
+        if row.is_ready and row.task_id not in wanted:
+            row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
+    known = {row.task_id for row in instance.tasks}
+    for task in ready:
+        if task.task_id not in known:
+            instance.tasks.append(_new_task_row(task))
+
+
+def _new_task_row(task: ReadyTask) -> HumanTask:
+    role = role_for_lane(task.lane or "")
+    created = now()
+    return HumanTask(
+        task_id=task.task_id, bpmn_id=task.bpmn_id, name=task.name, form=task.form or "",
+        role=str(role), organisation_id=_optional_int(task.organisation), user_id=_optional_int(task.assignee),
+        created_at=created, due_at=specs.due_at(task.due_in, created) if task.due_in else None,
+    )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _step_ids(steps: Sequence[Step]) -> list[str]:
+    return [step.bpmn_id for step in steps]
+
+
+def list_tasks_for(user: User) -> list[HumanTask]:
+    """READY tasks named to ``user`` or offered to a group (organisation × role) they belong to."""
+    groups = list(user.groups())
+    offered = and_(HumanTask.user_id.is_(None), tuple_(HumanTask.organisation_id, HumanTask.role).in_(groups)) if groups else None
+    condition = or_(HumanTask.user_id == user.id, offered) if offered is not None else HumanTask.user_id == user.id
+    return list(db.session.scalars(select(HumanTask).where(HumanTask.status == TaskStatus.READY, condition)
+                                   .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)))

@@ -1,0 +1,56 @@
+"""The one place a unit of work is committed, retried when a concurrent writer got there first."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.errors import Conflict
+from service.extensions import db
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# PostgreSQL: serialization_failure, deadlock_detected, unique_violation (two first audit events).
+_RETRY_SQLSTATES = {"40001", "40P01", "23505"}
+
+
+def commit_with_retry(work: Callable[[], T]) -> T:
+    """Run ``work`` and commit; on a lost race roll back and run it again on fresh state.
+
+    Any other exception rolls everything back and propagates: nothing is half-written.
+    """
+    attempts = int(current_app.config["COMMIT_RETRIES"])
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except Exception as exc:
+            db.session.rollback()
+            if not _is_race(exc):
+                raise
+            log.info("concurrent change, retrying (attempt %s): %s", attempt, type(exc).__name__)
+    raise Conflict("Ärendet ändrades samtidigt av någon annan. Försök igen.")
+
+
+def _is_race(exc: Exception) -> bool:
+    if isinstance(exc, StaleDataError):
+        return True
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+        return True
+    if isinstance(exc, IntegrityError | DBAPIError):
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        return sqlstate in _RETRY_SQLSTATES and _is_retryable_integrity(exc)
+    return False
+
+
+def _is_retryable_integrity(exc: Exception) -> bool:
+    # A unique violation is a race only on the audit chain's head or seq; anything else is a real error.
+    text = str(exc)
+    return not isinstance(exc, IntegrityError) or "audit_chain_head" in text or "audit_events" in text
