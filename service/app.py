@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _configure_login(app)
     _configure_domains()
     _configure_blueprints(app)
+    _configure_cli(app)
     return app
 
 
@@ -74,3 +75,9 @@ def _configure_blueprints(app: Flask) -> None:
     from service.inbox.views import bp as inbox
 
     app.register_blueprint(inbox)
+
+
+def _configure_cli(app: Flask) -> None:
+    from service.cli import register_commands
+
+    register_commands(app)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from service import audit
@@ -24,11 +24,12 @@ def _create_app():  # type: ignore[no-untyped-def]
 
 cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
                  help="Samverkan: samverkansavtal mellan kommuner och regioner.")
+# Flask's own `run` is the development server; ours (below, on app.cli) serves with waitress.
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 
 
-@cli.command("run")
+@click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -40,7 +41,7 @@ def run_command(host: str, port: int, threads: int) -> None:
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]
 
 
-@cli.command("deploy")
+@click.command("deploy")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--comment", default="", help="Varför den här versionen driftsätts.")
 def deploy_command(files: tuple[Path, ...], comment: str) -> None:
@@ -59,7 +60,7 @@ def deploy_command(files: tuple[Path, ...], comment: str) -> None:
         click.echo(f"{path.name}: {row.process_id} {verb} {row.version}")
 
 
-@cli.command("seed-demo")
+@click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the Västra Götaland demo organisations and users; print the users' passwords."""
     from service.parties.demo import seed_demo
@@ -70,7 +71,7 @@ def seed_demo_command() -> None:
         click.echo(f"  {username:<10} {password:<14} {description}")
 
 
-@cli.group("audit")
+@click.group("audit")
 def audit_group() -> None:
     """Audit log commands."""
 
@@ -85,6 +86,12 @@ def verify_command() -> None:
         return
     click.echo(f"Granskningsloggen är BRUTEN vid händelse {result.broken_seq}: {result.reason}", err=True)
     sys.exit(1)
+
+
+def register_commands(app: Flask) -> None:
+    """Our commands live on app.cli, so ``samverkan`` and ``flask --app service.app`` both have them."""
+    for command in (run_command, deploy_command, seed_demo_command, audit_group):
+        app.cli.add_command(command)
 
 
 def main() -> None:

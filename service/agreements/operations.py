@@ -40,11 +40,21 @@ def submit_draft(agreement: Agreement, fields: dict[str, Any], parties: list[Org
     require_status(agreement, AgreementStatus.DRAFT)
     agreement.title = fields["title"]
     agreement.sections = {key: value for key, value in fields.items() if key not in ("title", "party_ids")}
-    agreement.parties = [AgreementParty(organisation_id=org.id) for org in parties]
+    _set_parties(agreement, {org.id for org in parties})
     agreement.adoption_round += 1
     agreement.status = AgreementStatus.AWAITING_DECISIONS
     audit.record(by, "agreement.submitted_for_decision", agreement, instance_id=agreement.instance_id,
                  round=agreement.adoption_round, parties=[org.id for org in parties])
+
+
+def _set_parties(agreement: Agreement, organisation_ids: set[int]) -> None:
+    # Keep rows of parties still chosen: the unit of work inserts before it deletes, so replacing
+    # the whole list would collide with the unique (agreement, organisation) constraint.
+    for party in list(agreement.parties):
+        if party.organisation_id not in organisation_ids:
+            agreement.parties.remove(party)
+    known = {party.organisation_id for party in agreement.parties}
+    agreement.parties.extend(AgreementParty(organisation_id=i) for i in sorted(organisation_ids - known))
 
 
 def record_decision(agreement: Agreement, decision: Decision, *, by: User) -> None:

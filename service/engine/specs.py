@@ -75,6 +75,7 @@ def parse(xml: bytes, filename: str) -> Definition:
     """Parse one BPMN file holding one executable process. Raises BpmnError naming the element."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
+        _check_flow_references(etree.fromstring(xml))
         parser.add_bpmn_str(xml, filename=filename)
         process_ids = parser.get_process_ids()
         if len(process_ids) != 1:
@@ -89,6 +90,15 @@ def parse(xml: bytes, filename: str) -> Definition:
         process_id=spec.name, name=spec.description or spec.name, spec=spec,
         subprocess_specs=subprocess_specs, user_tasks=_user_tasks(spec, subprocess_specs),
     )
+
+
+def _check_flow_references(root: etree._Element) -> None:
+    """Name the flow whose end is missing (SpiffWorkflow's own message for this is misleading)."""
+    ids = {element.get("id") for element in root.iter() if isinstance(element.tag, str)}
+    for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
+        for end in ("sourceRef", "targetRef"):
+            if flow.get(end) not in ids:
+                raise BpmnError(flow.get("id"), f"sekvensflödets {end} pekar på '{flow.get(end)}', som inte finns")
 
 
 def _validation_message(exc: ValidationException) -> str:

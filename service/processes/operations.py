@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, or_, select, tuple_, update
 
 from service import audit
 from service.columns import now
@@ -56,21 +56,33 @@ def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> Hum
 
 
 def _lock_task(task_row_id: int) -> HumanTask:
-    """Lock the task's instance row (SELECT ... FOR UPDATE on PostgreSQL) and re-read both fresh.
+    """Lock the task's instance, then re-read task and instance fresh under the lock.
 
     Two parties approving their own tasks of one instance queue here; the second then works on the
-    state the first wrote. SQLite ignores FOR UPDATE: the lock_version check on write catches a
-    concurrent change there and the caller retries the whole transaction.
+    state the first wrote. The lock_version check on write stays as a second line of defence.
     """
     task = db.session.get(HumanTask, task_row_id)
     if task is None:
         raise NotFound("Uppgiften finns inte.")
-    db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == task.instance_id)
-                      .with_for_update().execution_options(populate_existing=True))
+    lock_instance(task.instance_id)
     db.session.refresh(task)
     if not task.is_ready:
         raise Conflict("Uppgiften är redan utförd eller har avbrutits.")
     return task
+
+
+def lock_instance(instance_id: int) -> ProcessInstance:
+    """SELECT ... FOR UPDATE on PostgreSQL. SQLite has no row locks: a no-op UPDATE takes the
+    database's write lock now (other writers wait on the busy timeout) instead of at commit."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                           .values(lock_version=ProcessInstance.lock_version)
+                           .execution_options(synchronize_session=False))
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound("Ärendet finns inte.")
+    return instance
 
 
 def _validated(instance: ProcessInstance, task: HumanTask, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,201 @@
+"""Fixtures: every database test runs on SQLite and on the real PostgreSQL server.
+
+Tables are created with ``create_all`` once per backend (migrations are checked separately in
+test_migrations.py) and emptied after each test. Emptying rather than rolling back lets tests commit
+for real, which the concurrency, CLI and HTTP tests need.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask, g
+from flask.testing import FlaskClient
+from sqlalchemy import delete, text
+
+from service.app import create_app
+from service.audit.models import AuditChainHead
+from service.audit.operations import GENESIS_HASH
+from service.extensions import db as _db
+from service.parties.models import AuthorisedBody, Membership, Organisation, OrganisationKind, Role, User
+from service.processes.definitions import deploy_definition
+from service.transactions import commit_with_retry
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get("SAMVERKAN_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "rätt-lösenord-1"
+
+
+def postgres_url(database: str) -> str:
+    """A fresh PostgreSQL database on the test server (created if missing)."""
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{database}"')
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{database}"
+
+
+def database_url(backend: str, directory: Path, name: str) -> str:
+    if backend == "postgresql":
+        return postgres_url(name)
+    return f"sqlite:///{directory / (name + '.sqlite3')}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    directory = tmp_path_factory.mktemp(request.param)
+    application = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_url(request.param, directory, "samverkan_test"),
+        "TESTING": True, "SECRET_KEY": "test-secret",
+    })
+    # Test requests run inside the fixture's app context, so ``g`` outlives a request; in production
+    # every request has its own. Flask-WTF and Flask-Login cache per-request values (the CSRF token,
+    # the current user) in ``g``: start every request with an empty one.
+    application.before_request(_empty_g)
+    with application.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.create_all()
+        _reset(request.param)
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def _empty_g() -> None:
+    for name in list(g):
+        g.pop(name)
+
+
+def _reset(backend: str) -> None:
+    """Empty every table and put back the audit chain's genesis row."""
+    tables = list(reversed(_db.metadata.sorted_tables))
+    if backend == "postgresql":
+        names = ", ".join(table.name for table in tables)
+        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            _db.session.execute(delete(table))
+    _db.session.add(AuditChainHead(id=1, seq=0, hash=GENESIS_HASH))
+    _db.session.commit()
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    return "postgresql" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+def db(app: Flask, backend: str) -> Iterator[Any]:
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+        _reset(backend)
+
+
+@pytest.fixture
+def client(app: Flask, db: Any) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_organisation(db: Any) -> Callable[..., Organisation]:
+    counter = iter(range(1, 1000))
+
+    def make(**overrides: Any) -> Organisation:
+        number = next(counter)
+        overrides.setdefault("name", f"Testkommun {number}")
+        overrides.setdefault("kind", OrganisationKind.KOMMUN)
+        bodies = overrides.pop("bodies", ["Kommunstyrelsen", "Socialnämnden"])
+        organisation = Organisation(**overrides)
+        organisation.bodies = [AuthorisedBody(name=name) for name in bodies]
+        db.session.add(organisation)
+        db.session.commit()
+        return organisation
+
+    return make
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    counter = iter(range(1, 1000))
+
+    def make(roles: list[tuple[Organisation, Role]] = (), **overrides: Any) -> User:  # type: ignore[assignment]
+        number = next(counter)
+        overrides.setdefault("username", f"user{number}")
+        overrides.setdefault("display_name", f"Testperson {number}")
+        user = User(**overrides)
+        user.set_password(PASSWORD)
+        user.memberships = [Membership(organisation_id=org.id, role=role) for org, role in roles]
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def adoption(db: Any) -> Any:
+    """bpmn/agreement_adoption.bpmn deployed as version 1."""
+    xml = (ROOT / "bpmn" / "agreement_adoption.bpmn").read_bytes()
+    row, _ = commit_with_retry(lambda: deploy_definition(xml, "agreement_adoption.bpmn", ROOT / "forms", by=None))
+    return row
+
+
+class Parties:
+    """Three parties, a coordinator and one body secretary per party."""
+
+    def __init__(self, make_organisation: Callable[..., Organisation], make_user: Callable[..., User]) -> None:
+        self.region = make_organisation(name="Västra Götalandsregionen", kind=OrganisationKind.REGION,
+                                        bodies=["Regionstyrelsen"])
+        self.goteborg = make_organisation(name="Göteborgs Stad", bodies=["Kommunstyrelsen"])
+        self.alingsas = make_organisation(name="Alingsås kommun", bodies=["Kommunstyrelsen"])
+        self.all = [self.region, self.goteborg, self.alingsas]
+        self.coordinator = make_user([(self.goteborg, Role.CASE_OFFICER)], username="anna")
+        self.secretaries = {org.id: make_user([(org, Role.BODY_SECRETARY)], username=f"sekr{org.id}")
+                            for org in self.all}
+
+
+@pytest.fixture
+def parties(make_organisation: Callable[..., Organisation], make_user: Callable[..., User], adoption: Any) -> Parties:
+    return Parties(make_organisation, make_user)
+
+
+def draft_data(parties: Parties, **overrides: Any) -> dict[str, Any]:
+    """A complete, valid submission of forms/agreement-draft.schema.json."""
+    data: dict[str, Any] = {
+        "title": "Samverkan kring psykisk hälsa", "party_ids": [org.id for org in parties.all],
+        "responsibilities": "Varje huvudman ansvarar för sina insatser.", "steering_group": "En styrgrupp per part.",
+        "mission": "Personer med samsjuklighet.", "goals": "Färre avbrutna insatser.",
+        "costs": "Varje part bär sina personalkostnader.", "deviations_and_disputes": "Enligt länets rutin.",
+        "amendments": "Ändras genom beslut av alla parter.", "follow_up": "Årligen av styrgruppen.",
+    }
+    data.update(overrides)
+    return data
+
+
+def decision_data(organisation: Organisation, outcome: str = "approve", **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"outcome": outcome, "body_id": organisation.bodies[0].id, "decided_on": "2026-11-24",
+                            "paragraph": "§ 12", "diarienummer": "0948/26"}
+    if outcome == "reject":
+        data["reason"] = "Kostnadsfördelningen är inte förhandlad."
+    data.update(overrides)
+    return data
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+    token = csrf_token(client.get("/logga-in").get_data(as_text=True))
+    return client.post("/logga-in", data={"username": username, "password": password, "csrf_token": token})
+
+
+def csrf_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the page has no CSRF token"
+    return match.group(1)

@@ -1,0 +1,117 @@
+"""Two writers on one instance at the same moment: both approvals counted; one task, one winner.
+
+``runner.complete`` is slowed down so the two transactions really overlap: the second waits on the
+instance lock (a row lock on PostgreSQL, the database write lock on SQLite) and then sees fresh state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from service.agreements import operations as agreement_ops
+from service.agreements.models import Agreement
+from service.audit import verify
+from service.engine import runner
+from service.processes import operations
+from service.processes.models import HumanTask, ProcessInstance, TaskStatus
+from service.processes.operations import complete_task
+from service.transactions import commit_with_retry
+from tests.conftest import Parties, csrf_token, decision_data, draft_data, login
+
+
+@pytest.fixture
+def slow_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = runner.complete
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(operations.runner, "complete", slow)
+
+
+def submitted_agreement(db: Any, parties: Parties) -> tuple[Agreement, list[HumanTask]]:
+    agreement = commit_with_retry(lambda: agreement_ops.start_drafting(
+        by=parties.coordinator, organisation=parties.goteborg, title="Samtidiga beslut"))
+    draft = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == agreement.instance_id)).one()
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    decide = db.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == agreement.instance_id, HumanTask.status == TaskStatus.READY)).all()
+    return agreement, list(decide)
+
+
+def run_together(app: Flask, *jobs: Callable[[], Any]) -> list[Any]:
+    """Run each job in its own thread and app context, released at the same moment."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+
+    def worker(index: int, job: Callable[[], Any]) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[index] = job()
+            except Exception as exc:  # the test inspects what each thread got
+                results[index] = exc
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_two_parties_approving_at_once_are_both_counted(app: Flask, db: Any, parties: Parties,
+                                                        slow_engine: None) -> None:
+    agreement, decide = submitted_agreement(db, parties)
+    first, second = decide[0], decide[1]
+    ids = {t.id: (t.organisation_id, parties.secretaries[t.organisation_id].id) for t in (first, second)}
+    orgs = {o.id: o for o in parties.all}
+
+    def approve(task_id: int) -> str:
+        from service.parties.models import User
+        org_id, user_id = ids[task_id]
+        user = db.session.get(User, user_id)
+        commit_with_retry(lambda: complete_task(task_id, decision_data(orgs[org_id]), by=user))
+        db.session.remove()
+        return "ok"
+
+    assert run_together(app, lambda: approve(first.id), lambda: approve(second.id)) == ["ok", "ok"]
+    db.session.expire_all()
+    statuses = {t.id: t.status for t in db.session.scalars(select(HumanTask))}
+    assert statuses[first.id] == statuses[second.id] == TaskStatus.COMPLETED
+    assert len(db.session.get(Agreement, agreement.id).current_decisions()) == 2
+    instance = db.session.get(ProcessInstance, agreement.instance_id)
+    assert f'"{decide[2].task_id}"' in instance.state  # the third decision is still open in the engine
+    assert verify().is_intact
+
+
+def test_same_task_submitted_twice_at_once_has_one_winner(app: Flask, db: Any, parties: Parties,
+                                                          slow_engine: None) -> None:
+    agreement, decide = submitted_agreement(db, parties)
+    task = decide[0]
+    organisation = next(o for o in parties.all if o.id == task.organisation_id)
+    secretary = parties.secretaries[organisation.id].username
+    clients = [app.test_client(), app.test_client()]
+    tokens = []
+    for client in clients:
+        login(client, secretary)
+        tokens.append(csrf_token(client.get(f"/uppgifter/{task.id}").get_data(as_text=True)))
+    data = decision_data(organisation)
+
+    def submit(index: int) -> int:
+        response = clients[index].post(f"/uppgifter/{task.id}", data={**data, "csrf_token": tokens[index]})
+        return response.status_code
+
+    codes = run_together(app, lambda: submit(0), lambda: submit(1))
+    assert sorted(codes) == [302, 409]
+    db.session.expire_all()
+    assert len(db.session.get(Agreement, agreement.id).current_decisions()) == 1
+    assert verify().is_intact

@@ -1,0 +1,125 @@
+"""Start and complete through the service layer: state, task list and audit together, or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from service.agreements import operations as agreement_ops
+from service.agreements.models import Agreement, AgreementStatus
+from service.audit.models import AuditEvent
+from service.errors import Conflict, NotPermitted, ValidationFailed
+from service.processes.models import HumanTask, ProcessInstance, TaskStatus
+from service.processes.operations import complete_task, list_tasks_for
+from service.transactions import commit_with_retry
+from tests.conftest import Parties, decision_data, draft_data
+
+
+def start(db: Any, parties: Parties) -> Agreement:
+    return commit_with_retry(lambda: agreement_ops.start_drafting(
+        by=parties.coordinator, organisation=parties.goteborg, title="Samverkan kring psykisk hälsa"))
+
+
+def ready_tasks(db: Any, instance_id: int) -> list[HumanTask]:
+    return list(db.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.READY).order_by(HumanTask.id)))
+
+
+def audit_count(db: Any) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(AuditEvent)))
+
+
+def test_start_creates_instance_task_and_audit(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [task] = ready_tasks(db, agreement.instance_id)
+    assert (task.bpmn_id, task.user_id, task.organisation_id, task.role) == (
+        "draft", parties.coordinator.id, parties.goteborg.id, "case_officer")
+    assert list_tasks_for(parties.coordinator) == [task]
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions[-2:] == ["instance.started", "agreement.drafting_started"]
+
+
+def test_submitting_draft_offers_one_decision_per_party(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    decide = ready_tasks(db, agreement.instance_id)
+    assert sorted(t.organisation_id for t in decide) == sorted(o.id for o in parties.all)
+    assert {t.role for t in decide} == {"body_secretary"} and all(t.due_at for t in decide)
+    assert db.session.get(Agreement, agreement.id).status == AgreementStatus.AWAITING_DECISIONS
+    for org in parties.all:
+        assert [t.organisation_id for t in list_tasks_for(parties.secretaries[org.id])] == [org.id]
+
+
+def test_missing_required_field_is_refused_and_nothing_stored(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    state_before = db.session.get(ProcessInstance, agreement.instance_id).state
+    events_before = audit_count(db)
+    data = draft_data(parties)
+    del data["costs"]
+    with pytest.raises(ValidationFailed) as refused:
+        commit_with_retry(lambda: complete_task(draft.id, data, by=parties.coordinator))
+    assert refused.value.fields == {"costs": ["Fältet måste fyllas i."]}
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, agreement.instance_id).state == state_before
+    assert [t.id for t in ready_tasks(db, agreement.instance_id)] == [draft.id]
+    assert audit_count(db) == events_before
+    assert db.session.get(Agreement, agreement.id).status == AgreementStatus.DRAFT
+
+
+def test_unknown_party_is_refused_by_the_domain(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    with pytest.raises(ValidationFailed) as refused:
+        commit_with_retry(lambda: complete_task(draft.id, draft_data(parties, party_ids=[parties.region.id, 9999]),
+                                                by=parties.coordinator))
+    assert "party_ids" in refused.value.fields
+
+
+def test_only_the_party_secretary_may_decide(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    region_task = next(t for t in ready_tasks(db, agreement.instance_id) if t.organisation_id == parties.region.id)
+    other_secretary = parties.secretaries[parties.alingsas.id]
+    with pytest.raises(NotPermitted):
+        commit_with_retry(lambda: complete_task(region_task.id, decision_data(parties.region), by=other_secretary))
+
+
+def test_body_of_another_party_is_refused(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    task = next(t for t in ready_tasks(db, agreement.instance_id) if t.organisation_id == parties.region.id)
+    data = decision_data(parties.region, body_id=parties.alingsas.bodies[0].id)
+    with pytest.raises(ValidationFailed) as refused:
+        commit_with_retry(lambda: complete_task(task.id, data, by=parties.secretaries[parties.region.id]))
+    assert list(refused.value.fields) == ["body_id"]
+
+
+def test_completing_a_completed_task_is_a_conflict(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    with pytest.raises(Conflict):
+        commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+
+
+def test_rejection_returns_to_draft_and_cancels_other_decisions(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    decide = ready_tasks(db, agreement.instance_id)
+    first = decide[0]
+    org = next(o for o in parties.all if o.id == first.organisation_id)
+    commit_with_retry(lambda: complete_task(first.id, decision_data(org, "reject"), by=parties.secretaries[org.id]))
+    [redraft] = ready_tasks(db, agreement.instance_id)
+    assert redraft.bpmn_id == "draft" and redraft.user_id == parties.coordinator.id
+    statuses = {t.id: t.status for t in db.session.scalars(select(HumanTask))}
+    assert [statuses[t.id] for t in decide[1:]] == [TaskStatus.CANCELLED, TaskStatus.CANCELLED]
+    agreement = db.session.get(Agreement, agreement.id)
+    assert agreement.status == AgreementStatus.DRAFT
+    assert [d.reason for d in agreement.current_decisions()] == ["Kostnadsfördelningen är inte förhandlad."]
