@@ -62,9 +62,9 @@ def _configure_login(app: Flask) -> None:
 
 def _configure_domains() -> None:
     # Importing the models registers their tables; hooks tie processes to domain records.
-    import service.agreements.models  # noqa: F401
-    import service.audit.models  # noqa: F401
-    import service.parties.models  # noqa: F401
+    import service.agreements.models
+    import service.audit.models
+    import service.parties.models
     import service.processes.models  # noqa: F401
     from service.agreements import hooks
 

@@ -50,9 +50,10 @@ def deploy_command(files: tuple[Path, ...], comment: str) -> None:
 
     forms_dir = Path(current_app.config["FORMS_DIR"])
     for path in files:
+        xml, name = path.read_bytes(), path.name
         try:
             row, is_new = commit_with_retry(
-                lambda: deploy_definition(path.read_bytes(), path.name, forms_dir, by=None, comment=comment))
+                lambda: deploy_definition(xml, name, forms_dir, by=None, comment=comment))  # noqa: B023 (called at once)
         except SamverkanError as exc:
             click.echo(f"{path.name}: avvisad: {exc.message}", err=True)
             sys.exit(1)

@@ -70,6 +70,11 @@ def _fallback(value: Any, error: ValidationError) -> str:
     return f"Ogiltigt värde ({error.message})."
 
 
+_FORMAT_MESSAGES: dict[str, str] = {"date": "Ange ett datum (ÅÅÅÅ-MM-DD).", "email": "Ange en e-postadress."}
+_TYPE_NAMES: dict[str, str] = {
+    "string": "text", "integer": "heltal", "number": "tal", "boolean": "ja/nej", "array": "lista", "object": "objekt",
+}
+
 _MESSAGES: dict[str, Any] = {
     "type": lambda v, e: f"Fel typ av värde (ska vara {_TYPE_NAMES.get(str(v), v)}).",
     "minLength": lambda v, e: "Fältet måste fyllas i." if v == 1 else f"Minst {v} tecken.",
@@ -79,9 +84,8 @@ _MESSAGES: dict[str, Any] = {
     "uniqueItems": lambda v, e: "Samma värde får bara väljas en gång.",
     "enum": lambda v, e: "Välj ett av alternativen.",
     "const": lambda v, e: "Ogiltigt värde.",
-    "format": lambda v, e: {"date": "Ange ett datum (ÅÅÅÅ-MM-DD).", "email": "Ange en e-postadress."}.get(v, f"Fel format ({v})."),
+    "format": lambda v, e: _FORMAT_MESSAGES.get(v, f"Fel format ({v})."),
     "pattern": lambda v, e: "Värdet har fel format.",
     "minimum": lambda v, e: f"Minst {v}.",
     "maximum": lambda v, e: f"Högst {v}.",
 }
-_TYPE_NAMES = {"string": "text", "integer": "heltal", "number": "tal", "boolean": "ja/nej", "array": "lista", "object": "objekt"}

@@ -132,7 +132,8 @@ def validate(xml: bytes, definition: Definition, form_schemas: Mapping[str, Mapp
         if task.form not in form_schemas:
             raise BpmnError(task.bpmn_id, f"formuläret '{task.form}' finns inte i forms/")
         if not task.lane or lane_to_role(task.lane) is None:
-            raise BpmnError(task.bpmn_id, f"användaruppgiften ligger inte i en simbana som anger en roll (simbana: {task.lane!r})")
+            message = f"användaruppgiften ligger inte i en simbana som anger en roll (simbana: {task.lane!r})"
+            raise BpmnError(task.bpmn_id, message)
         if task.properties.get("dueIn"):
             _check_duration(task.bpmn_id, task.properties["dueIn"])
         try:
@@ -155,7 +156,8 @@ def expressions(xml: bytes) -> list[tuple[str, str, str]]:
                 if node.text and node.text.strip():
                     found.append((element_id, node.text.strip(), mode))
         for name in EXPRESSION_PROPERTIES:
-            for node in element.xpath(f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']", namespaces=NS):
+            path = f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']"
+            for node in element.xpath(path, namespaces=NS):
                 found.append((element_id, node.get("value", ""), "eval"))
     return found
 

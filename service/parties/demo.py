@@ -25,7 +25,8 @@ USERS = {
     "rolf": ("Rolf Ek", [("Västra Götalandsregionen", Role.CASE_OFFICER), ("Västra Götalandsregionen", Role.MANAGER)]),
     "alma": ("Alma Nord", [("Alingsås kommun", Role.BODY_SECRETARY), ("Alingsås kommun", Role.CASE_OFFICER)]),
     "leo": ("Leo Holm", [("Lerums kommun", Role.BODY_SECRETARY), ("Lerums kommun", Role.DEVIATION_CONTACT)]),
-    "greta": ("Greta Rask", [("Göteborgsregionen (GR)", Role.CASE_OFFICER), ("Göteborgsregionen (GR)", Role.STEERING_GROUP_MEMBER)]),
+    "greta": ("Greta Rask", [("Göteborgsregionen (GR)", Role.CASE_OFFICER),
+                             ("Göteborgsregionen (GR)", Role.STEERING_GROUP_MEMBER)]),
     "olof": ("Olof Strand", [("Västra Götalandsregionen", Role.PROCESS_OWNER), ("Göteborgs Stad", Role.PROCESS_OWNER)]),
     "ingrid": ("Ingrid Wall", [("Västra Götalandsregionen", Role.AUDITOR)]),
 }

@@ -7,12 +7,12 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import delete, select, update
 
+from service.agreements import operations as agreement_ops
 from service.audit import verify
 from service.audit.models import AuditEvent
 from service.processes.models import HumanTask
 from service.processes.operations import complete_task
 from service.transactions import commit_with_retry
-from service.agreements import operations as agreement_ops
 from tests.conftest import Parties, draft_data
 
 
