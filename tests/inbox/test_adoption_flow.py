@@ -89,6 +89,7 @@ def test_missing_field_shows_error_beside_it_and_saves_nothing(client: FlaskClie
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert re.search(r'id="fel-reason">Fältet måste fyllas i\.<', page)
+    assert re.search(r'<li><a href="#reason">Skäl för avslag</a>: Fältet måste fyllas i\.</li>', page)
     assert 'value="0948/26"' in page  # what the user typed is kept
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
     assert client.get(url).status_code == 200 and "Slutför uppgiften" in client.get(url).get_data(as_text=True)
