@@ -83,6 +83,7 @@ _MESSAGES: dict[str, Any] = {
     "maxItems": lambda v, e: f"Välj högst {v}.",
     "uniqueItems": lambda v, e: "Samma värde får bara väljas en gång.",
     "enum": lambda v, e: "Välj ett av alternativen.",
+    "oneOf": lambda v, e: "Välj ett av alternativen.",
     "const": lambda v, e: "Ogiltigt värde.",
     "format": lambda v, e: _FORMAT_MESSAGES.get(v, f"Fel format ({v})."),
     "pattern": lambda v, e: "Värdet har fel format.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from types import FrameType
 from typing import Any
@@ -53,13 +53,21 @@ SAFE_BUILTINS: dict[str, Any] = {
     "abs": abs, "round": round, "str": str, "int": int, "float": float, "bool": bool,
     "list": list, "dict": dict, "set": set, "tuple": tuple, "enumerate": enumerate, "zip": zip,
     "range": _bounded_range, "isinstance": isinstance, "reversed": reversed,
-    "True": True, "False": False, "None": None,
 }
+
+
+# Domain helpers scripts may call (e.g. working-day arithmetic); engine modules add to this.
+HELPERS: dict[str, Callable[..., Any]] = {}
+
+
+def functions() -> dict[str, Any]:
+    """Everything a script may call by name."""
+    return {**SAFE_BUILTINS, **HELPERS}
 
 
 def reserved_names() -> frozenset[str]:
     """Names a form field or data key must not take: they would shadow a helper."""
-    return frozenset(SAFE_BUILTINS)
+    return frozenset(functions())
 
 
 @lru_cache(maxsize=4096)
@@ -86,7 +94,7 @@ def _check_node(node: ast.AST) -> None:
 
 def _is_allowed_callee(func: ast.expr) -> bool:
     if isinstance(func, ast.Name):
-        return func.id in SAFE_BUILTINS
+        return func.id in SAFE_BUILTINS or func.id in HELPERS
     return isinstance(func, ast.Attribute)
 
 
@@ -115,9 +123,12 @@ def _bounded(run: Callable[[], Any], seconds: float) -> Any:
 class GuardedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
     """Task-data environment that checks every expression and script before running it."""
 
-    def __init__(self, helpers: Mapping[str, Any] | None = None,
-                 time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> None:
-        super().__init__({"__builtins__": {**SAFE_BUILTINS, **(helpers or {})}})
+    def __init__(self, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> None:
+        allowed = functions()
+        # Also as plain globals: name lookup tries globals before __builtins__, and evaluate() applies
+        # these after the task data, so a data key such as ``len`` can never shadow a helper.
+        # (execute() refuses such a key outright through check_for_overwrite.)
+        super().__init__({"__builtins__": allowed, **allowed})
         self.time_limit_s = time_limit_s
 
     def evaluate(self, expression: str, context: dict[str, Any],
@@ -134,9 +145,9 @@ class GuardedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
             script, context, external_context), self.time_limit_s))
 
 
-def new_script_engine(helpers: Mapping[str, Any] | None = None) -> PythonScriptEngine:
+def new_script_engine() -> PythonScriptEngine:
     """The engine every workflow gets, at start and again after every load (it is not serialized)."""
-    return PythonScriptEngine(environment=GuardedEnvironment(helpers))
+    return PythonScriptEngine(environment=GuardedEnvironment())
 
 
 def check_all(sources: Iterable[tuple[str, str, str]]) -> None:

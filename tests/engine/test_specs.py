@@ -19,7 +19,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 
 def process_xml(*, lane: str = "Handläggare", form: str | None = FORM, properties: str = "",
-                target: str = "end") -> bytes:
+                source: str = "review", target: str = "end") -> bytes:
     """One user task ``review`` in a lane; each argument is a bit a test can break."""
     form_property = f'<spiffworkflow:property name="formJsonSchemaFilename" value="{form}"/>' if form else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -44,7 +44,7 @@ def process_xml(*, lane: str = "Handläggare", form: str | None = FORM, properti
     </bpmn:userTask>
     <bpmn:endEvent id="end"><bpmn:incoming>flow_out</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="flow_in" sourceRef="start" targetRef="review"/>
-    <bpmn:sequenceFlow id="flow_out" sourceRef="review" targetRef="{target}"/>
+    <bpmn:sequenceFlow id="flow_out" sourceRef="{source}" targetRef="{target}"/>
   </bpmn:process>
 </bpmn:definitions>
 """.encode()
@@ -90,11 +90,12 @@ def test_a_file_without_an_executable_process_is_refused() -> None:
         specs.parse(xml, "review.bpmn")
 
 
-def test_a_flow_to_a_missing_element_names_the_element_it_leaves() -> None:
+@pytest.mark.parametrize("broken_end", [{"target": "approved"}, {"source": "drafted"}])
+def test_a_flow_to_a_missing_element_is_refused_naming_the_flow(broken_end: dict[str, str]) -> None:
     with pytest.raises(BpmnError) as caught:
-        specs.parse(process_xml(target="approved"), "review.bpmn")
-    assert caught.value.element_id == "review"
-    assert "approved" in caught.value.message
+        specs.parse(process_xml(**broken_end), "review.bpmn")
+    assert caught.value.element_id == "flow_out"
+    assert next(iter(broken_end.values())) in caught.value.message
 
 
 def test_a_user_task_without_a_form_is_refused() -> None:
