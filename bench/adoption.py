@@ -1,18 +1,16 @@
-"""How long the agreement adoption takes per start and per task submit, service layer versus bare engine.
+"""Time a start and a task submit of bpmn/agreement_adoption.bpmn: service layer versus bare engine.
 
-Measures, in one run, on bpmn/agreement_adoption.bpmn (draft → one decision per party → active):
+One run measures (draft → one decision per party → agreement active):
+1. the service on PostgreSQL: ``start_drafting``/``complete_task`` committed by ``commit_with_retry``,
+   each like a web request (fresh session, acting user loaded, ``db.session.remove()``; all timed);
+2. bare SpiffWorkflow in memory, stock script engine (the service uses the guarded one);
+3. as 2, with the stock ``serialize_json``/``deserialize_json`` round trip around every step;
+4. "flat with history": one service instance through many rejection loops: do submits slow down,
+   how does the stored state grow?
 
-1. service layer on PostgreSQL: ``start_drafting`` and ``complete_task``, each committed with
-   ``commit_with_retry``, in a fresh session like a web request (the acting user is loaded inside the
-   timed region, as Flask-Login does, and ``db.session.remove()`` ends it);
-2. bare SpiffWorkflow in memory, stock script engine (the service uses the guarded engine);
-3. as 2, plus the stock ``serialize_json``/``deserialize_json`` round trip around every step;
-4. "flat with history": one service instance driven through many rejection loops, to see whether
-   submits slow down and the serialized state grows as the history builds up.
+Run from the project root; it drops and recreates every table in the bench database:
 
-Run from the project root (it drops and recreates every table in the bench database):
-
-    .venv/bin/python bench/adoption.py [--instances 200] [--parties 3] [--loops 100]
+    .venv/bin/python bench/adoption.py [--instances 200] [--parties 3] [--loops 100] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -20,21 +18,23 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 from flask import Flask
-from sqlalchemy import Row, select
-from sqlalchemy.engine import make_url
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
 
 from service.agreements import operations as agreement_ops
 from service.agreements.models import Agreement
@@ -52,26 +52,21 @@ from service.transactions import commit_with_retry
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "bpmn" / "agreement_adoption.bpmn"
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/samverkan_bench"
-# Demo parties and their body secretaries (service/parties/demo.py), in the order they are chosen.
-PARTIES = (("Göteborgs Stad", "goran"), ("Västra Götalandsregionen", "rita"),
-           ("Alingsås kommun", "alma"), ("Lerums kommun", "leo"))
-SPIFFARENA_START_MS, SPIFFARENA_SUBMIT_MS = 44.0, 40.0
-SECTIONS = {
-    "responsibilities": "Varje huvudman ansvarar för sina insatser.", "steering_group": "En styrgrupp per part.",
-    "mission": "Personer med samsjuklighet.", "goals": "Färre avbrutna insatser.",
-    "costs": "Varje part bär sina personalkostnader.", "deviations_and_disputes": "Enligt länets rutin.",
-    "amendments": "Ändras genom beslut av alla parter.", "follow_up": "Årligen av styrgruppen.",
-}
-DECISION = {"decided_on": "2026-11-24", "paragraph": "§ 12", "diarienummer": "0948/26"}
-REASON = "Kostnadsfördelningen är inte förhandlad."
+# Demo parties (service/parties/demo.py) and their body secretaries, in the order they are chosen.
+PARTIES = (("Göteborgs Stad", "goran"), ("Västra Götalandsregionen", "rita"), ("Alingsås kommun", "alma"),
+           ("Lerums kommun", "leo"))
+SPIFFARENA_MS = {"start": 44.0, "submit": 40.0}
+SECTIONS = dict.fromkeys(("responsibilities", "steering_group", "mission", "goals", "costs",
+                          "deviations_and_disputes", "amendments", "follow_up"), "Enligt vägledningen.")
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 ENGINE = PythonScriptEngine()
+STATEMENTS: list[str] = []  # every statement SQLAlchemy sends (BEGIN, COMMIT and pool pings are not)
 
 
 @dataclass
-class Timings:
-    start: list[float] = field(default_factory=list)
-    submit: list[float] = field(default_factory=list)
+class Timings:  # milliseconds per operation ("start", "submit") and the SQL statements each kind sent
+    ms: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statements: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -83,12 +78,12 @@ class Demo:
     body_by_org: dict[int, int]
 
 
-def ms_since(began: float) -> float:
-    return (time.perf_counter() - began) * 1000
-
-
-def p95(samples: Sequence[float]) -> float:
-    return statistics.quantiles(samples, n=20)[18] if len(samples) > 1 else samples[0]
+def timed(timings: Timings, kind: str, work: Callable[[], T]) -> T:
+    began, statements = time.perf_counter(), len(STATEMENTS)
+    result = work()
+    timings.ms[kind].append((time.perf_counter() - began) * 1000)
+    timings.statements[kind] += len(STATEMENTS) - statements
+    return result
 
 
 def draft_data(party_ids: list[int], title: str) -> dict[str, Any]:
@@ -96,235 +91,206 @@ def draft_data(party_ids: list[int], title: str) -> dict[str, Any]:
 
 
 def decision_data(body_id: int, outcome: str) -> dict[str, Any]:
-    return {"outcome": outcome, "body_id": body_id, **DECISION, **({"reason": REASON} if outcome == "reject" else {})}
+    data = {"outcome": outcome, "body_id": body_id, "decided_on": "2026-11-24", "paragraph": "§ 12",
+            "diarienummer": "0948/26"}
+    return {**data, "reason": "Kostnadsfördelningen är inte förhandlad."} if outcome == "reject" else data
 
 
-# --- 1 and 4: service layer on PostgreSQL ---------------------------------------------------------
-
-def ensure_database(url: str) -> None:
+def set_up_service(url: str, parties: int) -> tuple[Flask, Demo]:
+    """Create the database if missing; empty tables, demo parties and users, the process deployed."""
     parsed = make_url(url)
     admin = parsed.set(drivername="postgresql", database="test").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
         if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
             connection.execute(f'CREATE DATABASE "{parsed.database}"')
-
-
-def set_up_service(url: str, parties: int) -> tuple[Flask, Demo]:
-    """Empty database, demo data, adoption process deployed: what `flask seed-demo` leaves behind."""
-    ensure_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
-        db.session.remove()  # an open session holds a lock that makes drop_all wait forever on PostgreSQL
+        db.session.remove()  # an open session's lock makes drop_all wait forever on PostgreSQL
         db.drop_all()
         db.create_all()
         db.session.add(AuditChainHead(id=1, seq=0, hash="0" * 64))
         seed_demo(lambda: "x")
         deploy_definition(BPMN.read_bytes(), BPMN.name, ROOT / "forms", by=None)
         db.session.commit()
-        demo = load_demo(parties)
+        users = {user.username: user.id for user in db.session.scalars(select(User))}
+        orgs = {org.name: org for org in db.session.scalars(select(Organisation))}
+        chosen = [(orgs[name], users[secretary]) for name, secretary in PARTIES[:parties]]
+        demo = Demo(users["anna"], orgs["Göteborgs Stad"].id, [org.id for org, _ in chosen],
+                    {org.id: user for org, user in chosen}, {org.id: org.bodies[0].id for org, _ in chosen})
         db.session.remove()
+        event.listen(db.engine, "before_cursor_execute", lambda _c, _k, sql, *_: STATEMENTS.append(sql))
     return app, demo
 
 
-def load_demo(parties: int) -> Demo:
-    users = {user.username: user.id for user in db.session.scalars(select(User))}
-    organisations = {org.name: org for org in db.session.scalars(select(Organisation))}
-    chosen = [(organisations[name], users[secretary]) for name, secretary in PARTIES[:parties]]
-    return Demo(users["anna"], organisations["Göteborgs Stad"].id, [org.id for org, _ in chosen],
-                {org.id: secretary for org, secretary in chosen}, {org.id: org.bodies[0].id for org, _ in chosen})
-
-
-def request(samples: list[float], work: Callable[[], T]) -> T:
-    """One web request: fresh session, the work, commit, session closed."""
-    began = time.perf_counter()
+def request(timings: Timings, kind: str, work: Callable[[], T]) -> T:
+    """One web request: fresh session, the work, commit; the session is closed after (untimed, no I/O)."""
     try:
-        return commit_with_retry(work)
+        return timed(timings, kind, partial(commit_with_retry, work))
     finally:
         db.session.remove()
-        samples.append(ms_since(began))
 
 
-def start(demo: Demo, samples: list[float], title: str) -> tuple[int, int]:
-    def work() -> tuple[int, int]:
-        agreement = agreement_ops.start_drafting(by=db.session.get(User, demo.coordinator_id), title=title,
-                                                 organisation=db.session.get(Organisation, demo.coordinator_org_id))
-        return agreement.id, agreement.instance_id
-    return request(samples, work)
-
-
-def submit(samples: list[float], task_row_id: int, data: dict[str, Any], user_id: int) -> None:
-    request(samples, lambda: complete_task(task_row_id, data, by=db.session.get(User, user_id)))
-
-
-def ready_tasks(instance_id: int) -> Sequence[Row[Any]]:
-    rows = db.session.execute(select(HumanTask.id, HumanTask.bpmn_id, HumanTask.organisation_id).where(
-        HumanTask.status == "ready", HumanTask.instance_id == instance_id).order_by(HumanTask.id)).all()
+def read(statement: Any) -> list[Any]:
+    """A query between requests, in its own session, outside the timed regions."""
+    rows = list(db.session.execute(statement).all())
     db.session.remove()
     return rows
 
 
-def adoption_round(demo: Demo, samples: list[float], instance_id: int, title: str, outcome: str) -> None:
-    """Submit the draft, then every party's decision; a rejection by the first party ends the round."""
-    (draft,) = ready_tasks(instance_id)
+def start(demo: Demo, timings: Timings, title: str) -> int:
+    """Open an agreement as the coordinator; return its process instance id."""
+    def work() -> int:
+        agreement = agreement_ops.start_drafting(
+            by=db.session.get_one(User, demo.coordinator_id), title=title,
+            organisation=db.session.get_one(Organisation, demo.coordinator_org_id))
+        assert agreement.instance_id is not None
+        return agreement.instance_id
+    return request(timings, "start", work)
+
+
+def submit(timings: Timings, task_row_id: int, data: dict[str, Any], user_id: int) -> None:
+    request(timings, "submit", lambda: complete_task(task_row_id, data, by=db.session.get_one(User, user_id)))
+
+
+def adoption_round(demo: Demo, timings: Timings, instance_id: int, title: str, outcome: str) -> None:
+    """Submit the draft, then each party's decision; a rejection by the first party ends the round."""
+    def ready() -> list[Any]:
+        return read(select(HumanTask.id, HumanTask.bpmn_id, HumanTask.organisation_id).where(
+            HumanTask.status == "ready", HumanTask.instance_id == instance_id).order_by(HumanTask.id))
+    (draft,) = ready()
     assert draft.bpmn_id == "draft", draft
-    submit(samples, draft.id, draft_data(demo.party_ids, title), demo.coordinator_id)
-    decisions = ready_tasks(instance_id)
-    assert len(decisions) == len(demo.party_ids), decisions
+    submit(timings, draft.id, draft_data(demo.party_ids, title), demo.coordinator_id)
+    decisions = ready()
+    assert [task.bpmn_id for task in decisions] == ["decide"] * len(demo.party_ids), decisions
     for task in decisions[:1] if outcome == "reject" else decisions:
         org = task.organisation_id
-        submit(samples, task.id, decision_data(demo.body_by_org[org], outcome), demo.secretary_by_org[org])
-
-
-def require_active(agreement_id: int) -> None:
-    status = db.session.scalar(select(Agreement.status).where(Agreement.id == agreement_id))
-    db.session.remove()
-    assert status == "active", f"agreement {agreement_id} ended as {status!r}, not 'active'"
+        submit(timings, task.id, decision_data(demo.body_by_org[org], outcome), demo.secretary_by_org[org])
+    if outcome == "approve":
+        [(status,)] = read(select(Agreement.status).where(Agreement.instance_id == instance_id))
+        assert status == "active", f"instance {instance_id}: the agreement is {status!r}, not 'active'"
 
 
 def run_service(demo: Demo, instances: int) -> Timings:
     timings = Timings()
     for number in range(instances):
         title = f"Samverkan kring psykisk hälsa {number}"
-        agreement_id, instance_id = start(demo, timings.start, title)
-        adoption_round(demo, timings.submit, instance_id, title, "approve")
-        require_active(agreement_id)
+        instance_id = start(demo, timings, title)
+        adoption_round(demo, timings, instance_id, title, "approve")
     return timings
 
 
-def state_size(instance_id: int) -> int:
-    size = db.session.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id))
-    db.session.remove()
-    return len(size or "")
-
-
 def run_history(demo: Demo, loops: int) -> str:
-    """One instance, ``loops`` rejections (draft + one reject each), then adopted."""
-    samples: list[float] = []
-    agreement_id, instance_id = start(demo, [], "Samverkan med lång historik")
-    size_at_start = state_size(instance_id)
+    """One instance, ``loops`` rounds of draft + one rejection, then adopted."""
+    timings, title = Timings(), "Samverkan med lång historik"
+    instance_id = start(demo, Timings(), title)
+    state = select(ProcessInstance.state).where(ProcessInstance.id == instance_id)
+    [(state_at_start,)] = read(state)
     for _ in range(loops):
-        adoption_round(demo, samples, instance_id, "Samverkan med lång historik", "reject")
-    size_at_end = state_size(instance_id)
-    adoption_round(demo, [], instance_id, "Samverkan med lång historik", "approve")
-    require_active(agreement_id)
-    return (f"flat with history: {loops} rejection loops, {len(samples)} submits on one instance\n"
-            f"  median submit, first 20: {statistics.median(samples[:20]):.2f} ms; "
-            f"last 20: {statistics.median(samples[-20:]):.2f} ms\n"
-            f"  ProcessInstance.state: {size_at_start:,} chars after start, {size_at_end:,} chars after the loops")
+        adoption_round(demo, timings, instance_id, title, "reject")
+    [(state_at_end,)] = read(state)
+    adoption_round(demo, Timings(), instance_id, title, "approve")
+    submits = timings.ms["submit"]
+    first, last = statistics.median(submits[:20]), statistics.median(submits[-20:])
+    return (f"flat with history: {loops} rejection loops = {len(submits)} submits on one instance\n"
+            f"  median submit, first 20: {first:.2f} ms; last 20: {last:.2f} ms ({last / first:.2f}×)\n"
+            f"  ProcessInstance.state: {len(state_at_start):,} chars after start, {len(state_at_end):,} after the loops")
 
 
-# --- 2 and 3: bare SpiffWorkflow --------------------------------------------------------------------
+def save(workflow: BpmnWorkflow, roundtrip: bool) -> Any:
+    return SERIALIZER.serialize_json(workflow) if roundtrip else workflow
 
-class Store:
-    """Keeps the live workflow (in memory) or its stock JSON (round trip) between steps."""
 
-    def __init__(self, roundtrip: bool) -> None:
-        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
-        self.serializer = BpmnWorkflowSerializer(registry) if roundtrip else None
-
-    def save(self, workflow: BpmnWorkflow) -> Any:
-        return self.serializer.serialize_json(workflow) if self.serializer else workflow
-
-    def load(self, state: Any) -> BpmnWorkflow:
-        if self.serializer is None:
-            return state
-        workflow = self.serializer.deserialize_json(state)
-        workflow.script_engine = ENGINE  # the script engine is not serialized
-        return workflow
+def load(state: Any) -> BpmnWorkflow:
+    if isinstance(state, BpmnWorkflow):
+        return state
+    workflow = SERIALIZER.deserialize_json(state)
+    workflow.script_engine = ENGINE  # the script engine is not serialized
+    return workflow
 
 
 def bare_data(task: SpiffTask, party_ids: list[int]) -> dict[str, Any]:
-    """What the service hands the engine: form data with defaults, plus what AdoptionHooks.prepare adds."""
+    """What the service hands the engine: the form data plus what AdoptionHooks.prepare adds."""
     if task.task_spec.bpmn_id == "draft":
         parties = {str(i): {"organisation_id": i, "name": f"Part {i}"} for i in party_ids}
         return {**draft_data(party_ids, "Bare"), "parties": parties, "decisions": {}}
     return {"reason": None, **decision_data(100 + task.data["party"]["organisation_id"], "approve")}
 
 
-def bare_start(definition: specs.Definition, store: Store, samples: list[float]) -> tuple[Any, BpmnWorkflow]:
-    began = time.perf_counter()
+def bare_start(definition: specs.Definition, roundtrip: bool) -> tuple[Any, BpmnWorkflow]:
     workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs))
     data = {"agreement_id": 1, "coordinator_organisation_id": 1, "title": "Bare", "started_by": 1}
     workflow.data.update(data)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     workflow.do_engine_steps()
-    state = store.save(workflow)
-    samples.append(ms_since(began))
-    return state, workflow
+    return save(workflow, roundtrip), workflow
 
 
-def bare_submit(store: Store, state: Any, task_id: Any, party_ids: list[int],
-                samples: list[float]) -> tuple[Any, BpmnWorkflow]:
-    began = time.perf_counter()
-    workflow = store.load(state)
+def bare_submit(state: Any, task_id: Any, party_ids: list[int], roundtrip: bool) -> tuple[Any, BpmnWorkflow]:
+    workflow = load(state)
     task = workflow.get_task_from_id(task_id)
     task.data.update(bare_data(task, party_ids))
     task.run()
     workflow.do_engine_steps()
-    state = store.save(workflow)
-    samples.append(ms_since(began))
-    return state, workflow
+    return save(workflow, roundtrip), workflow
 
 
 def run_bare(definition: specs.Definition, instances: int, parties: int, roundtrip: bool) -> Timings:
-    timings, store, party_ids = Timings(), Store(roundtrip), list(range(1, parties + 1))
+    timings, party_ids = Timings(), list(range(1, parties + 1))
     for _ in range(instances):
-        state, workflow = bare_start(definition, store, timings.start)
-        for _phase in ("draft", "decide"):
-            for task_id in [task.id for task in workflow.get_tasks(state=TaskState.READY, manual=True)]:
-                state, workflow = bare_submit(store, state, task_id, party_ids, timings.submit)
-        assert workflow.is_completed(), "bare instance did not complete"
+        state, workflow = timed(timings, "start", partial(bare_start, definition, roundtrip))
+        for _step in ("draft", "decide"):
+            for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+                state, workflow = timed(timings, "submit", partial(bare_submit, state, task.id, party_ids, roundtrip))
+        assert workflow.is_completed(), "a bare instance did not complete"
     return timings
 
 
-# --- report -----------------------------------------------------------------------------------------
-
-def row(name: str, timings: Timings) -> str:
-    start_ms, submit_ms = timings.start, timings.submit
-    return (f"{name:<34}{statistics.median(start_ms):>9.3f}{p95(start_ms):>9.3f}{statistics.fmean(start_ms):>9.3f}"
-            f"{statistics.median(submit_ms):>10.3f}{p95(submit_ms):>9.3f}{statistics.fmean(submit_ms):>9.3f}"
-            f"{len(submit_ms):>9}")
+def summary(ms: list[float]) -> str:
+    p95 = statistics.quantiles(ms, n=20)[18] if len(ms) > 1 else ms[0]
+    return f"{statistics.median(ms):>9.3f}{p95:>9.3f}{statistics.fmean(ms):>9.3f}"
 
 
-def ratios(service: Timings, other: Timings, name: str) -> str:
-    start_ratio = statistics.median(service.start) / statistics.median(other.start)
-    submit_ratio = statistics.median(service.submit) / statistics.median(other.submit)
-    return f"service / {name:<22} start {start_ratio:>7.1f}×   submit {submit_ratio:>7.1f}×  (medians)"
-
-
-def spiffarena(service: Timings) -> str:
-    start_ms, submit_ms = statistics.median(service.start), statistics.median(service.submit)
-    return (f"SpiffArena reference: {SPIFFARENA_START_MS:.0f} ms start, {SPIFFARENA_SUBMIT_MS:.0f} ms per submit\n"
-            f"  service start {SPIFFARENA_START_MS / start_ms:.1f}× faster than SpiffArena's start; "
-            f"submit {SPIFFARENA_SUBMIT_MS / submit_ms:.1f}× faster than SpiffArena's submit")
+def report(args: argparse.Namespace, scenarios: dict[str, Timings], history: str) -> None:
+    print(f"agreement_adoption.bpmn, {args.instances} instances × {args.parties} parties "
+          f"({args.parties + 1} submits each); ms per operation; {time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"{'scenario':<36}{'start':>9}{'p95':>9}{'mean':>9}{'submit':>9}{'p95':>9}{'mean':>9}{'submits':>9}")
+    for name, timings in scenarios.items():
+        print(f"{name:<36}{summary(timings.ms['start'])}{summary(timings.ms['submit'])}{len(timings.ms['submit']):>9}")
+    print("(bare runs use SpiffWorkflow's default script engine; the service uses the guarded engine)")
+    service, *bare = scenarios.values()
+    median = {kind: statistics.median(service.ms[kind]) for kind in ("start", "submit")}
+    print("SQL statements per service operation: " + ", ".join(
+        f"{kind} {service.statements[kind] / len(service.ms[kind]):.1f}" for kind in median) + "\n")
+    for name, other in zip(("bare in-memory", "bare + JSON round trip"), bare, strict=True):
+        print(f"service / {name:<23}" + "   ".join(
+            f"{kind} {median[kind] / statistics.median(other.ms[kind]):>6.1f}×" for kind in median) + "  (medians)")
+    print(f"SpiffArena reference: {SPIFFARENA_MS['start']:.0f} ms start, {SPIFFARENA_MS['submit']:.0f} ms per submit")
+    for kind, ms in median.items():
+        faster = SPIFFARENA_MS[kind] / ms
+        print(f"  service {kind} " + (f"{faster:.1f}× faster" if faster >= 1 else f"{1 / faster:.1f}× slower")
+              + f" than SpiffArena's {kind}")
+    print("\n" + history)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/samverkan_bench")
     parser.add_argument("--instances", type=int, default=200)
     parser.add_argument("--parties", type=int, default=3, choices=range(2, len(PARTIES) + 1))
-    parser.add_argument("--loops", type=int, default=100, help="rejection loops for 'flat with history'")
+    parser.add_argument("--loops", type=int, default=100, help="rejection loops in 'flat with history'")
     args = parser.parse_args()
     app, demo = set_up_service(args.database_url, args.parties)
     with app.app_context():
         service = run_service(demo, args.instances)
         history = run_history(demo, args.loops)
+        db.engine.dispose()
     definition = specs.parse(BPMN.read_bytes(), BPMN.name)
-    in_memory = run_bare(definition, args.instances, args.parties, roundtrip=False)
-    roundtrip = run_bare(definition, args.instances, args.parties, roundtrip=True)
-    print(f"agreement_adoption.bpmn: {args.instances} instances × {args.parties} parties "
-          f"({args.parties + 1} submits each); times in ms per operation")
-    print(f"{'scenario':<34}{'start':>9}{'p95':>9}{'mean':>9}{'submit':>10}{'p95':>9}{'mean':>9}{'submits':>9}")
-    print(row("service, PostgreSQL (guarded eng.)", service))
-    print(row("bare in-memory (stock engine)", in_memory))
-    print(row("bare + JSON round trip (stock)", roundtrip))
-    print("(bare runs use SpiffWorkflow's default script engine; the service uses the guarded one)\n")
-    print(ratios(service, in_memory, "bare in-memory"))
-    print(ratios(service, roundtrip, "bare + round trip"))
-    print(spiffarena(service) + "\n")
-    print(history)
+    report(args, {
+        "service, PostgreSQL (guarded engine)": service,
+        "bare in-memory (stock engine)": run_bare(definition, args.instances, args.parties, roundtrip=False),
+        "bare + JSON round trip (stock)": run_bare(definition, args.instances, args.parties, roundtrip=True),
+    }, history)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service import audit
+from service.agreements.checklist import SECTION_KEYS
 from service.agreements.models import Agreement, AgreementParty, AgreementStatus, Decision
 from service.columns import now
 from service.errors import InvalidTransition, NotPermitted
@@ -39,7 +40,8 @@ def submit_draft(agreement: Agreement, fields: dict[str, Any], parties: list[Org
     """Store the submitted draft text and parties and open a new adoption round."""
     require_status(agreement, AgreementStatus.DRAFT)
     agreement.title = fields["title"]
-    agreement.sections = {key: value for key, value in fields.items() if key not in ("title", "party_ids")}
+    # Only the checklist's sections: the form data also carries engine-only keys (parties, decisions).
+    agreement.sections = {key: fields[key] for key in SECTION_KEYS if fields.get(key)}
     _set_parties(agreement, {org.id for org in parties})
     agreement.adoption_round += 1
     agreement.status = AgreementStatus.AWAITING_DECISIONS

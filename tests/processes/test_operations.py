@@ -123,3 +123,13 @@ def test_rejection_returns_to_draft_and_cancels_other_decisions(db: Any, parties
     agreement = db.session.get(Agreement, agreement.id)
     assert agreement.status == AgreementStatus.DRAFT
     assert [d.reason for d in agreement.current_decisions()] == ["Kostnadsfördelningen är inte förhandlad."]
+
+
+def test_sections_hold_only_the_checklist_text(db: Any, parties: Parties) -> None:
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties, staffing="Två sjuksköterskor."),
+                                            by=parties.coordinator))
+    sections = db.session.get(Agreement, agreement.id).sections
+    assert sections["staffing"] == "Två sjuksköterskor." and sections["costs"].startswith("Varje part")
+    assert not {"parties", "decisions", "title", "party_ids", "user_influence"} & set(sections)
