@@ -7,11 +7,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from service.columns import UtcDateTime, now
 from service.extensions import db
 from service.parties.models import AuthorisedBody, Organisation
+from service.processes.models import ProcessInstance
 
 
 class AgreementStatus(StrEnum):
@@ -55,6 +56,8 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", order_by="Decision.id")
     coordinator_organisation: Mapped[Organisation] = relationship()
+    # The backref gives hooks ``instance.agreement``, loaded once per session.
+    instance: Mapped[ProcessInstance | None] = relationship(backref=backref("agreement", uselist=False))
 
     @property
     def status_label(self) -> str:

@@ -29,7 +29,7 @@ def start_drafting(*, by: User, organisation: Organisation, title: str) -> Agree
     db.session.flush()
     instance = start_process(ADOPTION_PROCESS, by=by, title=f"Avtal: {title}", data={
         "agreement_id": agreement.id, "coordinator_organisation_id": organisation.id, "title": title})
-    agreement.instance_id = instance.id
+    agreement.instance = instance
     audit.record(by, "agreement.drafting_started", agreement, instance_id=instance.id, title=title,
                  coordinator_organisation_id=organisation.id)
     db.session.flush()
@@ -100,7 +100,8 @@ def new_decision(organisation_id: int, values: dict[str, Any]) -> Decision:
 
 
 def get_agreement_for_instance(instance: ProcessInstance) -> Agreement | None:
-    return db.session.scalar(select(Agreement).where(Agreement.instance_id == instance.id))
+    agreement: Agreement | None = getattr(instance, "agreement", None)
+    return agreement
 
 
 def can_view(user: User, agreement: Agreement) -> bool:

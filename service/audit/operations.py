@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
 from service.columns import now
@@ -17,39 +19,63 @@ from service.extensions import db
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
 _BATCH = 1000
+_SESSION_KEY = "samverkan.audit_head"
 
 
 def record(actor: Any, action: str, subject: Any, *, instance_id: int | None = None, **data: Any) -> AuditEvent:
-    """Append one event to the chain; call it last in an operation, the head row stays locked until commit."""
+    """Append one event to the chain in the caller's transaction (the chain head stays locked until commit)."""
     if getattr(subject, "id", None) is None:
         db.session.flush()
-    seq, prev_hash = _advance_head()
-    event = AuditEvent(
-        seq=seq, occurred_at=now(), actor_id=getattr(actor, "id", None),
+    head = _locked_head(db.session())
+    entry = AuditEvent(
+        seq=head.seq + 1, occurred_at=now(), actor_id=getattr(actor, "id", None),
         actor_name=getattr(actor, "display_name", None) or "Systemet", action=action,
         subject_type=subject.__tablename__, subject_id=str(subject.id), instance_id=instance_id,
-        data=json.loads(json.dumps(data, default=str)), prev_hash=prev_hash,
+        data=json.loads(json.dumps(data, default=str)), prev_hash=head.hash,
     )
-    event.hash = chain_hash(prev_hash, event)
-    db.session.execute(update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID)
-                       .values(hash=event.hash).execution_options(synchronize_session=False))
-    db.session.add(event)
-    return event
+    entry.hash = chain_hash(head.hash, entry)
+    head.seq, head.hash = entry.seq, entry.hash
+    db.session.add(entry)
+    return entry
 
 
-def _advance_head() -> tuple[int, str]:
-    """Take the next seq. The UPDATE locks the head row (PostgreSQL) or the database (SQLite) until commit,
-    so two transactions can never chain onto the same predecessor."""
-    statement = (update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID)
-                 .values(seq=AuditChainHead.seq + 1)
-                 .returning(AuditChainHead.seq, AuditChainHead.hash)
-                 .execution_options(synchronize_session=False))
-    row = db.session.execute(statement).first()
-    if row is None:  # first event ever; a concurrent first insert fails on the primary key and is retried
-        db.session.add(AuditChainHead(id=_HEAD_ID, seq=1, hash=GENESIS_HASH))
-        db.session.flush()
-        return 1, GENESIS_HASH
-    return int(row.seq), str(row.hash)
+@dataclass
+class _Head:
+    seq: int
+    hash: str
+    locked_seq: int
+
+
+def _locked_head(session: Session) -> _Head:
+    """The chain head, locked once per transaction: a no-op UPDATE locks the row (PostgreSQL) or the
+    database (SQLite) until commit, so two transactions can never chain onto the same predecessor.
+    Later events of the same transaction chain on in memory; the head is written back before commit."""
+    head: _Head | None = session.info.get(_SESSION_KEY)
+    if head is None:
+        statement = (update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID)
+                     .values(seq=AuditChainHead.seq).returning(AuditChainHead.seq, AuditChainHead.hash)
+                     .execution_options(synchronize_session=False))
+        row = session.execute(statement).first()
+        seq, chain_head = (int(row[0]), str(row[1])) if row is not None else (0, GENESIS_HASH)
+        if row is None:  # an empty database built without migrations: start the chain
+            session.add(AuditChainHead(id=_HEAD_ID, seq=0, hash=GENESIS_HASH))
+            session.flush()
+        head = _Head(seq, chain_head, seq)
+        session.info[_SESSION_KEY] = head
+    return head
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _write_head(session: Session) -> None:
+    head: _Head | None = session.info.pop(_SESSION_KEY, None)
+    if head is not None and head.seq != head.locked_seq:
+        session.execute(update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID)
+                        .values(seq=head.seq, hash=head.hash).execution_options(synchronize_session=False))
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_head(session: Session) -> None:
+    session.info.pop(_SESSION_KEY, None)
 
 
 def canonical(event: AuditEvent) -> bytes:

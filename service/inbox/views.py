@@ -17,6 +17,7 @@ from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFai
 from service.extensions import db
 from service.inbox.form_render import build_fields, parse_submission
 from service.parties.models import ROLE_LABELS, Organisation, Role, User
+from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
 from service.processes.operations import can_work_on, complete_task, list_tasks_for
 from service.transactions import commit_with_retry
@@ -88,7 +89,7 @@ def task_page(task_id: int) -> BaseResponse | tuple[str, int] | str:
     task = db.get_or_404(HumanTask, task_id)
     if not can_work_on(current_user, task):
         abort(403)
-    schema = task.instance.definition.forms[task.form]
+    schema = form_schema(task.instance.definition, task.form)
     if request.method == "GET":
         return _render_task(task, schema, {}, {})
     values = parse_submission(schema, request.form)

@@ -16,7 +16,7 @@ from service.extensions import db
 from service.parties.models import User, role_for_lane
 from service.processes.models import ProcessDefinition
 
-_PARSED: dict[tuple[int, str], specs.Definition] = {}
+_PARSED: dict[tuple[int, str], tuple[specs.Definition, dict[str, Any]]] = {}
 
 
 def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | None,
@@ -76,7 +76,18 @@ def require_latest_definition(process_id: str) -> ProcessDefinition:
 
 def parsed(row: ProcessDefinition) -> specs.Definition:
     """The parsed spec of a stored version; parsed once per process (versions never change)."""
+    return _content(row)[0]
+
+
+def form_schema(row: ProcessDefinition, form: str) -> dict[str, Any]:
+    """A form of this version, as deployed with it."""
+    schema: dict[str, Any] = _content(row)[1][form]
+    return schema
+
+
+def _content(row: ProcessDefinition) -> tuple[specs.Definition, dict[str, Any]]:
+    # Keyed by content hash too: ids are reused when a test database is emptied.
     key = (row.id, row.sha256)
     if key not in _PARSED:
-        _PARSED[key] = specs.parse(row.bpmn_xml.encode("utf-8"), row.filename)
+        _PARSED[key] = (specs.parse(row.bpmn_xml.encode("utf-8"), row.filename), dict(row.forms))
     return _PARSED[key]

@@ -24,8 +24,9 @@ class ProcessDefinition(db.Model):  # type: ignore[name-defined,misc]
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(300))
     filename: Mapped[str] = mapped_column(String(300))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    forms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: read once per version into definitions.parsed()'s cache, not on every task.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True, deferred_group="content")
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True, deferred_group="content")
     sha256: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

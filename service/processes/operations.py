@@ -14,7 +14,7 @@ from service.engine.runner import ReadyTask, Step
 from service.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from service.extensions import db
 from service.parties.models import Role, User, role_for_lane
-from service.processes.definitions import parsed, require_latest_definition
+from service.processes.definitions import form_schema, parsed, require_latest_definition
 from service.processes.hooks import Progress, hooks_for
 from service.processes.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 
@@ -56,37 +56,31 @@ def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> Hum
 
 
 def _lock_task(task_row_id: int) -> HumanTask:
-    """Lock the task's instance, then re-read task and instance fresh under the lock.
+    """Lock the task's instance and read task and instance fresh under the lock, in one statement.
 
     Two parties approving their own tasks of one instance queue here; the second then works on the
-    state the first wrote. The lock_version check on write stays as a second line of defence.
+    state the first wrote. PostgreSQL: SELECT ... FOR UPDATE locks both rows. SQLite has no row locks:
+    a no-op UPDATE first takes the database's write lock (other writers wait on the busy timeout).
+    The lock_version check on write stays as a second line of defence.
     """
-    task = db.session.get(HumanTask, task_row_id)
-    if task is None:
+    if db.session.get_bind().dialect.name == "sqlite":
+        owner = select(HumanTask.instance_id).where(HumanTask.id == task_row_id).scalar_subquery()
+        db.session.execute(update(ProcessInstance).where(ProcessInstance.id == owner)
+                           .values(lock_version=ProcessInstance.lock_version)
+                           .execution_options(synchronize_session=False))
+    row = db.session.execute(
+        select(HumanTask, ProcessInstance).join(HumanTask.instance).where(HumanTask.id == task_row_id)
+        .with_for_update().execution_options(populate_existing=True)).first()
+    if row is None:
         raise NotFound("Uppgiften finns inte.")
-    lock_instance(task.instance_id)
-    db.session.refresh(task)
+    task: HumanTask = row[0]
     if not task.is_ready:
         raise Conflict("Uppgiften är redan utförd eller har avbrutits.")
     return task
 
 
-def lock_instance(instance_id: int) -> ProcessInstance:
-    """SELECT ... FOR UPDATE on PostgreSQL. SQLite has no row locks: a no-op UPDATE takes the
-    database's write lock now (other writers wait on the busy timeout) instead of at commit."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
-                           .values(lock_version=ProcessInstance.lock_version)
-                           .execution_options(synchronize_session=False))
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                                 .with_for_update().execution_options(populate_existing=True))
-    if instance is None:
-        raise NotFound("Ärendet finns inte.")
-    return instance
-
-
 def _validated(instance: ProcessInstance, task: HumanTask, data: Mapping[str, Any]) -> dict[str, Any]:
-    schema = instance.definition.forms[task.form]
+    schema = form_schema(instance.definition, task.form)
     errors = forms.validate(schema, data)
     if errors:
         raise ValidationFailed("Formuläret innehåller fel. Inget har sparats.", errors)
@@ -113,21 +107,25 @@ def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definit
 
 
 def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask]) -> None:
+    """Make the READY rows equal the engine's READY user tasks. Only open rows are read, so the cost
+    does not grow with the instance's history."""
     wanted = {task.task_id: task for task in ready}
-    for row in instance.tasks:
-        if row.is_ready and row.task_id not in wanted:
+    open_rows = db.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)).all()
+    for row in open_rows:
+        if row.task_id not in wanted:
             row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
-    known = {row.task_id for row in instance.tasks}
+    known = {row.task_id for row in open_rows}
     for task in ready:
         if task.task_id not in known:
-            instance.tasks.append(_new_task_row(task))
+            db.session.add(_new_task_row(task, instance.id))
 
 
-def _new_task_row(task: ReadyTask) -> HumanTask:
+def _new_task_row(task: ReadyTask, instance_id: int) -> HumanTask:
     role = role_for_lane(task.lane or "")
     created = now()
     return HumanTask(
-        task_id=task.task_id, bpmn_id=task.bpmn_id, name=task.name, form=task.form or "",
+        instance_id=instance_id, task_id=task.task_id, bpmn_id=task.bpmn_id, name=task.name, form=task.form or "",
         role=str(role), organisation_id=_optional_int(task.organisation), user_id=_optional_int(task.assignee),
         created_at=created, due_at=specs.due_at(task.due_in, created) if task.due_in else None,
     )
