@@ -27,19 +27,19 @@ from typing import Any, TypeVar
 
 import psycopg
 from flask import Flask
+from flask_migrate import upgrade
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
 from service.agreements import operations as agreement_ops
 from service.agreements.models import Agreement
 from service.app import create_app
-from service.audit.models import AuditChainHead
 from service.engine import specs
 from service.extensions import db
 from service.parties.demo import seed_demo
@@ -105,10 +105,11 @@ def set_up_service(url: str, parties: int) -> tuple[Flask, Demo]:
             connection.execute(f'CREATE DATABASE "{parsed.database}"')
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
-        db.session.remove()  # an open session's lock makes drop_all wait forever on PostgreSQL
-        db.drop_all()
-        db.create_all()
-        db.session.add(AuditChainHead(id=1, seq=0, hash="0" * 64))
+        db.session.remove()  # an open session's lock makes DROP wait forever on PostgreSQL
+        with db.engine.begin() as connection:  # an empty schema, then the real migrations
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        upgrade()
         seed_demo(lambda: "x")
         deploy_definition(BPMN.read_bytes(), BPMN.name, ROOT / "forms", by=None)
         db.session.commit()

@@ -133,3 +133,28 @@ def test_sections_hold_only_the_checklist_text(db: Any, parties: Parties) -> Non
     sections = db.session.get(Agreement, agreement.id).sections
     assert sections["staffing"] == "Två sjuksköterskor." and sections["costs"].startswith("Varje part")
     assert not {"parties", "decisions", "title", "party_ids", "user_influence"} & set(sections)
+
+
+def test_a_script_failing_at_run_time_changes_nothing(db: Any, parties: Parties) -> None:
+    """A diagram stored without deploy checks (as an older version might be) still cannot import."""
+    from service.engine.runner import EngineFailure
+    from service.processes.definitions import get_latest_definition
+
+    row = get_latest_definition("agreement_adoption")
+    row.bpmn_xml = row.bpmn_xml.replace("<spiffworkflow:postScript>decision = ",
+                                        "<spiffworkflow:postScript>import os\ndecision = ")
+    row.sha256 = "changed-without-deploy"
+    db.session.commit()
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.instance_id)
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    task = ready_tasks(db, agreement.instance_id)[0]
+    org = next(o for o in parties.all if o.id == task.organisation_id)
+    state_before, events_before = db.session.get(ProcessInstance, agreement.instance_id).state, audit_count(db)
+    with pytest.raises(EngineFailure) as failed:
+        commit_with_retry(lambda: complete_task(task.id, decision_data(org), by=parties.secretaries[org.id]))
+    assert failed.value.element_id == "decide" and "Import" in failed.value.message
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, agreement.instance_id).state == state_before
+    assert audit_count(db) == events_before and db.session.get(HumanTask, task.id).is_ready
+    assert db.session.get(Agreement, agreement.id).current_decisions() == []
