@@ -65,7 +65,8 @@ def _configure_domains() -> None:
     import service.agreements.models
     import service.audit.models
     import service.parties.models
-    import service.processes.models  # noqa: F401
+    import service.processes.models
+    import service.scheduler.models  # noqa: F401
     from service.agreements import hooks
 
     hooks.register()
@@ -73,8 +74,12 @@ def _configure_domains() -> None:
 
 def _configure_blueprints(app: Flask) -> None:
     from service.inbox.views import bp as inbox
+    from service.notifications.views import bp as notifications
+    from service.scheduler.views import bp as scheduler_admin
 
     app.register_blueprint(inbox)
+    app.register_blueprint(notifications)
+    app.register_blueprint(scheduler_admin)
 
 
 def _configure_cli(app: Flask) -> None:

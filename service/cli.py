@@ -37,8 +37,35 @@ def run_command(host: str, port: int, threads: int) -> None:
     """Serve the application with waitress (production WSGI server)."""
     from waitress import serve
 
+    from service.scheduler.setup import start_scheduling
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["SCHEDULER"] != "off":
+        start_scheduling(app)
     click.echo(f"Samverkan lyssnar på http://{host}:{port}/")
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]
+    serve(app, host=host, port=port, threads=threads)
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run only the scheduler (on PostgreSQL: one of several candidates, the lock holder fires timers)."""
+    import signal
+    import threading
+
+    from service.scheduler.setup import start_scheduling
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler = start_scheduling(app)
+    click.echo("Schemaläggaren körs." if scheduler else "Schemaläggaren väntar på att bli ledare.")
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    if scheduler is not None:
+        scheduler.shutdown()
 
 
 @click.command("deploy")
@@ -91,7 +118,7 @@ def verify_command() -> None:
 
 def register_commands(app: Flask) -> None:
     """Our commands live on app.cli, so ``samverkan`` and ``flask --app service.app`` both have them."""
-    for command in (run_command, deploy_command, seed_demo_command, audit_group):
+    for command in (run_command, scheduler_command, deploy_command, seed_demo_command, audit_group):
         app.cli.add_command(command)
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from service import clock
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every database (SQLite would otherwise return naive values)."""
@@ -30,5 +32,5 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def now() -> datetime:
-    """The current moment, timezone-aware UTC (how every time is stored)."""
-    return datetime.now(UTC)
+    """The current moment, timezone-aware UTC (how every time is stored), from the service clock."""
+    return clock.now()

@@ -14,6 +14,27 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "COMMIT_RETRIES": 5,
+    # Scheduler: "auto" runs it inside `samverkan run` (SQLite: directly; PostgreSQL: if this process
+    # wins the advisory lock), "off" leaves it to a separate `samverkan scheduler` process.
+    "SCHEDULER": "auto",
+    "SCHEDULER_SYNC_SECONDS": 2,
+    "SCHEDULER_SYNC_WINDOW_SECONDS": 120,
+    "SCHEDULER_RESYNC_MINUTES": 10,
+    "SCHEDULER_LEADER_POLL_SECONDS": 5,
+    "SCHEDULER_WORKERS": 4,
+    "REMINDER_LEAD_HOURS": 48,
+    "REMINDER_SCAN_SECONDS": 60,
+    # E-mail (SMTP); the outbox is delivered every MAIL_SEND_SECONDS by the scheduler.
+    "MAIL_HOST": "127.0.0.1",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "samverkan@localhost",
+    "MAIL_SEND_SECONDS": 10,
+    "DIGEST_HOUR": 7,
+    "PUBLIC_URL": "http://127.0.0.1:5000",
     "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
     "FORMS_DIR": str(Path(__file__).resolve().parent.parent / "forms"),
 }

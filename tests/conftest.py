@@ -30,6 +30,8 @@ from service.transactions import commit_with_retry
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("SAMVERKAN_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "rätt-lösenord-1"
+# Two test runs at once (two checkouts on one machine) need different databases.
+TEST_DATABASE = os.environ.get("SAMVERKAN_TEST_DATABASE", "samverkan_test")
 
 
 def postgres_url(database: str) -> str:
@@ -51,7 +53,7 @@ def database_url(backend: str, directory: Path, name: str) -> str:
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     directory = tmp_path_factory.mktemp(request.param)
     application = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url(request.param, directory, "samverkan_test"),
+        "SQLALCHEMY_DATABASE_URI": database_url(request.param, directory, TEST_DATABASE),
         "TESTING": True, "SECRET_KEY": "test-secret",
     })
     # Test requests run inside the fixture's app context, so ``g`` outlives a request; in production

@@ -29,6 +29,7 @@ USERS = {
                              ("Göteborgsregionen (GR)", Role.STEERING_GROUP_MEMBER)]),
     "olof": ("Olof Strand", [("Västra Götalandsregionen", Role.PROCESS_OWNER), ("Göteborgs Stad", Role.PROCESS_OWNER)]),
     "ingrid": ("Ingrid Wall", [("Västra Götalandsregionen", Role.AUDITOR)]),
+    "admin": ("Åsa Adminsson", [("Västra Götalandsregionen", Role.ADMIN)]),
 }
 
 

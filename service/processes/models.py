@@ -93,6 +93,7 @@ class HumanTask(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # "due soon" notice sent
 
     instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
     organisation = relationship("Organisation")
@@ -102,3 +103,39 @@ class HumanTask(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_ready(self) -> bool:
         return self.status == TaskStatus.READY
+
+
+class TimerStatus(StrEnum):
+    WAITING = "waiting"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+class ProcessTimer(db.Model):  # type: ignore[name-defined,misc]
+    """A BPMN timer an instance waits on, written in the same transaction as the engine state.
+
+    The source of truth for the scheduler: APScheduler jobs are derived from the waiting rows, and a
+    job only fires a row that is still waiting, under the instance lock (so firing is idempotent).
+    A cycle timer gets one row per occurrence (its due moment changes).
+    """
+
+    __tablename__ = "process_timers"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id", "due_at"),
+        Index("ix_process_timers_status_due", "status", "due_at"),
+        Index("ix_process_timers_updated", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(20), default=TimerStatus.WAITING)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    instance: Mapped[ProcessInstance] = relationship()

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, tuple_, update
 
 from service import audit
 from service.columns import now
-from service.engine import forms, runner, serializer, specs
+from service.engine import forms, runner, serializer, specs, timers
 from service.engine.runner import ReadyTask, Step
 from service.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from service.extensions import db
+from service.notifications.operations import notify_deadline_soon, notify_task_offered
 from service.parties.models import Role, User, role_for_lane
 from service.processes.definitions import form_schema, parsed, require_latest_definition
 from service.processes.hooks import Progress, hooks_for
-from service.processes.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
+from service.processes.models import HumanTask, InstanceStatus, ProcessInstance, ProcessTimer, TaskStatus, TimerStatus
+from service.processes.timers import sync_timers
 
 
 def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, Any]) -> ProcessInstance:
@@ -94,31 +98,45 @@ def can_work_on(user: User, task: HumanTask) -> bool:
     return task.organisation_id is not None and user.has_role(task.organisation_id, Role(task.role))
 
 
-def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition, actor: User | None) -> None:
-    """Write the engine state and project its READY user tasks into the task list."""
+def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition,
+             actor: User | None, *, by_timer: bool = False) -> TaskListChange:
+    """Write the engine state, project its READY user tasks and waiting timers into their tables, and
+    notify the people new tasks are offered to (a timer that cancelled a task escalated it)."""
     ready = runner.ready_tasks(workflow, definition)
     instance.state = serializer.dump(workflow)
     instance.updated_at = now()
     if runner.is_completed(workflow):
         instance.status, instance.completed_at = InstanceStatus.COMPLETED, now()
-    _sync_task_list(instance, ready)
+    change = _sync_task_list(instance, ready)
+    sync_timers(instance, workflow)
+    if change.created:
+        db.session.flush()
+        for task in change.created:
+            notify_task_offered(task, escalated=by_timer and bool(change.cancelled))
     progress = Progress(ready=ready, is_completed=runner.is_completed(workflow), data=runner.final_data(workflow))
     hooks_for(instance.definition.process_id).advanced(instance, progress, actor)
+    return change
 
 
-def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask]) -> None:
+@dataclass(frozen=True)
+class TaskListChange:
+    created: list[HumanTask]
+    cancelled: list[HumanTask]
+
+
+def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask]) -> TaskListChange:
     """Make the READY rows equal the engine's READY user tasks. Only open rows are read, so the cost
     does not grow with the instance's history."""
     wanted = {task.task_id: task for task in ready}
     open_rows = db.session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)).all()
-    for row in open_rows:
-        if row.task_id not in wanted:
-            row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
+    cancelled = [row for row in open_rows if row.task_id not in wanted]
+    for row in cancelled:
+        row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
     known = {row.task_id for row in open_rows}
-    for task in ready:
-        if task.task_id not in known:
-            db.session.add(_new_task_row(task, instance.id))
+    created = [_new_task_row(task, instance.id) for task in ready if task.task_id not in known]
+    db.session.add_all(created)
+    return TaskListChange(created=created, cancelled=cancelled)
 
 
 def _new_task_row(task: ReadyTask, instance_id: int) -> HumanTask:
@@ -146,3 +164,52 @@ def list_tasks_for(user: User) -> list[HumanTask]:
     condition = or_(HumanTask.user_id == user.id, offered) if offered is not None else HumanTask.user_id == user.id
     return list(db.session.scalars(select(HumanTask).where(HumanTask.status == TaskStatus.READY, condition)
                                    .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)))
+
+
+def fire_timer(timer_id: int) -> bool:
+    """Fire a waiting timer that has come due and run the instance on. Idempotent: a timer that was
+    fired, cancelled or is not yet due changes nothing (a duplicate or early job is harmless)."""
+    timer = db.session.get(ProcessTimer, timer_id)
+    if timer is None or timer.status != TimerStatus.WAITING:
+        return False
+    instance = lock_instance(timer.instance_id)
+    db.session.refresh(timer)
+    if timer.status != TimerStatus.WAITING or timer.due_at > now():
+        return False
+    definition = parsed(instance.definition)
+    workflow = runner.load(definition, instance.state)
+    steps = timers.fire_due(workflow)
+    change = _advance(instance, workflow, definition, None, by_timer=True)
+    audit.record(None, "timer.fired", instance, instance_id=instance.id, timer=timer.bpmn_id, name=timer.name,
+                 due_at=timer.due_at.isoformat(), steps=_step_ids(steps))
+    for task in change.cancelled:
+        audit.record(None, "task.escalated", instance, instance_id=instance.id, task=task.bpmn_id,
+                     task_id=task.task_id, name=task.name, by_timer=timer.bpmn_id)
+    db.session.flush()
+    return True
+
+
+def lock_instance(instance_id: int) -> ProcessInstance:
+    """The instance row, locked until commit (see _lock_task for how on each database)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                           .values(lock_version=ProcessInstance.lock_version)
+                           .execution_options(synchronize_session=False))
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound("Ärendet finns inte.")
+    return instance
+
+
+def remind_due_soon(lead: timedelta, limit: int = 500) -> int:
+    """Notify the people of READY tasks due within ``lead`` once (before a deadline)."""
+    moment = now()
+    tasks = db.session.scalars(select(HumanTask).where(
+        HumanTask.status == TaskStatus.READY, HumanTask.reminded_at.is_(None),
+        HumanTask.due_at.is_not(None), HumanTask.due_at <= moment + lead).limit(limit)
+        .with_for_update(skip_locked=True)).all()
+    for task in tasks:
+        notify_deadline_soon(task)
+        task.reminded_at = moment
+    return len(tasks)

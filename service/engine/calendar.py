@@ -1,0 +1,52 @@
+"""Swedish working days: weekends, public holidays and the de facto holidays public bodies close on
+(julafton, midsommarafton, nyårsafton). Deadlines such as "svar inom 10 arbetsdagar" use this."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from service import clock
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("SE", years=year, language="sv", categories=("public", "de_facto"))
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def holiday_name(day: date) -> str | None:
+    name = _holidays(day.year).get(day)
+    return str(name) if name else None
+
+
+def add_working_days(start: date, count: int) -> date:
+    """The ``count``-th working day after ``start`` (``start`` itself never counts)."""
+    if count < 0:
+        raise ValueError("antalet arbetsdagar kan inte vara negativt")
+    day = start
+    while count > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day
+
+
+def working_days_deadline(start: datetime, count: int) -> datetime:
+    """End of the working day (23:59:59 Stockholm) ``count`` working days after ``start``, in UTC."""
+    local_day = start.astimezone(STOCKHOLM).date()
+    end = datetime.combine(add_working_days(local_day, count), time(23, 59, 59), STOCKHOLM)
+    return end.astimezone(clock.now().tzinfo)
+
+
+def working_days(count: int) -> str:
+    """Script helper for timer expressions: ``<bpmn:timeDate>working_days(10)</bpmn:timeDate>``."""
+    return working_days_deadline(clock.now(), int(count)).isoformat()

@@ -1,0 +1,1 @@
+"""Notifications: an outbox of in-app messages, delivered by e-mail outside the workflow transaction."""

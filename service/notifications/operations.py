@@ -1,0 +1,147 @@
+"""Write notifications into the outbox in the caller's transaction; list them and mark them read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from service.columns import now
+from service.errors import NotPermitted
+from service.extensions import db
+from service.notifications.models import Notification, NotificationKind, NotificationSettings
+from service.parties.models import ROLE_LABELS, Membership, Role, User
+from service.processes.models import HumanTask
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def notify(users: Iterable[User], kind: str, subject: str, body: str, *,
+           instance_id: int | None = None, task_row_id: int | None = None) -> list[Notification]:
+    """Add one notification per person to the session; the sender e-mails those who have an address."""
+    unique = list({user.id: user for user in users}.values())
+    digest_ids = _digest_user_ids(unique) if kind == NotificationKind.TASK_OFFERED else set()
+    rows = [Notification(user=user, kind=kind, subject=subject, body=body, instance_id=instance_id,
+                         task_row_id=task_row_id, is_digest=user.id in digest_ids, created_at=now())
+            for user in unique]
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def _digest_user_ids(users: list[User]) -> set[int]:
+    if not users:
+        return set()
+    query = select(NotificationSettings.user_id).where(
+        NotificationSettings.user_id.in_([user.id for user in users]), NotificationSettings.wants_digest.is_(True))
+    return set(db.session.scalars(query))
+
+
+def set_wants_digest(user: User, wants_digest: bool) -> NotificationSettings:
+    """Choose between one e-mail per new task and a daily digest of them."""
+    settings = db.session.get(NotificationSettings, user.id)
+    if settings is None:
+        settings = NotificationSettings(user_id=user.id)
+        db.session.add(settings)
+    settings.wants_digest = wants_digest
+    db.session.flush()
+    return settings
+
+
+def recipients_for_task(task: HumanTask) -> list[User]:
+    """The named person, or every enabled member of the task's group (organisation × role)."""
+    if task.user_id is not None:
+        user = db.session.get(User, task.user_id)
+        return [user] if user is not None else []
+    if task.organisation_id is None:
+        return []
+    query = (select(User).join(Membership)
+             .where(Membership.organisation_id == task.organisation_id, Membership.role == task.role,
+                    User.is_enabled.is_(True))
+             .order_by(User.id))
+    return list(db.session.scalars(query))
+
+
+def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> list[Notification]:
+    """Tell the task's recipients that it waits for them (or has been escalated to them)."""
+    if escalated:
+        kind, subject, intro = NotificationKind.ESCALATED, f"Eskalerad uppgift: {task.name}", \
+            "En uppgift har eskalerats till dig i Samverkan."
+    elif task.user_id is not None:
+        kind, subject, intro = NotificationKind.TASK_OFFERED, f"Ny uppgift: {task.name}", \
+            "Du har fått en ny uppgift i Samverkan."
+    else:
+        kind, subject, intro = NotificationKind.TASK_OFFERED, f"Ny uppgift: {task.name}", \
+            "En ny uppgift väntar på din grupp i Samverkan. Den som först öppnar och slutför den utför den."
+    return notify(recipients_for_task(task), kind, subject, task_body(task, intro),
+                  instance_id=task.instance_id, task_row_id=task.id)
+
+
+def notify_deadline_soon(task: HumanTask) -> list[Notification]:
+    """Remind the task's recipients that its deadline is near."""
+    when = f" – senast {local_date(task.due_at)}" if task.due_at is not None else ""
+    body = task_body(task, "Påminnelse: en uppgift i Samverkan närmar sig sista dag.")
+    return notify(recipients_for_task(task), NotificationKind.DEADLINE_SOON, f"Påminnelse: {task.name}{when}", body,
+                  instance_id=task.instance_id, task_row_id=task.id)
+
+
+def task_body(task: HumanTask, intro: str) -> str:
+    """The e-mail text about one task: what, in which case, for whom, by when, and where to open it."""
+    lines = [intro, "", f"Uppgift: {task.name}", f"Ärende: {task.instance.title}"]
+    if task.user_id is None and task.organisation is not None:
+        lines.append(f"Erbjuden till: {role_label(task.role)}, {task.organisation.name}")
+    if task.due_at is not None:
+        lines.append(f"Senast: {local_date(task.due_at)}")
+    lines += ["", f"Öppna uppgiften: {task_link(task)}"]
+    return "\n".join(lines)
+
+
+def task_link(task: HumanTask) -> str:
+    base = str(current_app.config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+    return f"{base}/uppgifter/{task.id}"
+
+
+def role_label(role: str) -> str:
+    try:
+        return ROLE_LABELS[Role(role)]
+    except ValueError:
+        return role
+
+
+def local_date(moment: datetime) -> str:
+    zone = ZoneInfo(str(current_app.config.get("DISPLAY_TIMEZONE", "Europe/Stockholm")))
+    return moment.astimezone(zone).strftime("%Y-%m-%d")
+
+
+def list_notifications_for(user: User, limit: int = 50) -> list[Notification]:
+    """The person's notifications, newest first."""
+    query = (select(Notification).where(Notification.user_id == user.id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def list_outbox(limit: int = 100) -> list[Notification]:
+    """Rows still waiting for e-mail, oldest first: those of enabled people with an address (others are in-app only)."""
+    query = (select(Notification).join(Notification.user)
+             .where(Notification.sent_at.is_(None), User.email.is_not(None), User.email != "", User.is_enabled.is_(True))
+             .order_by(Notification.created_at, Notification.id).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def count_unread(user: User) -> int:
+    """How many of the person's notifications are unread (for a badge in the menu)."""
+    query = select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))
+    return int(db.session.scalar(query) or 0)
+
+
+def mark_read(notification: Notification, user: User) -> None:
+    """Mark one of the person's own notifications as read."""
+    if notification.user_id != user.id:
+        raise NotPermitted("Aviseringen tillhör någon annan.")
+    if notification.read_at is None:
+        notification.read_at = now()
+    db.session.flush()
