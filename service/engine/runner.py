@@ -43,6 +43,7 @@ class ReadyTask:
     organisation: Any
     assignee: Any
     due_in: str | None
+    due_in_working_days: int | None
     data: Mapping[str, Any]
 
 
@@ -96,6 +97,7 @@ def _describe(workflow: BpmnWorkflow, definition: Definition, task: SpiffTask) -
         instructions=info.instructions, due_in=info.properties.get("dueIn"),
         organisation=_property(workflow, task, "organisation"),
         assignee=_property(workflow, task, "assignee"), data=task.data,
+        due_in_working_days=_optional_int(_property(workflow, task, "dueInWorkingDays")),
     )
 
 
@@ -107,6 +109,10 @@ def _property(workflow: BpmnWorkflow, task: SpiffTask, name: str) -> Any:
         return workflow.script_engine.environment.evaluate(expression, dict(task.data))
     except Exception as exc:  # any failure of a process owner's expression is theirs to fix
         raise EngineFailure(task.task_spec.bpmn_id, f"egenskapen '{name}' ({expression}) kunde inte beräknas: {exc}") from None
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def complete(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> list[Step]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, tuple_, update
 
 from service import audit
 from service.columns import now
-from service.engine import forms, runner, serializer, specs, timers
+from service.engine import calendar, forms, runner, serializer, specs, timers
 from service.engine.runner import ReadyTask, Step
 from service.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from service.extensions import db
@@ -145,8 +145,14 @@ def _new_task_row(task: ReadyTask, instance_id: int) -> HumanTask:
     return HumanTask(
         instance_id=instance_id, task_id=task.task_id, bpmn_id=task.bpmn_id, name=task.name, form=task.form or "",
         role=str(role), organisation_id=_optional_int(task.organisation), user_id=_optional_int(task.assignee),
-        created_at=created, due_at=specs.due_at(task.due_in, created) if task.due_in else None,
+        created_at=created, due_at=_due_at(task, created),
     )
+
+
+def _due_at(task: ReadyTask, created: datetime) -> datetime | None:
+    if task.due_in_working_days is not None:
+        return calendar.working_days_deadline(created, task.due_in_working_days)
+    return specs.due_at(task.due_in, created) if task.due_in else None
 
 
 def _optional_int(value: Any) -> int | None:

@@ -103,6 +103,8 @@ def test_deadline_escalates_to_the_manager(db: Any, office: Any, frozen: None) -
     assert fire(db, deadline.id)
     [task] = ready(db, instance.id)
     assert (task.bpmn_id, task.role, task.organisation_id) == ("escalated_answer", Role.MANAGER, organisation.id)
+    # Fired Friday 19 June (midsommarafton) 09:00: 3 working days = Mon 22, Tue 23, Wed 24 June.
+    assert task.due_at == datetime(2026, 6, 24, 21, 59, 59, tzinfo=UTC)
     assert audit_count(db, "task.escalated") == 1
     assert timers(db, instance.id, TimerStatus.WAITING) == []
     statuses = {r.bpmn_id: r.status for r in timers(db, instance.id) if r.id == deadline.id}
@@ -133,15 +135,49 @@ def test_completing_the_task_cancels_its_timers_and_waits_working_days(db: Any, 
 def test_timer_start_event_waits_for_its_date(db: Any, office: Any, frozen: None) -> None:
     organisation, officer, _ = office
     instance = commit_with_retry(lambda: start_process("timer_start", by=officer, title="Uppföljning", data={
-        "organisation_id": organisation.id, "start_date": "2026-07-01T08:00:00+02:00"}))
+        "organisation_id": organisation.id, "start_date": "2026-07-01T08:00:00+02:00", "follow_up_days": 10}))
     assert ready(db, instance.id) == []
     [row] = timers(db, instance.id, TimerStatus.WAITING)
     assert (row.kind, row.due_at) == ("date", datetime(2026, 7, 1, 6, 0, tzinfo=UTC))
     clock.freeze(datetime(2026, 7, 1, 6, 0, 1, tzinfo=UTC))
     assert fire(db, row.id)
-    assert [t.bpmn_id for t in ready(db, instance.id)] == ["follow_up"]
+    [task] = ready(db, instance.id)
+    # The number of working days comes from the case's data; 1 July + 10 working days = 15 July.
+    assert (task.bpmn_id, task.due_at) == ("follow_up", datetime(2026, 7, 15, 21, 59, 59, tzinfo=UTC))
 
 
 def test_unknown_timer_changes_nothing(db: Any, office: Any, frozen: None) -> None:
     assert not fire(db, 987654)
     assert audit_count(db, "timer.fired") == 0
+
+
+def test_offered_and_escalated_tasks_notify_their_group(db: Any, office: Any, frozen: None,
+                                                        make_organisation: Any, make_user: Any) -> None:
+    from service.notifications.models import Notification
+
+    organisation, officer, manager = office
+    other_place = make_organisation(name="Annan kommun")
+    stranger = make_user([(other_place, Role.MANAGER)])
+    instance = start(office)
+    deadline = next(r for r in timers(db, instance.id) if r.bpmn_id == "deadline")
+    clock.advance(timedelta(days=2, seconds=1))
+    fire(db, deadline.id)
+    sent = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification))}
+    assert sent == {(officer.id, "task_offered"), (manager.id, "escalated")}
+    assert not any(user_id == stranger.id for user_id, _ in sent)
+
+
+def test_deadline_reminder_is_sent_once(db: Any, office: Any, frozen: None) -> None:
+    from service.notifications.models import Notification
+    from service.processes.operations import remind_due_soon
+
+    _, _, manager = office
+    instance = start(office)
+    clock.advance(timedelta(days=2, seconds=1))
+    fire(db, next(r for r in timers(db, instance.id) if r.bpmn_id == "deadline").id)  # escalated task, due in 3 working days
+    assert commit_with_retry(lambda: remind_due_soon(timedelta(hours=48))) == 0
+    clock.advance(timedelta(days=4))
+    assert commit_with_retry(lambda: remind_due_soon(timedelta(hours=48))) == 1
+    assert commit_with_retry(lambda: remind_due_soon(timedelta(hours=48))) == 0
+    kinds = [n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == manager.id))]
+    assert sorted(kinds) == ["deadline_soon", "escalated"]
