@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": "",
     "MAIL_FROM": "samverkan@localhost",
     "MAIL_SEND_SECONDS": 10,
+    "MAIL_TIMEOUT": 10,
     "DIGEST_HOUR": 7,
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),

@@ -16,6 +16,7 @@ from service.agreements.models import Agreement
 from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
 from service.inbox.form_render import build_fields, parse_submission
+from service.notifications.operations import count_unread
 from service.parties.models import ROLE_LABELS, Organisation, Role, User
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
@@ -36,8 +37,10 @@ def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 @bp.app_context_processor
 def navigation() -> dict[str, Any]:
-    count = len(list_tasks_for(current_user)) if current_user.is_authenticated else 0
-    return {"task_count": count, "role_labels": ROLE_LABELS}
+    if not current_user.is_authenticated:
+        return {"task_count": 0, "unread_count": 0, "role_labels": ROLE_LABELS}
+    return {"task_count": len(list_tasks_for(current_user)), "unread_count": count_unread(current_user),
+            "role_labels": ROLE_LABELS}
 
 
 @bp.get("/")

@@ -44,12 +44,13 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
-    task_row_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"))
+    # SET NULL: a notification is a record of what the person was told; it outlives a deleted case.
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="SET NULL"))
+    task_row_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     is_digest: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # failed attempts; sent_at marks the one that worked
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -67,9 +67,10 @@ def recipients_for_task(task: HumanTask) -> list[User]:
 
 def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> list[Notification]:
     """Tell the task's recipients that it waits for them (or has been escalated to them)."""
+    whom = "dig" if task.user_id is not None else "din grupp"
     if escalated:
         kind, subject, intro = NotificationKind.ESCALATED, f"Eskalerad uppgift: {task.name}", \
-            "En uppgift har eskalerats till dig i Samverkan."
+            f"En uppgift har eskalerats till {whom} i Samverkan."
     elif task.user_id is not None:
         kind, subject, intro = NotificationKind.TASK_OFFERED, f"Ny uppgift: {task.name}", \
             "Du har fått en ny uppgift i Samverkan."

@@ -66,7 +66,7 @@ def deliver_mail_job() -> None:
 
     if _app is not None:
         config = _app.config
-        in_app(lambda: deliver_pending(config))
+        once_in_app(lambda: deliver_pending(config))
 
 
 def send_digests_job() -> None:
@@ -75,7 +75,24 @@ def send_digests_job() -> None:
 
     if _app is not None:
         config = _app.config
-        in_app(lambda: send_digests(config))
+        once_in_app(lambda: send_digests(config))
+
+
+def once_in_app(work: Callable[[], T]) -> T:
+    """Like in_app, but never re-run: the work has sent e-mail, and a retry would send it again.
+    (Row locks already keep two senders apart; a failed commit means at-least-once delivery.)"""
+    if _app is None:
+        raise RuntimeError("scheduler jobs need jobs.bind(app) first")
+    with _app.app_context():
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
 
 
 def deadline_reminders_job() -> None:

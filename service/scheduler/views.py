@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from service.extensions import db
-from service.notifications.models import Notification
+from service.notifications.operations import list_outbox
 from service.parties.models import Role
 from service.processes.models import ProcessTimer, TimerStatus
 from service.scheduler.models import scheduler_jobs
@@ -30,8 +30,7 @@ def schedule() -> str:
     jobs = {row.id: _moment(row.next_run_time) for row in db.session.execute(
         select(scheduler_jobs.c.id, scheduler_jobs.c.next_run_time).where(
             scheduler_jobs.c.id.in_([f"timer-{t.id}" for t in timers])))}
-    outbox = db.session.scalars(select(Notification).where(Notification.sent_at.is_(None))
-                                .order_by(Notification.created_at).limit(LIMIT)).all()
+    outbox = list_outbox(LIMIT)
     return render_template("scheduler/schedule.html", timers=timers, jobs=jobs, outbox=outbox)
 
 

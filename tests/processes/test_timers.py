@@ -155,7 +155,7 @@ def test_offered_and_escalated_tasks_notify_their_group(db: Any, office: Any, fr
                                                         make_organisation: Any, make_user: Any) -> None:
     from service.notifications.models import Notification
 
-    organisation, officer, manager = office
+    _, officer, manager = office
     other_place = make_organisation(name="Annan kommun")
     stranger = make_user([(other_place, Role.MANAGER)])
     instance = start(office)

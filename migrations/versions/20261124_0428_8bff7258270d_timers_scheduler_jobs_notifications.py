@@ -1,8 +1,8 @@
 """timers scheduler jobs notifications
 
-Revision ID: 013b610b10ee
+Revision ID: 8bff7258270d
 Revises: 88ccb2ef68e3
-Create Date: 2026-11-24 04:24:29.385890
+Create Date: 2026-11-24 04:28:29.390662
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '013b610b10ee'
+revision = '8bff7258270d'
 down_revision = '88ccb2ef68e3'
 branch_labels = None
 depends_on = None
@@ -69,8 +69,8 @@ def upgrade():
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_notifications_instance_id_process_instances')),
-    sa.ForeignKeyConstraint(['task_row_id'], ['human_tasks.id'], name=op.f('fk_notifications_task_row_id_human_tasks')),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_notifications_instance_id_process_instances'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['task_row_id'], ['human_tasks.id'], name=op.f('fk_notifications_task_row_id_human_tasks'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
     )
