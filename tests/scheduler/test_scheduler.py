@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service.audit.models import AuditEvent
 from service.parties.models import Role
@@ -110,17 +110,45 @@ def test_resync_repairs_both_directions(db: Any, office: Any, scheduler: Any) ->
     assert running.scheduler.get_job(stray.id) is None and running.scheduler.get_job(some.id) is not None
 
 
+def scheduler_process(app: Flask) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test",
+           "SAMVERKAN_SCHEDULER_LEADER_POLL_SECONDS": "1", "SAMVERKAN_SCHEDULER_SYNC_SECONDS": "1"}
+    command = [sys.executable, "-c", "from service.cli import main; main()", "scheduler"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_another_scheduler_takes_over_when_the_leader_dies(app: Flask, db: Any, office: Any) -> None:
+    from service.parties.models import Organisation, User
+
+    ids = (office[0].id, office[1].id)
+    first = scheduler_process(app)
+    start_case(office, "P10D")
+
+    def scheduled() -> bool:
+        db.session.remove()
+        return db.session.scalar(select(func.count()).select_from(ProcessTimer)) > 0 and bool(
+            db.session.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar())
+    second = scheduler_process(app)
+    try:
+        assert wait_for(scheduled)  # the first one leads (it started alone)
+        first.kill()  # kill -9: its connection drops and PostgreSQL releases the advisory lock
+        first.wait(timeout=10)
+        office = (db.session.get(Organisation, ids[0]), db.session.get(User, ids[1]))
+        instance_id = start_case(office, "PT2S")  # committed here; only a live scheduler can fire it
+        assert wait_for(lambda: escalated(db, instance_id), 30)
+    finally:
+        for process in (first, second):
+            process.terminate()
+            process.wait(timeout=30)
+
+
 def test_two_scheduler_processes_fire_each_timer_once(app: Flask, db: Any, office: Any, backend: str) -> None:
     """On PostgreSQL the two compete for leadership; on SQLite both run, and the instance lock keeps
     firing exactly-once anyway."""
     count = 200
     instances = [start_case(office, "PT1S") for _ in range(count)]
     time.sleep(1.2)
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test",
-           "SAMVERKAN_SCHEDULER_LEADER_POLL_SECONDS": "1"}
-    command = [sys.executable, "-c", "from service.cli import main; main()", "scheduler"]
-    processes = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                 for _ in range(2)]
+    processes = [scheduler_process(app) for _ in range(2)]
     try:
         def all_fired() -> bool:
             db.session.remove()
