@@ -38,6 +38,9 @@ class Role(StrEnum):
     PROCESS_OWNER = "process_owner"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    DEVIATION_COORDINATOR = "deviation_coordinator"
+    ANALYSIS_GROUP_MEMBER = "analysis_group_member"
+    COUNTY_BODY_MEMBER = "county_body_member"
 
 
 ROLE_LABELS = {
@@ -50,6 +53,11 @@ ROLE_LABELS = {
     Role.PROCESS_OWNER: "Processägare",
     Role.AUDITOR: "Granskare",
     Role.ADMIN: "Administratör",
+    # Sees all of the party's deviation reports, sent and received.
+    Role.DEVIATION_COORDINATOR: "Avvikelsesamordnare",
+    Role.ANALYSIS_GROUP_MEMBER: "Analysgrupp",
+    # The county collaboration body (länsnivå), last level of a dispute.
+    Role.COUNTY_BODY_MEMBER: "Länsnivå",
 }
 
 

@@ -1,0 +1,1 @@
+"""Deviations in the collaboration (avvikelser i samverkan) and their analysis."""

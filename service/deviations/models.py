@@ -1,0 +1,1 @@
+"""Models of deviations (to be written)."""

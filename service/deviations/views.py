@@ -1,0 +1,5 @@
+"""Pages of deviations."""
+
+from flask import Blueprint
+
+bp = Blueprint("deviations", __name__, template_folder="templates")

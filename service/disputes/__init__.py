@@ -1,0 +1,1 @@
+"""Disputes (tvister) and their escalation levels."""

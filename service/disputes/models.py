@@ -1,0 +1,1 @@
+"""Models of disputes (to be written)."""

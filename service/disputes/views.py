@@ -1,0 +1,5 @@
+"""Pages of disputes."""
+
+from flask import Blueprint
+
+bp = Blueprint("disputes", __name__, template_folder="templates")
