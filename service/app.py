@@ -61,25 +61,30 @@ def _configure_login(app: Flask) -> None:
 
 
 def _configure_domains() -> None:
-    # Importing the models registers their tables; hooks tie processes to domain records.
-    import service.agreements.models
-    import service.audit.models
-    import service.parties.models
-    import service.processes.models
-    import service.scheduler.models  # noqa: F401
-    from service.agreements import hooks
+    """Import every package's models (their tables join the metadata) and register process hooks."""
+    import importlib
 
-    hooks.register()
+    for package in ("parties", "processes", "audit", "agreements", "notifications", "scheduler",
+                    "deviations", "disputes"):
+        importlib.import_module(f"service.{package}.models")
+    from service.agreements import hooks as agreement_hooks
+    from service.deviations import hooks as deviation_hooks
+    from service.disputes import hooks as dispute_hooks
+
+    agreement_hooks.register()
+    deviation_hooks.register()
+    dispute_hooks.register()
 
 
 def _configure_blueprints(app: Flask) -> None:
+    from service.deviations.views import bp as deviations
+    from service.disputes.views import bp as disputes
     from service.inbox.views import bp as inbox
     from service.notifications.views import bp as notifications
     from service.scheduler.views import bp as scheduler_admin
 
-    app.register_blueprint(inbox)
-    app.register_blueprint(notifications)
-    app.register_blueprint(scheduler_admin)
+    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes):
+        app.register_blueprint(blueprint)
 
 
 def _configure_cli(app: Flask) -> None:
