@@ -62,13 +62,23 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     application.before_request(_empty_g)
     with application.app_context():
         _db.session.remove()
-        _db.drop_all()
+        _empty_schema(request.param)
         _db.create_all()
         _reset(request.param)
     yield application
     with application.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+def _empty_schema(backend: str) -> None:
+    """Start from nothing, whatever an earlier run (of an older schema) left behind."""
+    if backend == "postgresql":
+        with _db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    else:
+        _db.drop_all()
 
 
 def _empty_g() -> None:
@@ -79,6 +89,8 @@ def _empty_g() -> None:
 def _reset(backend: str) -> None:
     """Empty every table and put back the audit chain's genesis row."""
     tables = list(reversed(_db.metadata.sorted_tables))
+    # agreements.current_version_id and agreement_versions.agreement_id point at each other.
+    _db.session.execute(text("UPDATE agreements SET current_version_id = NULL"))
     if backend == "postgresql":
         names = ", ".join(table.name for table in tables)
         _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -163,6 +175,7 @@ class Parties:
         self.coordinator = make_user([(self.goteborg, Role.CASE_OFFICER)], username="anna")
         self.secretaries = {org.id: make_user([(org, Role.BODY_SECRETARY)], username=f"sekr{org.id}")
                             for org in self.all}
+        self.officers = {org.id: make_user([(org, Role.CASE_OFFICER)], username=f"hl{org.id}") for org in self.all}
 
 
 @pytest.fixture
@@ -171,25 +184,30 @@ def parties(make_organisation: Callable[..., Organisation], make_user: Callable[
 
 
 def draft_data(parties: Parties, **overrides: Any) -> dict[str, Any]:
-    """A complete, valid submission of forms/agreement-draft.schema.json."""
+    """A complete, valid submission of forms/agreement-draft.schema.json (no remiss, no recommendation)."""
     data: dict[str, Any] = {
         "title": "Samverkan kring psykisk hälsa", "party_ids": [org.id for org in parties.all],
+        "valid_from": "2027-01-01", "with_consultation": False,
         "responsibilities": "Varje huvudman ansvarar för sina insatser.", "steering_group": "En styrgrupp per part.",
         "mission": "Personer med samsjuklighet.", "goals": "Färre avbrutna insatser.",
         "costs": "Varje part bär sina personalkostnader.", "deviations_and_disputes": "Enligt länets rutin.",
         "amendments": "Ändras genom beslut av alla parter.", "follow_up": "Årligen av styrgruppen.",
+        "follow_up_responsible": "Styrgruppens ordförande", "follow_up_due": "2027-12-31",
     }
     data.update(overrides)
     return data
 
 
-def decision_data(organisation: Organisation, outcome: str = "approve", **overrides: Any) -> dict[str, Any]:
+def decision_data(organisation: Organisation, outcome: str = "adopted", **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"outcome": outcome, "body_id": organisation.bodies[0].id, "decided_on": "2026-11-24",
-                            "paragraph": "§ 12", "diarienummer": "0948/26"}
-    if outcome == "reject":
+                            "paragraph": "§ 12", "diarienummer": f"0948/26-{organisation.id}"}
+    if outcome != "adopted":
         data["reason"] = "Kostnadsfördelningen är inte förhandlad."
     data.update(overrides)
     return data
+
+
+MINUTES = {"minutes_approved_on": "2026-11-30", "posted_on": "2026-12-01"}
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:

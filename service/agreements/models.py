@@ -1,4 +1,7 @@
-"""Agreements (avtal/överenskommelse om samverkan), their parties and the decisions of each party."""
+"""Agreements (avtal/överenskommelse om samverkan): versions, parties, and the decisions on each version.
+
+The adopted text of a version never changes: a change is a new version that every party adopts again.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from service.columns import UtcDateTime, now
@@ -17,23 +20,73 @@ from service.processes.models import ProcessInstance
 
 class AgreementStatus(StrEnum):
     DRAFT = "draft"
+    IN_CONSULTATION = "in_consultation"
     AWAITING_DECISIONS = "awaiting_decisions"
     ACTIVE = "active"
+    UNDER_AMENDMENT = "under_amendment"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
 
 
 STATUS_LABELS = {
     AgreementStatus.DRAFT: "Utkast",
+    AgreementStatus.IN_CONSULTATION: "På remiss",
     AgreementStatus.AWAITING_DECISIONS: "Väntar på beslut",
     AgreementStatus.ACTIVE: "Gäller",
+    AgreementStatus.UNDER_AMENDMENT: "Gäller, ändring pågår",
+    AgreementStatus.EXPIRED: "Upphört",
+    AgreementStatus.TERMINATED: "Avslutat",
 }
 
 
+class VersionStatus(StrEnum):
+    DRAFT = "draft"
+    IN_CONSULTATION = "in_consultation"
+    AWAITING_DECISIONS = "awaiting_decisions"
+    ADOPTED = "adopted"
+    SUPERSEDED = "superseded"
+
+
+VERSION_STATUS_LABELS = {
+    VersionStatus.DRAFT: "Utkast",
+    VersionStatus.IN_CONSULTATION: "På remiss",
+    VersionStatus.AWAITING_DECISIONS: "Väntar på beslut",
+    VersionStatus.ADOPTED: "Gällande",
+    VersionStatus.SUPERSEDED: "Ersatt",
+}
+FROZEN_VERSION_STATUSES = (VersionStatus.ADOPTED, VersionStatus.SUPERSEDED)
+
+
 class DecisionOutcome(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    RETURNED = "returned"
 
 
-OUTCOME_LABELS = {DecisionOutcome.APPROVE: "Godkänt", DecisionOutcome.REJECT: "Avslag"}
+OUTCOME_LABELS = {
+    DecisionOutcome.ADOPTED: "Antaget",
+    DecisionOutcome.REJECTED: "Avslaget",
+    DecisionOutcome.RETURNED: "Återremitterat",
+}
+
+
+class DecisionStage(StrEnum):
+    """The Swedish steps of a decision: beslutat → justerat → anslaget → laga kraft (or överklagat)."""
+
+    DECIDED = "decided"
+    POSTED = "posted"
+    APPEALED = "appealed"
+    FINAL = "final"
+    ANNULLED = "annulled"
+
+
+STAGE_LABELS = {
+    DecisionStage.DECIDED: "Beslutat",
+    DecisionStage.POSTED: "Justerat och anslaget",
+    DecisionStage.APPEALED: "Överklagat",
+    DecisionStage.FINAL: "Laga kraft",
+    DecisionStage.ANNULLED: "Upphävt efter överklagande",
+}
 
 
 class Agreement(db.Model):  # type: ignore[name-defined,misc]
@@ -42,68 +95,184 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(32), default=AgreementStatus.DRAFT)
-    sections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Each adoption round starts when a draft is submitted; decisions belong to one round.
-    adoption_round: Mapped[int] = mapped_column(default=0)
     coordinator_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Follow-up every interval from activation (ISO 8601 duration); expiry notice before the end date.
+    follow_up_interval: Mapped[str] = mapped_column(String(20), default="P1Y")
+    expiry_notice_days: Mapped[int] = mapped_column(default=90)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agreement_versions.id", use_alter=True, name="fk_agreements_current_version_id"))
+    lifecycle_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
 
     parties: Mapped[list[AgreementParty]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementParty.id")
-    decisions: Mapped[list[Decision]] = relationship(
-        back_populates="agreement", cascade="all, delete-orphan", order_by="Decision.id")
+    versions: Mapped[list[AgreementVersion]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementVersion.number",
+        foreign_keys="AgreementVersion.agreement_id")
+    current_version: Mapped[AgreementVersion | None] = relationship(foreign_keys=[current_version_id], post_update=True)
     coordinator_organisation: Mapped[Organisation] = relationship()
-    # The backref gives hooks ``instance.agreement``, loaded once per session.
-    instance: Mapped[ProcessInstance | None] = relationship(backref=backref("agreement", uselist=False))
+    lifecycle_instance: Mapped[ProcessInstance | None] = relationship(
+        foreign_keys=[lifecycle_instance_id], backref=backref("lifecycle_of", uselist=False))
 
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[AgreementStatus(self.status)]
 
-    def current_decisions(self) -> list[Decision]:
-        return [d for d in self.decisions if d.adoption_round == self.adoption_round]
+    @property
+    def latest_version(self) -> AgreementVersion | None:
+        return self.versions[-1] if self.versions else None
 
     def has_party(self, organisation_id: int) -> bool:
         return any(p.organisation_id == organisation_id for p in self.parties)
 
 
 class AgreementParty(db.Model):  # type: ignore[name-defined,misc]
+    """A party to the agreement, with the diarienummer of the case in its own registry."""
+
     __tablename__ = "agreement_parties"
     __table_args__ = (UniqueConstraint("agreement_id", "organisation_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    diarienummer: Mapped[str] = mapped_column(String(50), default="")
     agreement: Mapped[Agreement] = relationship(back_populates="parties")
     organisation: Mapped[Organisation] = relationship()
 
 
-class Decision(db.Model):  # type: ignore[name-defined,misc]
-    """A party's authorised body's decision on the agreement, with date, § and diarienummer."""
+class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
+    """One text of the agreement. ``sections`` maps a checklist key to {text, responsible, due}."""
 
-    __tablename__ = "agreement_decisions"
-    __table_args__ = (UniqueConstraint("agreement_id", "adoption_round", "organisation_id"),)
+    __tablename__ = "agreement_versions"
+    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    number: Mapped[int]
+    status: Mapped[str] = mapped_column(String(32), default=VersionStatus.DRAFT)
+    title: Mapped[str] = mapped_column(String(300))
+    sections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    motivation: Mapped[str] = mapped_column(Text, default="")  # why an amendment is proposed
+    # Bodies that recommend the text to their members first, in order (e.g. VästKom, then GR).
+    recommender_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    adoption_round: Mapped[int] = mapped_column(default=0)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    adopted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="versions", foreign_keys=[agreement_id])
+    # The backref gives hooks ``instance.agreement_version``, loaded once per session.
+    instance: Mapped[ProcessInstance | None] = relationship(backref=backref("agreement_version", uselist=False))
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", order_by="Decision.id")
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", order_by="Recommendation.id")
+    comments: Mapped[list[ConsultationComment]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", order_by="ConsultationComment.id")
+
+    @property
+    def status_label(self) -> str:
+        return VERSION_STATUS_LABELS[VersionStatus(self.status)]
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in FROZEN_VERSION_STATUSES
+
+    def text_of(self, key: str) -> str:
+        return str((self.sections.get(key) or {}).get("text") or "")
+
+    def current_decisions(self) -> list[Decision]:
+        return [d for d in self.decisions if d.adoption_round == self.adoption_round]
+
+
+@event.listens_for(AgreementVersion, "before_update")
+def _refuse_changes_to_adopted_text(mapper: Any, connection: Any, version: AgreementVersion) -> None:
+    """The adopted text is immutable: a change is a new version (enforced for every code path)."""
+    state = db.inspect(version)
+    was_frozen = state.attrs.status.history.deleted or [version.status]
+    if was_frozen[0] in FROZEN_VERSION_STATUSES:
+        for name in ("title", "sections", "valid_from", "valid_until"):
+            if state.attrs[name].history.has_changes():
+                raise ValueError(f"version {version.number} of agreement {version.agreement_id} is adopted: {name} is frozen")
+
+
+class Decision(db.Model):  # type: ignore[name-defined,misc]
+    """A party's authorised body's decision on one version, followed through to laga kraft."""
+
+    __tablename__ = "agreement_decisions"
+    __table_args__ = (UniqueConstraint("version_id", "adoption_round", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_versions.id"))
     adoption_round: Mapped[int]
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     body_id: Mapped[int] = mapped_column(ForeignKey("authorised_bodies.id"))
     outcome: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(16), default=DecisionStage.DECIDED)
     decided_on: Mapped[date] = mapped_column(Date)
     paragraph: Mapped[str] = mapped_column(String(20))
     diarienummer: Mapped[str] = mapped_column(String(50))
     reason: Mapped[str] = mapped_column(Text, default="")
+    minutes_approved_on: Mapped[date | None] = mapped_column(Date)  # justerat
+    posted_on: Mapped[date | None] = mapped_column(Date)  # anslaget
+    appealed_on: Mapped[date | None] = mapped_column(Date)
+    final_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # laga kraft
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
-    agreement: Mapped[Agreement] = relationship(back_populates="decisions")
+    version: Mapped[AgreementVersion] = relationship(back_populates="decisions")
     organisation: Mapped[Organisation] = relationship()
     body: Mapped[AuthorisedBody] = relationship()
 
     @property
     def outcome_label(self) -> str:
         return OUTCOME_LABELS[DecisionOutcome(self.outcome)]
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[DecisionStage(self.stage)]
+
+
+class Recommendation(db.Model):  # type: ignore[name-defined,misc]
+    """A recommendation to the members (e.g. VästKom's board, then a kommunalförbund), before they decide."""
+
+    __tablename__ = "agreement_recommendations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_versions.id"))
+    adoption_round: Mapped[int]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    body_id: Mapped[int] = mapped_column(ForeignKey("authorised_bodies.id"))
+    recommends: Mapped[bool]
+    decided_on: Mapped[date] = mapped_column(Date)
+    paragraph: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+    version: Mapped[AgreementVersion] = relationship(back_populates="recommendations")
+    organisation: Mapped[Organisation] = relationship()
+    body: Mapped[AuthorisedBody] = relationship()
+
+
+class ConsultationComment(db.Model):  # type: ignore[name-defined,misc]
+    """A party's remiss comment on one section (``section_key`` "" is a general comment)."""
+
+    __tablename__ = "agreement_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_versions.id"))
+    adoption_round: Mapped[int]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    section_key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+    version: Mapped[AgreementVersion] = relationship(back_populates="comments")
+    organisation: Mapped[Organisation] = relationship()

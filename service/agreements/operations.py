@@ -1,4 +1,4 @@
-"""Changes to agreements. The adoption itself is driven by bpmn/agreement_adoption.bpmn via hooks.py."""
+"""Changes to agreements. Adoption of each version is driven by bpmn/agreement_adoption.bpmn (hooks.py)."""
 
 from __future__ import annotations
 
@@ -8,45 +8,116 @@ from typing import Any
 from sqlalchemy import select
 
 from service import audit
-from service.agreements.checklist import SECTION_KEYS
-from service.agreements.models import Agreement, AgreementParty, AgreementStatus, Decision
+from service.agreements.checklist import SECTIONS
+from service.agreements.models import (
+    Agreement,
+    AgreementParty,
+    AgreementStatus,
+    AgreementVersion,
+    ConsultationComment,
+    Decision,
+    DecisionStage,
+    Recommendation,
+    VersionStatus,
+)
 from service.columns import now
 from service.errors import InvalidTransition, NotPermitted
 from service.extensions import db
 from service.parties.models import Organisation, Role, User
-from service.processes.models import ProcessInstance
 from service.processes.operations import start_process
 
 ADOPTION_PROCESS = "agreement_adoption"
+DECISION_WITHIN = "P60D"  # the overdue notice to the party's manager (decision_overdue timer)
 
 
 def start_drafting(*, by: User, organisation: Organisation, title: str) -> Agreement:
-    """Open a new agreement in draft and start its adoption process with ``by`` as coordinator."""
+    """Open a new agreement in draft and start adopting its first version with ``by`` as coordinator."""
     if not by.has_role(organisation.id, Role.CASE_OFFICER):
         raise NotPermitted("Du måste vara handläggare i organisationen för att samordna ett avtal.")
     agreement = Agreement(title=title, coordinator_organisation_id=organisation.id, created_by_id=by.id)
     db.session.add(agreement)
-    db.session.flush()
-    instance = start_process(ADOPTION_PROCESS, by=by, title=f"Avtal: {title}", data={
-        "agreement_id": agreement.id, "coordinator_organisation_id": organisation.id, "title": title})
-    agreement.instance = instance
-    audit.record(by, "agreement.drafting_started", agreement, instance_id=instance.id, title=title,
-                 coordinator_organisation_id=organisation.id)
-    db.session.flush()
+    version = _new_version(agreement, by, title=title, sections={}, motivation="")
+    audit.record(by, "agreement.drafting_started", agreement, title=title, coordinator_organisation_id=organisation.id)
+    _start_adoption(version, organisation, by)
     return agreement
 
 
-def submit_draft(agreement: Agreement, fields: dict[str, Any], parties: list[Organisation], *, by: User) -> None:
-    """Store the submitted draft text and parties and open a new adoption round."""
-    require_status(agreement, AgreementStatus.DRAFT)
-    agreement.title = fields["title"]
-    # Only the checklist's sections: the form data also carries engine-only keys (parties, decisions).
-    agreement.sections = {key: fields[key] for key in SECTION_KEYS if fields.get(key)}
-    _set_parties(agreement, {org.id for org in parties})
-    agreement.adoption_round += 1
-    agreement.status = AgreementStatus.AWAITING_DECISIONS
-    audit.record(by, "agreement.submitted_for_decision", agreement, instance_id=agreement.instance_id,
-                 round=agreement.adoption_round, parties=[org.id for org in parties])
+def propose_amendment(agreement: Agreement, motivation: str, *, by: User) -> AgreementVersion:
+    """Start a new version from the one in force; every party's authorised body adopts it again."""
+    if agreement.status != AgreementStatus.ACTIVE or agreement.current_version is None:
+        raise InvalidTransition("Bara ett gällande avtal utan pågående ändring kan ändras.")
+    organisation = next((p.organisation for p in agreement.parties if by.has_role(p.organisation_id, Role.CASE_OFFICER)), None)
+    if organisation is None:
+        raise NotPermitted("Du måste vara handläggare hos en av parterna för att föreslå en ändring.")
+    current = agreement.current_version
+    version = _new_version(agreement, by, title=current.title, sections=dict(current.sections), motivation=motivation,
+                           valid_from=current.valid_from, valid_until=current.valid_until,
+                           recommender_ids=list(current.recommender_ids))
+    agreement.status = AgreementStatus.UNDER_AMENDMENT
+    audit.record(by, "agreement.amendment_proposed", agreement, version=version.number, motivation=motivation)
+    _start_adoption(version, organisation, by)
+    return version
+
+
+def _new_version(agreement: Agreement, by: User, **fields: Any) -> AgreementVersion:
+    number = len(agreement.versions) + 1
+    version = AgreementVersion(number=number, created_by_id=by.id, **fields)
+    agreement.versions.append(version)
+    db.session.flush()
+    return version
+
+
+def _start_adoption(version: AgreementVersion, organisation: Organisation, by: User) -> None:
+    agreement = version.agreement
+    instance = start_process(ADOPTION_PROCESS, by=by, title=f"{agreement.title} (version {version.number})", data={
+        "agreement_id": agreement.id, "version_id": version.id, "coordinator_organisation_id": organisation.id,
+        "is_amendment": version.number > 1, "decision_within": DECISION_WITHIN})
+    version.instance = instance
+
+
+def submit_version_text(version: AgreementVersion, fields: dict[str, Any], parties: list[Organisation],
+                        recommenders: list[Organisation], *, by: User) -> None:
+    """Store the submitted text, validity and parties, and open a new round (remiss or decisions)."""
+    _require_open(version)
+    version.title = fields["title"]
+    version.sections = sections_from_form(fields)
+    version.valid_from = _date(fields.get("valid_from"))
+    version.valid_until = _date(fields.get("valid_until"))
+    version.recommender_ids = [org.id for org in recommenders]
+    version.adoption_round += 1
+    version.status = VersionStatus.IN_CONSULTATION if fields.get("with_consultation") else VersionStatus.AWAITING_DECISIONS
+    agreement = version.agreement
+    if version.number == 1:
+        agreement.title = version.title
+        _set_parties(agreement, {org.id for org in parties})
+    _sync_agreement_status(agreement, version)
+    audit.record(by, "agreement.version_submitted", agreement, instance_id=version.instance_id, version=version.number,
+                 round=version.adoption_round, parties=[org.id for org in parties], status=version.status)
+
+
+def sections_from_form(fields: dict[str, Any]) -> dict[str, Any]:
+    """{key: {text, responsible, due}} for every checklist section with any content."""
+    sections: dict[str, Any] = {}
+    for section in SECTIONS:
+        entry = {"text": fields.get(section.key) or "", "responsible": fields.get(f"{section.key}_responsible") or "",
+                 "due": fields.get(f"{section.key}_due") or ""}
+        if any(entry.values()):
+            sections[section.key] = entry
+    return sections
+
+
+def form_from_version(version: AgreementVersion) -> dict[str, Any]:
+    """The draft form's values for a version (to revise it, or to start an amendment from it)."""
+    values: dict[str, Any] = {"title": version.title, "party_ids": [p.organisation_id for p in version.agreement.parties],
+                              "recommender_ids": list(version.recommender_ids)}
+    for name in ("valid_from", "valid_until"):
+        if getattr(version, name) is not None:
+            values[name] = getattr(version, name).isoformat()
+    for key, entry in version.sections.items():
+        values[key] = entry.get("text", "")
+        values[f"{key}_responsible"] = entry.get("responsible", "")
+        values[f"{key}_due"] = entry.get("due", "")
+    return values
 
 
 def _set_parties(agreement: Agreement, organisation_ids: set[int]) -> None:
@@ -59,54 +130,95 @@ def _set_parties(agreement: Agreement, organisation_ids: set[int]) -> None:
     agreement.parties.extend(AgreementParty(organisation_id=i) for i in sorted(organisation_ids - known))
 
 
-def record_decision(agreement: Agreement, decision: Decision, *, by: User) -> None:
-    """Record one party's decision in the current round."""
-    require_status(agreement, AgreementStatus.AWAITING_DECISIONS)
-    decision.adoption_round = agreement.adoption_round
-    decision.recorded_by_id = by.id
-    agreement.decisions.append(decision)
-    audit.record(by, "agreement.decision_recorded", agreement, instance_id=agreement.instance_id,
-                 round=agreement.adoption_round, organisation_id=decision.organisation_id,
+def record_comments(version: AgreementVersion, organisation_id: int, comments: dict[str, str], *, by: User) -> None:
+    """Keep a party's remiss comments, one row per commented section."""
+    for key, text in comments.items():
+        version.comments.append(ConsultationComment(adoption_round=version.adoption_round, organisation_id=organisation_id,
+                                                    section_key=key, text=text, author_id=by.id))
+    audit.record(by, "agreement.consultation_answered", version.agreement, instance_id=version.instance_id,
+                 version=version.number, organisation_id=organisation_id, sections=sorted(comments))
+
+
+def record_recommendation(version: AgreementVersion, recommendation: Recommendation, *, by: User) -> None:
+    recommendation.adoption_round, recommendation.recorded_by_id = version.adoption_round, by.id
+    version.recommendations.append(recommendation)
+    audit.record(by, "agreement.recommendation_recorded", version.agreement, instance_id=version.instance_id,
+                 version=version.number, organisation_id=recommendation.organisation_id,
+                 recommends=recommendation.recommends, paragraph=recommendation.paragraph)
+
+
+def record_decision(version: AgreementVersion, decision: Decision, *, by: User) -> None:
+    """Record one party's decision in the current round; the party's diarienummer goes on its party row."""
+    decision.adoption_round, decision.recorded_by_id = version.adoption_round, by.id
+    version.decisions.append(decision)
+    for party in version.agreement.parties:
+        if party.organisation_id == decision.organisation_id:
+            party.diarienummer = decision.diarienummer
+    audit.record(by, "agreement.decision_recorded", version.agreement, instance_id=version.instance_id,
+                 version=version.number, round=version.adoption_round, organisation_id=decision.organisation_id,
                  body_id=decision.body_id, outcome=decision.outcome, decided_on=decision.decided_on,
                  paragraph=decision.paragraph, diarienummer=decision.diarienummer, reason=decision.reason)
 
 
-def activate_agreement(agreement: Agreement, *, by: User | None) -> None:
-    """Every party's authorised body approved: the agreement applies."""
-    require_status(agreement, AgreementStatus.AWAITING_DECISIONS)
+def advance_decision(decision: Decision, stage: DecisionStage, *, by: User | None, **dates: Any) -> None:
+    """Move a decision on: justerat och anslaget, överklagat, laga kraft, upphävt."""
+    decision.stage = stage
+    for name, value in dates.items():
+        setattr(decision, name, value)
+    if stage == DecisionStage.FINAL:
+        decision.final_at = now()
+    version = decision.version
+    audit.record(by, "agreement.decision_" + stage, version.agreement, instance_id=version.instance_id,
+                 version=version.number, organisation_id=decision.organisation_id,
+                 **{name: str(value) for name, value in dates.items()})
+
+
+def activate_version(version: AgreementVersion, *, by: User | None) -> None:
+    """Every party's decision is final: this version applies, the previous one is superseded."""
+    agreement = version.agreement
+    previous = agreement.current_version
+    if previous is not None and previous.id != version.id:
+        previous.status = VersionStatus.SUPERSEDED
+    version.status, version.adopted_at = VersionStatus.ADOPTED, now()
+    agreement.current_version = version
     agreement.status = AgreementStatus.ACTIVE
-    agreement.activated_at = now()
-    audit.record(by, "agreement.activated", agreement, instance_id=agreement.instance_id, round=agreement.adoption_round)
+    agreement.activated_at = agreement.activated_at or now()
+    audit.record(by, "agreement.version_adopted", agreement, instance_id=version.instance_id, version=version.number,
+                 valid_from=version.valid_from, valid_until=version.valid_until)
 
 
-def return_to_draft(agreement: Agreement, *, by: User | None) -> None:
-    """A party rejected: back to drafting, with the reasons given."""
-    require_status(agreement, AgreementStatus.AWAITING_DECISIONS)
-    agreement.status = AgreementStatus.DRAFT
-    reasons = {str(d.organisation_id): d.reason for d in agreement.current_decisions() if d.outcome == "reject"}
-    audit.record(by, "agreement.returned_to_draft", agreement, instance_id=agreement.instance_id,
-                 round=agreement.adoption_round, reasons=reasons)
+def return_to_draft(version: AgreementVersion, *, by: User | None) -> None:
+    """A rejection, a return or an annulled decision: the text goes back to the coordinator."""
+    version.status = VersionStatus.DRAFT
+    _sync_agreement_status(version.agreement, version)
+    reasons = {str(d.organisation_id): d.reason for d in version.current_decisions() if d.outcome != "adopted"}
+    reasons.update({str(r.organisation_id): r.reason for r in version.recommendations
+                    if r.adoption_round == version.adoption_round and not r.recommends})
+    audit.record(by, "agreement.returned_to_draft", version.agreement, instance_id=version.instance_id,
+                 version=version.number, round=version.adoption_round, reasons=reasons)
 
 
-def require_status(agreement: Agreement, status: AgreementStatus) -> None:
-    if agreement.status != status:
-        raise InvalidTransition(f"Avtalet har status '{agreement.status_label}', åtgärden kräver en annan status.")
+def _sync_agreement_status(agreement: Agreement, version: AgreementVersion) -> None:
+    if agreement.current_version is not None and agreement.current_version.id != version.id:
+        agreement.status = AgreementStatus.UNDER_AMENDMENT
+    else:
+        agreement.status = AgreementStatus(str(version.status))
 
 
-def new_decision(organisation_id: int, values: dict[str, Any]) -> Decision:
-    return Decision(organisation_id=organisation_id, body_id=values["body_id"], outcome=values["outcome"],
-                    decided_on=date.fromisoformat(values["decided_on"]), paragraph=values["paragraph"],
-                    diarienummer=values["diarienummer"], reason=values.get("reason") or "")
+def _require_open(version: AgreementVersion) -> None:
+    if version.is_frozen:
+        raise InvalidTransition(f"Version {version.number} är antagen och kan inte ändras; föreslå en ändring i stället.")
 
 
-def get_agreement_for_instance(instance: ProcessInstance) -> Agreement | None:
-    agreement: Agreement | None = getattr(instance, "agreement", None)
-    return agreement
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def can_view(user: User, agreement: Agreement) -> bool:
-    """Members of the coordinating organisation or of any party see the agreement."""
+    """Members of the coordinating organisation or of any party see the agreement; auditors see all."""
     organisations = {m.organisation_id for m in user.memberships}
+    if any(m.role == Role.AUDITOR for m in user.memberships):
+        return True
     return agreement.coordinator_organisation_id in organisations or any(
         p.organisation_id in organisations for p in agreement.parties)
 

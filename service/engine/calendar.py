@@ -50,3 +50,15 @@ def working_days_deadline(start: datetime, count: int) -> datetime:
 def working_days(count: int) -> str:
     """Script helper for timer expressions: ``<bpmn:timeDate>working_days(10)</bpmn:timeDate>``."""
     return working_days_deadline(clock.now(), int(count)).isoformat()
+
+
+def end_of_day_after(day: str, days: int) -> str:
+    """Script helper: end of the day ``days`` calendar days after ``day`` (ISO date), Stockholm time.
+    E.g. the appeal period: three weeks from the day the minutes were posted (anslaget)."""
+    end = datetime.combine(date.fromisoformat(day) + timedelta(days=int(days)), time(23, 59, 59), STOCKHOLM)
+    return end.isoformat()
+
+
+def end_of_day(day: str) -> str:
+    """Script helper: the end of an ISO date in Stockholm, e.g. a consultation's last day."""
+    return end_of_day_after(day, 0)

@@ -32,6 +32,8 @@ def install_clock() -> None:
     """Point SpiffWorkflow's timer module at the service clock, and register the calendar helper."""
     spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]
     scripting.HELPERS["working_days"] = calendar.working_days
+    scripting.HELPERS["end_of_day_after"] = calendar.end_of_day_after
+    scripting.HELPERS["end_of_day"] = calendar.end_of_day
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from service.agreements import operations as agreement_ops
 from service.agreements.checklist import SECTIONS
-from service.agreements.models import Agreement
+from service.agreements.models import Agreement, AgreementStatus, AgreementVersion
+from service.agreements.queries import consultation_table, diff_versions
 from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
 from service.inbox.form_render import build_fields, parse_submission
@@ -20,7 +21,7 @@ from service.notifications.operations import count_unread
 from service.parties.models import ROLE_LABELS, Organisation, Role, User
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
-from service.processes.operations import can_work_on, complete_task, list_tasks_for
+from service.processes.operations import can_work_on, complete_task, form_values, list_tasks_for, save_task_draft
 from service.transactions import commit_with_retry
 
 bp = Blueprint("inbox", __name__, template_folder="templates", static_folder="static",
@@ -88,14 +89,16 @@ def my_tasks() -> str:
 @bp.route("/uppgifter/<int:task_id>", methods=["GET", "POST"])
 @login_required
 def task_page(task_id: int) -> BaseResponse | tuple[str, int] | str:
-    """Show a task with its form; complete it when the form is valid."""
+    """Show a task with its form; save it as a draft, or complete it when the form is valid."""
     task = db.get_or_404(HumanTask, task_id)
     if not can_work_on(current_user, task):
         abort(403)
     schema = form_schema(task.instance.definition, task.form)
     if request.method == "GET":
-        return _render_task(task, schema, {}, {})
+        return _render_task(task, schema, form_values(task) if task.is_ready else {}, {})
     values = parse_submission(schema, request.form)
+    if request.form.get("action") == "save":
+        return _save_draft(task, schema, values)
     try:
         commit_with_retry(lambda: complete_task(task_id, values, by=current_user))
     except ValidationFailed as exc:
@@ -109,12 +112,23 @@ def task_page(task_id: int) -> BaseResponse | tuple[str, int] | str:
     return redirect(url_for("inbox.my_tasks"))
 
 
+def _save_draft(task: HumanTask, schema: dict[str, Any], values: dict[str, Any]) -> BaseResponse | tuple[str, int]:
+    try:
+        commit_with_retry(lambda: save_task_draft(task.id, values, by=current_user))
+    except SamverkanError as exc:
+        db.session.expire_all()
+        return _render_task(task, schema, values, {}, exc.message), exc.status
+    flash("Utkastet är sparat. Du kan fortsätta senare; uppgiften ligger kvar i din inkorg.")
+    return redirect(url_for("inbox.task_page", task_id=task.id))
+
+
 def _render_task(task: HumanTask, schema: dict[str, Any], values: dict[str, Any],
                  errors: dict[str, list[str]], message: str = "") -> str:
     fields = build_fields(schema, values, errors, _options(task))
-    agreement = agreement_ops.get_agreement_for_instance(task.instance)
+    version = getattr(task.instance, "agreement_version", None)
+    table = consultation_table(version) if version is not None and task.bpmn_id == "revise" else None
     return render_template("inbox/task.html", task=task, schema=schema, fields=fields, message=message,
-                           agreement=agreement, sections=SECTIONS)
+                           version=version, sections=SECTIONS, comment_table=table)
 
 
 def _options(task: HumanTask) -> dict[str, list[tuple[int, str]]]:
@@ -162,11 +176,65 @@ def agreements() -> str:
 @bp.get("/avtal/<int:agreement_id>")
 @login_required
 def agreement_page(agreement_id: int) -> str:
-    """Show an agreement, its sections and each party's decision."""
+    """Show an agreement: a version's sections, parties and decisions, and the version history."""
+    agreement = _visible_agreement(agreement_id)
+    shown = _version_arg(agreement, "version") or agreement.current_version or agreement.latest_version
+    return render_template("inbox/agreement.html", agreement=agreement, version=shown, sections=SECTIONS,
+                           can_amend=_can_amend(agreement))
+
+
+@bp.get("/avtal/<int:agreement_id>/jamfor")
+@login_required
+def compare_versions(agreement_id: int) -> str:
+    """Compare two versions of an agreement section by section."""
+    agreement = _visible_agreement(agreement_id)
+    if len(agreement.versions) < 2:
+        abort(404)
+    older = _version_arg(agreement, "fran") or agreement.versions[-2]
+    newer = _version_arg(agreement, "till") or agreement.versions[-1]
+    return render_template("inbox/compare.html", agreement=agreement, older=older, newer=newer,
+                           diffs=diff_versions(older, newer))
+
+
+@bp.route("/avtal/<int:agreement_id>/andring", methods=["GET", "POST"])
+@login_required
+def propose_amendment(agreement_id: int) -> BaseResponse | tuple[str, int] | str:
+    """Propose an amendment: a new version every party adopts again."""
+    agreement = _visible_agreement(agreement_id)
+    if request.method == "GET":
+        return render_template("inbox/amend.html", agreement=agreement)
+    motivation = request.form.get("motivation", "").strip()
+    if not motivation:
+        return render_template("inbox/amend.html", agreement=agreement, error="Motivera ändringen."), 422
+    try:
+        commit_with_retry(lambda: agreement_ops.propose_amendment(agreement, motivation, by=current_user))
+    except SamverkanError as exc:
+        db.session.expire_all()
+        return render_template("inbox/amend.html", agreement=agreement, error=exc.message), exc.status
+    flash("Ändringsförslaget är skapat. Uppgiften att skriva ändringen ligger i din inkorg.")
+    return redirect(url_for("inbox.agreement_page", agreement_id=agreement_id))
+
+
+def _visible_agreement(agreement_id: int) -> Agreement:
     agreement = db.get_or_404(Agreement, agreement_id)
     if not agreement_ops.can_view(current_user, agreement):
         abort(404)  # not 403: do not reveal that the agreement exists
-    return render_template("inbox/agreement.html", agreement=agreement, sections=SECTIONS)
+    return agreement
+
+
+def _version_arg(agreement: Agreement, name: str) -> AgreementVersion | None:
+    number = request.args.get(name, type=int)
+    if number is None:
+        return None
+    found = next((v for v in agreement.versions if v.number == number), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _can_amend(agreement: Agreement) -> bool:
+    return agreement.status == AgreementStatus.ACTIVE and any(
+        current_user.has_role(p.organisation_id, Role.CASE_OFFICER) for p in agreement.parties)
 
 
 @bp.app_errorhandler(403)

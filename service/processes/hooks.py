@@ -3,7 +3,8 @@
 A domain registers hooks for its BPMN process id. ``prepare`` checks and enriches validated form
 data before the engine sees it (e.g. turns chosen party ids into the ``parties`` the multi-instance
 task iterates); ``completed`` records domain facts from a completed task; ``advanced`` reacts to where
-the instance stands after any step. All run inside the caller's transaction.
+the instance stands after any step; ``initial_values`` fills a task's form when it is first opened (e.g.
+the current text of the agreement). All run inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class ProcessHooks(Protocol):
 
     def advanced(self, instance: ProcessInstance, progress: Progress, actor: User | None) -> None: ...
 
+    def initial_values(self, task: HumanTask) -> dict[str, Any]: ...
+
 
 class NoHooks:
     def prepare(self, instance: ProcessInstance, task: HumanTask, data: dict[str, Any],
@@ -48,6 +51,9 @@ class NoHooks:
 
     def advanced(self, instance: ProcessInstance, progress: Progress, actor: User | None) -> None:
         return None
+
+    def initial_values(self, task: HumanTask) -> dict[str, Any]:
+        return {}
 
 
 _REGISTRY: dict[str, ProcessHooks] = {}

@@ -94,6 +94,9 @@ class HumanTask(db.Model):  # type: ignore[name-defined,misc]
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # "due soon" notice sent
+    # Form values saved without completing the task (one or several sittings); not validated.
+    draft_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
     organisation = relationship("Organisation")

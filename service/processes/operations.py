@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -108,7 +109,9 @@ def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definit
     if runner.is_completed(workflow):
         instance.status, instance.completed_at = InstanceStatus.COMPLETED, now()
     change = _sync_task_list(instance, ready)
-    sync_timers(instance, workflow)
+    for timer in sync_timers(instance, workflow):  # by its own job, or as a side effect of other work
+        audit.record(None, "timer.fired", instance, instance_id=instance.id, timer=timer.bpmn_id, name=timer.name,
+                     due_at=timer.due_at.isoformat())
     if change.created:
         db.session.flush()
         for task in change.created:
@@ -186,8 +189,8 @@ def fire_timer(timer_id: int) -> bool:
     workflow = runner.load(definition, instance.state)
     steps = timers.fire_due(workflow)
     change = _advance(instance, workflow, definition, None, by_timer=True)
-    audit.record(None, "timer.fired", instance, instance_id=instance.id, timer=timer.bpmn_id, name=timer.name,
-                 due_at=timer.due_at.isoformat(), steps=_step_ids(steps))
+    audit.record(None, "instance.timers_run", instance, instance_id=instance.id, job_timer=timer.bpmn_id,
+                 steps=_step_ids(steps))
     for task in change.cancelled:
         audit.record(None, "task.escalated", instance, instance_id=instance.id, task=task.bpmn_id,
                      task_id=task.task_id, name=task.name, by_timer=timer.bpmn_id)
@@ -219,3 +222,32 @@ def remind_due_soon(lead: timedelta, limit: int = 500) -> int:
         notify_deadline_soon(task)
         task.reminded_at = moment
     return len(tasks)
+
+
+MAX_DRAFT_BYTES = 512 * 1024
+
+
+def save_task_draft(task_row_id: int, data: Mapping[str, Any], *, by: User) -> HumanTask:
+    """Keep form values without completing the task; nothing is validated or sent to the engine."""
+    task = db.session.get(HumanTask, task_row_id)
+    if task is None:
+        raise NotFound("Uppgiften finns inte.")
+    if not can_work_on(by, task):
+        raise NotPermitted("Uppgiften är inte tilldelad dig eller någon av dina grupper.")
+    if not task.is_ready:
+        raise Conflict("Uppgiften är redan utförd eller har avbrutits.")
+    if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+        raise ValidationFailed("Utkastet är för stort för att sparas.", {"": ["Högst 512 kB."]})
+    known = set(form_schema(task.instance.definition, task.form).get("properties", {}))
+    task.draft_data = {key: value for key, value in data.items() if key in known}
+    task.draft_saved_at = now()
+    audit.record(by, "task.draft_saved", task.instance, instance_id=task.instance_id, task=task.bpmn_id,
+                 task_id=task.task_id, data=task.draft_data)
+    return task
+
+
+def form_values(task: HumanTask) -> dict[str, Any]:
+    """What a task's form shows when opened: the saved draft, else what the domain proposes."""
+    if task.draft_data is not None:
+        return dict(task.draft_data)
+    return hooks_for(task.instance.definition.process_id).initial_values(task)

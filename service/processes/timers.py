@@ -30,7 +30,7 @@ _PENDING = "samverkan.timer_rows"
 _COMMITTED = "samverkan.timer_changes"
 
 
-def sync_timers(instance: ProcessInstance, workflow: Any) -> None:
+def sync_timers(instance: ProcessInstance, workflow: Any) -> list[ProcessTimer]:
     """Make the instance's waiting rows equal the engine's waiting timers.
 
     A row the engine no longer waits on fired (by its job, or as a side effect of other work: the engine
@@ -41,6 +41,7 @@ def sync_timers(instance: ProcessInstance, workflow: Any) -> None:
     rows = db.session.scalars(select(ProcessTimer).where(
         ProcessTimer.instance_id == instance.id, ProcessTimer.status == TimerStatus.WAITING)).all()
     moment = now()
+    fired_rows: list[ProcessTimer] = []
     for row in rows:
         if (row.task_id, row.due_at) not in wanted:
             fired = row.due_at <= moment and timers.has_fired(workflow, row.task_id)
@@ -48,6 +49,8 @@ def sync_timers(instance: ProcessInstance, workflow: Any) -> None:
             row.fired_at = moment if row.status == TimerStatus.FIRED else None
             row.updated_at = moment
             _remember(row)
+            if fired:
+                fired_rows.append(row)
     known = {(row.task_id, row.due_at) for row in rows}
     for key, timer in wanted.items():
         if key not in known:
@@ -55,6 +58,7 @@ def sync_timers(instance: ProcessInstance, workflow: Any) -> None:
                                name=timer.name, kind=timer.kind, due_at=timer.due_at)
             db.session.add(row)
             _remember(row)
+    return fired_rows
 
 
 def _remember(row: ProcessTimer) -> None:

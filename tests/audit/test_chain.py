@@ -19,7 +19,7 @@ from tests.conftest import Parties, draft_data
 def some_history(db: Any, parties: Parties) -> None:
     agreement = commit_with_retry(lambda: agreement_ops.start_drafting(
         by=parties.coordinator, organisation=parties.goteborg, title="Granskat avtal"))
-    draft = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == agreement.instance_id)).one()
+    draft = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == agreement.latest_version.instance_id)).one()
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
 
 

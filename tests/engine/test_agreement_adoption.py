@@ -1,198 +1,200 @@
-"""bpmn/agreement_adoption.bpmn through the engine, saved and restored after every step.
-
-Element ids the tests depend on: draft, decide (multi-instance over ``parties``), agreement_active.
-"""
+"""bpmn/agreement_adoption.bpmn in the bare engine: every path, saved and restored after every step."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from service.engine import runner, serializer, specs
-from service.engine.runner import ReadyTask, Step
+from service import clock
+from service.engine import runner, serializer, specs, timers
 from service.errors import Conflict
-from service.parties.models import Role, role_for_lane
+from service.parties.models import role_for_lane
 
 ROOT = Path(__file__).resolve().parents[2]
-BPMN_FILE = ROOT / "bpmn" / "agreement_adoption.bpmn"
-COORDINATOR_ORGANISATION, STARTED_BY = 7, 42
-PARTY_IDS = (11, 12, 13)
+XML = (ROOT / "bpmn" / "agreement_adoption.bpmn").read_bytes()
+DEFINITION = specs.parse(XML, "agreement_adoption.bpmn")
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+PARTIES = {"1": {"organisation_id": 1, "name": "Västra Götalandsregionen"},
+           "2": {"organisation_id": 2, "name": "Alingsås kommun"},
+           "3": {"organisation_id": 3, "name": "Lerums kommun"}}
 
 
-@pytest.fixture(scope="module")
-def definition() -> specs.Definition:
-    xml = BPMN_FILE.read_bytes()
-    definition = specs.parse(xml, BPMN_FILE.name)
-    schemas = {path.name: json.loads(path.read_text(encoding="utf-8")) for path in (ROOT / "forms").glob("*.json")}
-    specs.validate(xml, definition, schemas, role_for_lane)
-    return definition
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    clock.freeze(START)
+    yield
+    clock.reset()
 
 
-class Instance:
-    """An instance as the service keeps it: only the serialized state survives between steps."""
+class Case:
+    """One instance, reloaded from its saved state after every step."""
 
-    def __init__(self, definition: specs.Definition, data: Mapping[str, Any]) -> None:
-        self.definition = definition
-        workflow, _ = runner.start(definition, data)
+    def __init__(self) -> None:
+        workflow, _ = runner.start(DEFINITION, {"coordinator_organisation_id": 9, "started_by": 7,
+                                                "decision_within": "P60D"})
         self.state = serializer.dump(workflow)
 
-    def ready(self) -> list[ReadyTask]:
-        return runner.ready_tasks(runner.load(self.definition, self.state), self.definition)
+    def ready(self) -> list[runner.ReadyTask]:
+        return runner.ready_tasks(runner.load(DEFINITION, self.state), DEFINITION)
 
-    def complete(self, task_id: str, data: Mapping[str, Any]) -> list[Step]:
-        workflow = runner.load(self.definition, self.state)
-        steps = runner.complete(workflow, task_id, data)
+    def task(self, bpmn_id: str, organisation: int | None = None) -> runner.ReadyTask:
+        return next(t for t in self.ready() if t.bpmn_id == bpmn_id and organisation in (None, t.organisation))
+
+    def complete(self, bpmn_id: str, data: dict[str, Any], organisation: int | None = None) -> None:
+        task = self.task(bpmn_id, organisation)
+        workflow = runner.load(DEFINITION, self.state)
+        runner.complete(workflow, task.task_id, data)
         self.state = serializer.dump(workflow)
-        return steps
 
+    def fire_timers(self) -> list[str]:
+        workflow = runner.load(DEFINITION, self.state)
+        steps = timers.fire_due(workflow)
+        self.state = serializer.dump(workflow)
+        return [step.bpmn_id for step in steps]
+
+    def waiting(self) -> list[timers.WaitingTimer]:
+        return timers.waiting_timers(runner.load(DEFINITION, self.state))
+
+    @property
     def is_completed(self) -> bool:
-        return runner.is_completed(runner.load(self.definition, self.state))
+        return runner.is_completed(runner.load(DEFINITION, self.state))
 
-    def final_data(self) -> dict[str, Any]:
-        return runner.final_data(runner.load(self.definition, self.state))
-
-
-@pytest.fixture
-def instance(definition: specs.Definition) -> Instance:
-    return Instance(definition, {"coordinator_organisation_id": COORDINATOR_ORGANISATION, "started_by": STARTED_BY,
-                                 "agreement_id": 5, "title": "Samverkan kring psykisk hälsa"})
+    def bpmn_ids(self) -> list[str]:
+        return sorted(t.bpmn_id for t in self.ready())
 
 
-def draft_data(party_ids: tuple[int, ...] = PARTY_IDS) -> dict[str, Any]:
-    """What AdoptionHooks.prepare() hands the engine for the draft task."""
-    return {
-        "title": "Samverkan kring psykisk hälsa", "party_ids": list(party_ids),
-        "responsibilities": "Kommunen ansvarar för boendestöd.", "follow_up": "Årligen, styrgruppen.",
-        "parties": {str(i): {"organisation_id": i, "name": f"Organisation {i}"} for i in party_ids},
-        "decisions": {},
-    }
+def text(**overrides: Any) -> dict[str, Any]:
+    data = {"parties": PARTIES, "recommenders": [], "with_consultation": False, "party_results": {},
+            "recommendations": [], "reviews": {}}
+    data.update(overrides)
+    return data
 
 
-def decision(organisation_id: int, outcome: str = "approve", reason: str | None = None) -> dict[str, Any]:
-    return {"outcome": outcome, "body_id": 100 + organisation_id, "decided_on": "2026-03-02", "paragraph": "§ 14",
-            "diarienummer": f"KS 2026/{organisation_id}", "reason": reason}
+def decide(case: Case, organisation: int, outcome: str = "adopted") -> None:
+    case.complete("decide", {"outcome": outcome, "reason": None if outcome == "adopted" else "Nej."}, organisation)
 
 
-def the_only(tasks: list[ReadyTask], bpmn_id: str) -> ReadyTask:
-    assert [t.bpmn_id for t in tasks] == [bpmn_id]
-    return tasks[0]
+def adopt_and_post(case: Case, organisations: tuple[int, ...] = (1, 2, 3)) -> None:
+    for organisation in organisations:
+        decide(case, organisation)
+        case.complete("record_minutes", {"minutes_approved_on": "2026-11-10", "posted_on": "2026-11-11"}, organisation)
 
 
-def decide_tasks(instance: Instance) -> dict[int, ReadyTask]:
-    """The READY decide instances keyed by the organisation each one is offered in."""
-    tasks = instance.ready()
-    assert {t.bpmn_id for t in tasks} == {"decide"}
-    return {t.organisation: t for t in tasks}
+def test_every_user_task_has_a_form_and_a_role_lane() -> None:
+    forms = {path.name: json.loads(path.read_text()) for path in (ROOT / "forms").glob("agreement-*.json")}
+    specs.validate(XML, DEFINITION, forms, lambda lane: role_for_lane(lane))
+    lanes = {bpmn_id: info.lane for bpmn_id, info in DEFINITION.user_tasks.items()}
+    assert lanes["overdue_notice"] == "Chef" and lanes["decide"] == "Nämndsekreterare" and lanes["draft"] == "Handläggare"
 
 
-def submit_draft(instance: Instance, party_ids: tuple[int, ...] = PARTY_IDS) -> dict[int, ReadyTask]:
-    instance.complete(the_only(instance.ready(), "draft").task_id, draft_data(party_ids))
-    return decide_tasks(instance)
+def test_decisions_become_final_when_the_appeal_period_passes() -> None:
+    case = Case()
+    case.complete("draft", text())
+    assert [(t.bpmn_id, t.organisation) for t in case.ready()] == [("decide", 1), ("decide", 2), ("decide", 3)]
+    adopt_and_post(case)
+    assert case.bpmn_ids() == ["appeal_window"] * 3
+    # Three weeks from anslaget 11 November: the period ends at the end of 2 December, Stockholm time.
+    assert {t.bpmn_id: t.due_at for t in case.waiting()}["appeal_period_over"] == datetime(2026, 12, 2, 22, 59, 59, tzinfo=UTC)
+    clock.freeze(datetime(2026, 12, 2, 22, 0, tzinfo=UTC))
+    assert case.fire_timers() == []
+    clock.freeze(datetime(2026, 12, 3, 0, 0, tzinfo=UTC))
+    assert "agreement_adopted" in case.fire_timers()
+    assert case.is_completed
 
 
-def test_every_party_approving_puts_the_agreement_in_force(instance: Instance) -> None:
-    submit_draft(instance)
-    for remaining, organisation_id in zip((2, 1, 0), PARTY_IDS, strict=True):
-        steps = instance.complete(decide_tasks(instance)[organisation_id].task_id, decision(organisation_id))
-        assert len(instance.ready()) == remaining
-        assert instance.is_completed() is (remaining == 0)
-
-    assert [s.bpmn_id for s in steps] == ["decide", "all_approved", "agreement_active"]
-    decisions = instance.final_data()["decisions"]
-    assert set(decisions) == {"11", "12", "13"}
-    for key, recorded in decisions.items():
-        assert recorded == {"organisation_id": int(key), **decision(int(key))}
+def test_an_appeal_holds_the_agreement_until_it_is_decided() -> None:
+    case = Case()
+    case.complete("draft", text())
+    adopt_and_post(case)
+    case.complete("appeal_window", {"appealed_on": "2026-11-20", "appeal_note": "Laglighetsprövning."}, 2)
+    clock.advance(timedelta(days=40))
+    case.fire_timers()  # the other two become final; Alingsås' decision is under appeal
+    assert case.bpmn_ids() == ["appeal_outcome"] and not case.is_completed
+    case.complete("appeal_outcome", {"appeal_result": "stands", "appeal_reason": "Överklagandet avslogs."}, 2)
+    assert case.is_completed
 
 
-def test_two_party_agreement_completes_after_two_approvals(instance: Instance) -> None:
-    tasks = submit_draft(instance, party_ids=(11, 13))
-    assert set(tasks) == {11, 13}
-    for organisation_id in (11, 13):
-        instance.complete(decide_tasks(instance)[organisation_id].task_id, decision(organisation_id))
-    assert instance.is_completed()
-    assert set(instance.final_data()["decisions"]) == {"11", "13"}
+def test_an_annulled_decision_sends_the_text_back_to_drafting() -> None:
+    case = Case()
+    case.complete("draft", text())
+    adopt_and_post(case)
+    case.complete("appeal_window", {"appealed_on": "2026-11-20", "appeal_note": "Jäv."}, 2)
+    case.complete("appeal_outcome", {"appeal_result": "annulled", "appeal_reason": "Beslutet upphävs."}, 2)
+    assert case.bpmn_ids() == ["draft"]
 
 
-def test_a_rejection_cancels_open_decisions_and_returns_to_the_draft(instance: Instance) -> None:
-    first_draft = the_only(instance.ready(), "draft")
-    first_round = submit_draft(instance)
-    reason = "Kostnadsfördelningen behöver ses över."
-
-    steps = instance.complete(first_round[12].task_id, decision(12, "reject", reason))
-
-    assert [s.bpmn_id for s in steps] == ["decide", "all_approved"]
-    draft = the_only(instance.ready(), "draft")
-    assert draft.task_id != first_draft.task_id
-    assert (draft.organisation, draft.assignee) == (COORDINATOR_ORGANISATION, STARTED_BY)
-    assert draft.data["decisions"] == {"12": {"organisation_id": 12, **decision(12, "reject", reason)}}
-    assert not instance.is_completed()
-    for cancelled in (first_round[11], first_round[13]):
-        with pytest.raises(Conflict):
-            instance.complete(cancelled.task_id, decision(cancelled.organisation))
-
-    second_round = submit_draft(instance)
-    assert set(second_round) == set(PARTY_IDS)
-    assert {t.task_id for t in second_round.values()}.isdisjoint(t.task_id for t in first_round.values())
-    for organisation_id in PARTY_IDS:
-        instance.complete(decide_tasks(instance)[organisation_id].task_id, decision(organisation_id))
-    assert instance.is_completed()
-    assert {d["outcome"] for d in instance.final_data()["decisions"].values()} == {"approve"}
+@pytest.mark.parametrize("outcome", ["rejected", "returned"])
+def test_rejection_or_return_cancels_the_other_parties_and_goes_back(outcome: str) -> None:
+    case = Case()
+    case.complete("draft", text())
+    decide(case, 1, outcome)
+    assert case.bpmn_ids() == ["draft"]
+    assert case.task("draft").assignee == 7
+    case.complete("draft", text())
+    adopt_and_post(case)
+    clock.advance(timedelta(days=40))
+    case.fire_timers()
+    assert case.is_completed
 
 
-def test_draft_is_offered_to_the_person_who_started_in_the_coordinating_organisation(instance: Instance) -> None:
-    draft = the_only(instance.ready(), "draft")
-    assert (draft.organisation, draft.assignee) == (COORDINATOR_ORGANISATION, STARTED_BY)
-    assert (draft.lane, role_for_lane(str(draft.lane))) == ("Handläggare", Role.CASE_OFFICER)
-    assert draft.form == "agreement-draft.schema.json"
-    assert draft.due_in is None
-    assert draft.data["title"] == "Samverkan kring psykisk hälsa"
+def test_consultation_closes_at_its_deadline_and_goes_to_revision() -> None:
+    case = Case()
+    case.complete("draft", text(with_consultation=True, consultation_until="2026-11-20"))
+    assert case.bpmn_ids() == ["consult"] * 3
+    case.complete("consult", {"general": "Bra förslag."}, 1)
+    clock.freeze(datetime(2026, 11, 21, 0, 0, tzinfo=UTC))
+    assert "consultation_closes" in case.fire_timers()
+    assert case.bpmn_ids() == ["revise"]
+    case.complete("revise", text())
+    assert case.bpmn_ids() == ["decide"] * 3
 
 
-def test_decide_is_offered_to_each_party_with_sixty_days(instance: Instance) -> None:
-    tasks = submit_draft(instance)
-    assert sorted(tasks) == list(PARTY_IDS)
-    for organisation_id, task in tasks.items():
-        assert task.data["party"] == {"organisation_id": organisation_id, "name": f"Organisation {organisation_id}"}
-        assert (task.lane, role_for_lane(str(task.lane))) == ("Nämndsekreterare", Role.BODY_SECRETARY)
-        assert (task.due_in, task.assignee) == ("P60D", None)
-        assert task.form == "agreement-decision.schema.json"
+def test_recommendations_come_in_order_before_the_members_decide() -> None:
+    case = Case()
+    chain = [{"organisation_id": 5, "name": "VästKom"}, {"organisation_id": 6, "name": "Göteborgsregionen"}]
+    case.complete("draft", text(recommenders=chain))
+    assert [(t.bpmn_id, t.organisation) for t in case.ready()] == [("recommend", 5)]
+    case.complete("recommend", {"recommends": "yes"}, 5)
+    assert [(t.bpmn_id, t.organisation) for t in case.ready()] == [("recommend", 6)]
+    case.complete("recommend", {"recommends": "yes"}, 6)
+    assert case.bpmn_ids() == ["decide"] * 3
 
 
-@pytest.mark.parametrize("which", ["completed draft", "unknown uuid", "not a uuid"])
-def test_completing_a_task_that_is_not_ready_is_a_conflict(instance: Instance, which: str) -> None:
-    draft_id = the_only(instance.ready(), "draft").task_id
-    before = submit_draft(instance)
-    state = instance.state
-    task_id = {"completed draft": draft_id, "unknown uuid": str(uuid4()), "not a uuid": "draft"}[which]
+def test_no_recommendation_goes_back_to_drafting() -> None:
+    case = Case()
+    case.complete("draft", text(recommenders=[{"organisation_id": 5, "name": "VästKom"},
+                                              {"organisation_id": 6, "name": "Göteborgsregionen"}]))
+    case.complete("recommend", {"recommends": "no"}, 5)
+    assert case.bpmn_ids() == ["draft"]
 
+
+def test_an_overdue_decision_is_raised_with_the_party_manager() -> None:
+    case = Case()
+    case.complete("draft", text())
+    clock.advance(timedelta(days=60, seconds=1))
+    assert case.fire_timers().count("decision_overdue") == 3
+    notices = [t for t in case.ready() if t.bpmn_id == "overdue_notice"]
+    assert sorted(t.organisation for t in notices) == [1, 2, 3]
+    assert case.bpmn_ids().count("decide") == 3  # non-interrupting: the decision task stays
+
+
+def test_a_completed_task_cannot_be_completed_again() -> None:
+    case = Case()
+    task = case.task("draft")
+    case.complete("draft", text())
+    workflow = runner.load(DEFINITION, case.state)
     with pytest.raises(Conflict):
-        instance.complete(task_id, draft_data())
-
-    assert instance.state == state
-    assert decide_tasks(instance) == before
+        runner.complete(workflow, task.task_id, text())
 
 
-def test_state_leaves_the_spec_out_and_loads_against_the_definition(
-        instance: Instance, definition: specs.Definition) -> None:
-    submit_draft(instance)
-    stock = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG)).serialize_json(
-        runner.load(definition, instance.state))
-
-    assert {"spec", "subprocess_specs"} & set(json.loads(instance.state)) == set()
-    assert "Samordnaren fyller i" in stock
-    assert "Samordnaren fyller i" not in instance.state
-    assert len(instance.state) < 0.7 * len(stock)
-
-    instance.state = stock  # a state written by the stock serializer still loads
-    for organisation_id in PARTY_IDS:
-        instance.complete(decide_tasks(instance)[organisation_id].task_id, decision(organisation_id))
-    assert instance.is_completed()
-    assert "spec" not in json.loads(instance.state)
-
+def test_state_is_stored_without_the_spec() -> None:
+    case = Case()
+    case.complete("draft", text())
+    state = json.loads(case.state)
+    assert "spec" not in state and "subprocess_specs" not in state
+    assert len(case.ready()) == 3

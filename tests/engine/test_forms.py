@@ -21,7 +21,7 @@ def schema() -> dict[str, Any]:
 
 
 def approval(**overrides: Any) -> dict[str, Any]:
-    data = {"outcome": "approve", "body_id": 3, "decided_on": "2026-03-02", "paragraph": "§ 14",
+    data = {"outcome": "adopted", "body_id": 3, "decided_on": "2026-03-02", "paragraph": "§ 14",
             "diarienummer": "KS 2026/118"}
     data.update(overrides)
     return data
@@ -32,7 +32,7 @@ def test_a_complete_approval_is_valid(schema: dict[str, Any]) -> None:
 
 
 def test_a_rejection_with_a_reason_is_valid(schema: dict[str, Any]) -> None:
-    assert forms.validate(schema, approval(outcome="reject", reason="Kostnaderna är oklara.")) == {}
+    assert forms.validate(schema, approval(outcome="rejected", reason="Kostnaderna är oklara.")) == {}
 
 
 @pytest.mark.parametrize("field", ["outcome", "body_id", "decided_on", "paragraph", "diarienummer"])
@@ -44,7 +44,7 @@ def test_a_missing_required_field_is_named(schema: dict[str, Any], field: str) -
 
 @pytest.mark.parametrize("reason", [None, ""])
 def test_a_rejection_needs_a_reason(schema: dict[str, Any], reason: str | None) -> None:
-    data = approval(outcome="reject")
+    data = approval(outcome="rejected")
     if reason is not None:
         data["reason"] = reason
     assert forms.validate(schema, data) == {"reason": ["Fältet måste fyllas i."]}

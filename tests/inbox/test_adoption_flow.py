@@ -1,18 +1,34 @@
-"""The whole adoption through the web pages, as the coordinator and each party's secretary."""
+"""Agreements through the web pages: drafting, remiss, recommendation chain, decisions to laga kraft,
+return and revision, amendments with a per-section diff. The clock is controlled; timers are fired the way
+the scheduler's job fires them."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from service.agreements.models import Agreement, AgreementStatus
+from service import clock
+from service.agreements.models import Agreement, AgreementStatus, DecisionStage, VersionStatus
 from service.audit import verify
 from service.audit.models import AuditEvent
-from service.processes.models import HumanTask, TaskStatus
-from tests.conftest import Parties, csrf_token, decision_data, draft_data, login
+from service.parties.models import OrganisationKind, Role
+from service.processes.models import HumanTask, ProcessTimer, TaskStatus, TimerStatus
+from service.processes.operations import fire_timer
+from service.transactions import commit_with_retry
+from tests.conftest import MINUTES, Parties, csrf_token, decision_data, draft_data, login
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))  # after the decisions' dates (conftest.MINUTES)
+    yield
+    clock.reset()
 
 
 def post_form(client: FlaskClient, url: str, data: dict[str, Any]) -> Any:
@@ -20,85 +36,185 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any]) -> Any:
     return client.post(url, data={**data, "csrf_token": token})
 
 
-def open_task_url(db: Any, bpmn_id: str, organisation_id: int | None = None) -> str:
+def task_url(db: Any, bpmn_id: str, organisation_id: int | None = None) -> str:
+    db.session.expire_all()
     query = select(HumanTask).where(HumanTask.status == TaskStatus.READY, HumanTask.bpmn_id == bpmn_id)
     if organisation_id is not None:
         query = query.where(HumanTask.organisation_id == organisation_id)
-    task = db.session.scalars(query).one()
-    return f"/uppgifter/{task.id}"
+    return f"/uppgifter/{db.session.scalars(query).one().id}"
 
 
-def start_and_draft(client: FlaskClient, db: Any, parties: Parties) -> int:
-    login(client, "anna")
-    response = post_form(client, "/avtal/nytt", {"title": "Mini-Maria Göteborg", "organisation_id": parties.goteborg.id})
-    assert response.status_code == 302
-    agreement_id = int(re.search(r"/avtal/(\d+)", response.headers["Location"]).group(1))
-    inbox = client.get("/uppgifter").get_data(as_text=True)
-    assert "Ta fram avtalsförslag" in inbox
-    response = post_form(client, open_task_url(db, "draft"), draft_data(parties))
-    assert response.status_code == 302, response.get_data(as_text=True)
-    client.post("/logga-ut", data={"csrf_token": csrf_token(client.get("/uppgifter").get_data(as_text=True))})
-    return agreement_id
+def as_user(client: FlaskClient, username: str) -> None:
+    """Log in as ``username``; a login replaces whoever was logged in on this client."""
+    assert login(client, username).status_code == 302
 
 
-def decide_as(client: FlaskClient, db: Any, parties: Parties, organisation: Any, outcome: str = "approve") -> Any:
-    login(client, parties.secretaries[organisation.id].username)
-    url = open_task_url(db, "decide", organisation.id)
-    assert "Besluta om avtalet" in client.get("/uppgifter").get_data(as_text=True)
-    response = post_form(client, url, decision_data(organisation, outcome))
-    client.post("/logga-ut", data={"csrf_token": csrf_token(client.get("/uppgifter").get_data(as_text=True))})
+def complete(client: FlaskClient, db: Any, username: str, bpmn_id: str, data: dict[str, Any],
+             organisation_id: int | None = None) -> Any:
+    as_user(client, username)
+    response = post_form(client, task_url(db, bpmn_id, organisation_id), data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response
 
 
-def test_three_parties_adopt_an_agreement(client: FlaskClient, db: Any, parties: Parties) -> None:
-    agreement_id = start_and_draft(client, db, parties)
-    for organisation in parties.all:
-        assert decide_as(client, db, parties, organisation).status_code == 302
-    assert db.session.get(Agreement, agreement_id).status == AgreementStatus.ACTIVE
-    login(client, "anna")
+def start_agreement(client: FlaskClient, parties: Parties, title: str = "Mini-Maria Göteborg") -> int:
+    as_user(client, "anna")
+    response = post_form(client, "/avtal/nytt", {"title": title, "organisation_id": parties.goteborg.id})
+    assert response.status_code == 302
+    return int(re.search(r"/avtal/(\d+)", response.headers["Location"]).group(1))
+
+
+def fire_due_timers(db: Any) -> int:
+    """Run the job of every due timer; returns how many timers fired (one job may fire several)."""
+    db.session.expire_all()
+    due = db.session.scalars(select(ProcessTimer.id).where(
+        ProcessTimer.status == TimerStatus.WAITING, ProcessTimer.due_at <= clock.now())).all()
+    for timer_id in due:
+        commit_with_retry(lambda timer_id=timer_id: fire_timer(timer_id))
+    db.session.expire_all()
+    return len([row for row in db.session.scalars(select(ProcessTimer).where(ProcessTimer.id.in_(due)))
+                if row.status == TimerStatus.FIRED])
+
+
+def adopt_by(client: FlaskClient, db: Any, parties: Parties, organisations: list[Any]) -> None:
+    for organisation in organisations:
+        user = parties.secretaries[organisation.id].username
+        complete(client, db, user, "decide", decision_data(organisation), organisation.id)
+        complete(client, db, user, "record_minutes", MINUTES, organisation.id)
+
+
+def agreement(db: Any, agreement_id: int) -> Agreement:
+    db.session.expire_all()
+    return db.session.get(Agreement, agreement_id)
+
+
+def test_incomplete_draft_names_the_missing_sections_and_a_draft_can_be_saved(
+        client: FlaskClient, db: Any, parties: Parties) -> None:
+    start_agreement(client, parties)
+    url = task_url(db, "draft")
+    partial = draft_data(parties)
+    for key in ("costs", "steering_group"):
+        del partial[key]
+    saved = post_form(client, url, {**partial, "action": "save"})
+    assert saved.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Utkast sparat" in page and "Varje huvudman ansvarar för sina insatser." in page
+    refused = post_form(client, url, partial)
+    assert refused.status_code == 422
+    summary = re.findall(r'<li><a href="#(\w+)">', refused.get_data(as_text=True))
+    assert summary == ["steering_group", "costs"]
+    assert agreement(db, 1).latest_version.status == VersionStatus.DRAFT
+
+
+def test_three_parties_one_returns_it_then_all_adopt(client: FlaskClient, db: Any, parties: Parties) -> None:
+    agreement_id = start_agreement(client, parties)
+    complete(client, db, "anna", "draft", draft_data(parties))
+    region = parties.region
+    complete(client, db, parties.secretaries[region.id].username, "decide", decision_data(region, "returned"), region.id)
+    assert agreement(db, agreement_id).status == AgreementStatus.DRAFT
+    as_user(client, "anna")
+    page = client.get(task_url(db, "draft")).get_data(as_text=True)
+    assert "Återremitterat" in page and "Kostnadsfördelningen är inte förhandlad." in page
+    assert "Varje part bär sina personalkostnader." in page  # the form opens with the submitted text
+    complete(client, db, "anna", "draft", draft_data(parties, costs="Gemensamma kostnader delas 50/50."))
+    adopt_by(client, db, parties, parties.all)
+    assert agreement(db, agreement_id).status == AgreementStatus.AWAITING_DECISIONS  # appeal period running
+    clock.advance(timedelta(days=30))
+    assert fire_due_timers(db) == 3
+    record = agreement(db, agreement_id)
+    assert record.status == AgreementStatus.ACTIVE and record.current_version.number == 1
+    assert {d.stage for d in record.current_version.current_decisions()} == {DecisionStage.FINAL}
+    assert {p.diarienummer for p in record.parties} == {f"0948/26-{org.id}" for org in parties.all}
+    as_user(client, "anna")
     page = client.get(f"/avtal/{agreement_id}").get_data(as_text=True)
-    assert re.search(r'id="agreement-status">Gäller<', page)
-    assert page.count("Godkänt") == 3 and "0948/26" in page and "§ 12" in page
+    assert re.search(r'id="agreement-status">Gäller<', page) and page.count("Laga kraft") == 3
     assert verify().is_intact
 
 
-def test_rejection_shows_reason_to_coordinator_and_loops(client: FlaskClient, db: Any, parties: Parties) -> None:
-    agreement_id = start_and_draft(client, db, parties)
-    assert decide_as(client, db, parties, parties.region, "reject").status_code == 302
-    assert db.session.get(Agreement, agreement_id).status == AgreementStatus.DRAFT
-    login(client, "anna")
-    page = client.get(open_task_url(db, "draft")).get_data(as_text=True)
-    assert "Kostnadsfördelningen är inte förhandlad." in page and "Västra Götalandsregionen" in page
-    assert post_form(client, open_task_url(db, "draft"), draft_data(parties)).status_code == 302
-    client.post("/logga-ut", data={"csrf_token": csrf_token(client.get("/uppgifter").get_data(as_text=True))})
-    for organisation in parties.all:
-        assert decide_as(client, db, parties, organisation).status_code == 302
-    db.session.expire_all()
-    agreement = db.session.get(Agreement, agreement_id)
-    assert agreement.status == AgreementStatus.ACTIVE and agreement.adoption_round == 2
+def test_consultation_comments_from_two_parties_side_by_side(client: FlaskClient, db: Any, parties: Parties) -> None:
+    agreement_id = start_agreement(client, parties)
+    complete(client, db, "anna", "draft", draft_data(parties, with_consultation="on", consultation_until="2026-12-10"))
+    assert agreement(db, agreement_id).status == AgreementStatus.IN_CONSULTATION
+    for org, text in ((parties.region, "Regionen vill ha tydligare mål."), (parties.alingsas, "Alingsås saknar SIP.")):
+        officer = parties.officers[org.id].username
+        complete(client, db, officer, "consult", {"goals": text, "general": f"Synpunkter från {org.name}."}, org.id)
+    clock.freeze(datetime(2026, 12, 11, 9, 0, tzinfo=UTC))
+    fire_due_timers(db)  # Göteborg did not answer in time: the remiss closes
+    as_user(client, "anna")
+    page = client.get(task_url(db, "revise")).get_data(as_text=True)
+    table = page[page.index('id="consultation-comments"'):]
+    assert "Regionen vill ha tydligare mål." in table and "Alingsås saknar SIP." in table
+    assert table.index("Alingsås kommun") < table.index("Västra Götalandsregionen")  # one column per party
+    complete(client, db, "anna", "revise", draft_data(parties, goals="Mätbara mål per kvartal."))
+    assert agreement(db, agreement_id).status == AgreementStatus.AWAITING_DECISIONS
 
 
-def test_missing_field_shows_error_beside_it_and_saves_nothing(client: FlaskClient, db: Any, parties: Parties) -> None:
-    start_and_draft(client, db, parties)
-    login(client, parties.secretaries[parties.region.id].username)
-    url = open_task_url(db, "decide", parties.region.id)
-    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
-    data = decision_data(parties.region, "reject")
-    data["reason"] = ""
-    response = post_form(client, url, data)
-    assert response.status_code == 422
-    page = response.get_data(as_text=True)
-    assert re.search(r'id="fel-reason">Fältet måste fyllas i\.<', page)
-    assert re.search(r'<li><a href="#reason">Skäl för avslag</a>: Fältet måste fyllas i\.</li>', page)
-    assert 'value="0948/26"' in page  # what the user typed is kept
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
-    assert client.get(url).status_code == 200 and "Slutför uppgiften" in client.get(url).get_data(as_text=True)
+def test_recommendation_chain_then_members_decide(client: FlaskClient, db: Any, parties: Parties,
+                                                  make_organisation: Any, make_user: Any) -> None:
+    vastkom = make_organisation(name="VästKom", kind=OrganisationKind.OTHER, bodies=["VästKoms styrelse"])
+    gr = make_organisation(name="Göteborgsregionen", kind=OrganisationKind.KOMMUNALFORBUND, bodies=["Förbundsstyrelsen"])
+    for org in (vastkom, gr):
+        make_user([(org, Role.BODY_SECRETARY)], username=f"sekr{org.id}")
+    agreement_id = start_agreement(client, parties)
+    members = [parties.goteborg, parties.alingsas]
+    complete(client, db, "anna", "draft", draft_data(parties, party_ids=[o.id for o in members],
+                                                     recommender_ids=[gr.id, vastkom.id]))
+    recommendation = {"recommends": "yes", "decided_on": "2026-11-27", "paragraph": "§ 7"}
+    assert db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.bpmn_id == "recommend", HumanTask.status == TaskStatus.READY)) == 1
+    complete(client, db, f"sekr{vastkom.id}", "recommend", {**recommendation, "body_id": vastkom.bodies[0].id}, vastkom.id)
+    complete(client, db, f"sekr{gr.id}", "recommend", {**recommendation, "body_id": gr.bodies[0].id}, gr.id)
+    adopt_by(client, db, parties, members)
+    clock.advance(timedelta(days=30))
+    fire_due_timers(db)
+    record = agreement(db, agreement_id)
+    assert record.status == AgreementStatus.ACTIVE
+    assert [r.organisation.name for r in record.current_version.recommendations] == ["VästKom", "Göteborgsregionen"]
+
+
+def test_amendment_becomes_version_two_with_a_section_diff(client: FlaskClient, db: Any, parties: Parties) -> None:
+    agreement_id = start_agreement(client, parties)
+    complete(client, db, "anna", "draft", draft_data(parties))
+    adopt_by(client, db, parties, parties.all)
+    clock.advance(timedelta(days=30))
+    fire_due_timers(db)
+    officer = parties.officers[parties.region.id].username
+    as_user(client, officer)
+    assert post_form(client, f"/avtal/{agreement_id}/andring", {"motivation": "Nya mål efter uppföljningen."}).status_code == 302
+    assert agreement(db, agreement_id).status == AgreementStatus.UNDER_AMENDMENT
+    as_user(client, officer)
+    form = client.get(task_url(db, "draft")).get_data(as_text=True)
+    assert 'name="with_consultation" type="checkbox" checked' in form  # an amendment is reviewed by default
+    amended = draft_data(parties, goals="Färre avbrutna insatser.\nFler SIP upprättade.",
+                         user_influence="Brukarråd två gånger per år.")
+    complete(client, db, officer, "draft", {**amended, "with_consultation": "on", "consultation_until": "2027-01-15"})
+    for org, text in ((parties.goteborg, "Inga synpunkter."), (parties.alingsas, "Instämmer.")):
+        complete(client, db, parties.officers[org.id].username, "consult", {"general": text}, org.id)
+    complete(client, db, parties.officers[parties.region.id].username, "consult", {"general": "Bra."}, parties.region.id)
+    complete(client, db, officer, "revise", amended)
+    adopt_by(client, db, parties, parties.all)
+    clock.advance(timedelta(days=30))
+    fire_due_timers(db)
+    record = agreement(db, agreement_id)
+    assert record.status == AgreementStatus.ACTIVE and record.current_version.number == 2
+    assert [v.status for v in record.versions] == [VersionStatus.SUPERSEDED, VersionStatus.ADOPTED]
+    assert record.versions[0].text_of("goals") == "Färre avbrutna insatser."  # the adopted text is kept
+    page = client.get(f"/avtal/{agreement_id}/jamfor?fran=1&till=2").get_data(as_text=True)
+    goals = page[page.index('id="diff-goals"'):page.index('id="diff-staffing"')]
+    assert "ändrat" in goals and "<ins>+ Fler SIP upprättade.</ins>" in goals and "<del>" not in goals
+    influence = page[page.index('id="diff-user_influence"'):page.index('id="diff-costs"')]
+    assert "tillagt" in influence and "<ins>+ Brukarråd två gånger per år.</ins>" in influence
+    costs = page[page.index('id="diff-costs"'):page.index('id="diff-work_environment"')]
+    assert "oförändrat" in costs
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "agreement.version_adopted")) == 2
 
 
 def test_other_users_cannot_open_a_task(client: FlaskClient, db: Any, parties: Parties) -> None:
-    start_and_draft(client, db, parties)
-    login(client, parties.secretaries[parties.alingsas.id].username)
-    assert client.get(open_task_url(db, "decide", parties.region.id)).status_code == 403
+    start_agreement(client, parties)
+    complete(client, db, "anna", "draft", draft_data(parties))
+    as_user(client, parties.secretaries[parties.alingsas.id].username)
+    assert client.get(task_url(db, "decide", parties.region.id)).status_code == 403
 
 
 def test_wrong_password_is_refused(client: FlaskClient, db: Any, parties: Parties) -> None:

@@ -40,10 +40,10 @@ def slow_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 def submitted_agreement(db: Any, parties: Parties) -> tuple[Agreement, list[HumanTask]]:
     agreement = commit_with_retry(lambda: agreement_ops.start_drafting(
         by=parties.coordinator, organisation=parties.goteborg, title="Samtidiga beslut"))
-    draft = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == agreement.instance_id)).one()
+    draft = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == agreement.latest_version.instance_id)).one()
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
     decide = db.session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == agreement.instance_id, HumanTask.status == TaskStatus.READY)).all()
+        HumanTask.instance_id == agreement.latest_version.instance_id, HumanTask.status == TaskStatus.READY)).all()
     return agreement, list(decide)
 
 
@@ -87,8 +87,8 @@ def test_two_parties_approving_at_once_are_both_counted(app: Flask, db: Any, par
     db.session.expire_all()
     statuses = {t.id: t.status for t in db.session.scalars(select(HumanTask))}
     assert statuses[first.id] == statuses[second.id] == TaskStatus.COMPLETED
-    assert len(db.session.get(Agreement, agreement.id).current_decisions()) == 2
-    instance = db.session.get(ProcessInstance, agreement.instance_id)
+    assert len(db.session.get(Agreement, agreement.id).latest_version.current_decisions()) == 2
+    instance = db.session.get(ProcessInstance, agreement.latest_version.instance_id)
     assert f'"{decide[2].task_id}"' in instance.state  # the third decision is still open in the engine
     assert verify().is_intact
 
@@ -113,5 +113,5 @@ def test_same_task_submitted_twice_at_once_has_one_winner(app: Flask, db: Any, p
     codes = run_together(app, lambda: submit(0), lambda: submit(1))
     assert sorted(codes) == [302, 409]
     db.session.expire_all()
-    assert len(db.session.get(Agreement, agreement.id).current_decisions()) == 1
+    assert len(db.session.get(Agreement, agreement.id).latest_version.current_decisions()) == 1
     assert verify().is_intact

@@ -41,12 +41,12 @@ def test_versions_are_numbered_and_identical_content_is_not_redeployed(db: Any) 
 
 
 BROKEN = {
-    "flow to a missing element": (b'targetRef="decide"/>', b'targetRef="nowhere"/>', "flow_draft_decide"),
+    "flow to a missing element": (b'targetRef="decide"/>', b'targetRef="nowhere"/>', "flow_party_decide"),
     "missing form": (b'value="agreement-decision.schema.json"', b'value="missing.schema.json"', "decide"),
-    "import os in a condition": (b"<bpmn:conditionExpression>len(decisions)",
-                                 b"<bpmn:conditionExpression>__import__('os') and len(decisions)", "flow_approved"),
-    "import os in a script": (b"<spiffworkflow:postScript>decision = ",
-                              b"<spiffworkflow:postScript>import os\ndecision = ", "decide"),
+    "import os in a condition": (b"<bpmn:conditionExpression>len(party_results)",
+                                 b"<bpmn:conditionExpression>__import__('os') and len(party_results)", "flow_all_final"),
+    "import os in a script": (b"<spiffworkflow:postScript>review = ",
+                              b"<spiffworkflow:postScript>import os\nreview = ", "consult"),
     "lane that is no role": (b'name="Handl\xc3\xa4ggare"', b'name="Kaffebryggare"', "draft"),
     "malformed XML": (b"</bpmn:process>", b"</bpmn:proces>", None),
 }

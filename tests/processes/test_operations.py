@@ -33,19 +33,19 @@ def audit_count(db: Any) -> int:
 
 def test_start_creates_instance_task_and_audit(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [task] = ready_tasks(db, agreement.instance_id)
+    [task] = ready_tasks(db, agreement.latest_version.instance_id)
     assert (task.bpmn_id, task.user_id, task.organisation_id, task.role) == (
         "draft", parties.coordinator.id, parties.goteborg.id, "case_officer")
     assert list_tasks_for(parties.coordinator) == [task]
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
-    assert actions[-2:] == ["instance.started", "agreement.drafting_started"]
+    assert actions == ["definition.deployed", "agreement.drafting_started", "instance.started"]
 
 
 def test_submitting_draft_offers_one_decision_per_party(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
-    decide = ready_tasks(db, agreement.instance_id)
+    decide = ready_tasks(db, agreement.latest_version.instance_id)
     assert sorted(t.organisation_id for t in decide) == sorted(o.id for o in parties.all)
     assert {t.role for t in decide} == {"body_secretary"} and all(t.due_at for t in decide)
     assert db.session.get(Agreement, agreement.id).status == AgreementStatus.AWAITING_DECISIONS
@@ -55,8 +55,8 @@ def test_submitting_draft_offers_one_decision_per_party(db: Any, parties: Partie
 
 def test_missing_required_field_is_refused_and_nothing_stored(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
-    state_before = db.session.get(ProcessInstance, agreement.instance_id).state
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
+    state_before = db.session.get(ProcessInstance, agreement.latest_version.instance_id).state
     events_before = audit_count(db)
     data = draft_data(parties)
     del data["costs"]
@@ -64,15 +64,15 @@ def test_missing_required_field_is_refused_and_nothing_stored(db: Any, parties: 
         commit_with_retry(lambda: complete_task(draft.id, data, by=parties.coordinator))
     assert refused.value.fields == {"costs": ["Fältet måste fyllas i."]}
     db.session.expire_all()
-    assert db.session.get(ProcessInstance, agreement.instance_id).state == state_before
-    assert [t.id for t in ready_tasks(db, agreement.instance_id)] == [draft.id]
+    assert db.session.get(ProcessInstance, agreement.latest_version.instance_id).state == state_before
+    assert [t.id for t in ready_tasks(db, agreement.latest_version.instance_id)] == [draft.id]
     assert audit_count(db) == events_before
     assert db.session.get(Agreement, agreement.id).status == AgreementStatus.DRAFT
 
 
 def test_unknown_party_is_refused_by_the_domain(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
     with pytest.raises(ValidationFailed) as refused:
         commit_with_retry(lambda: complete_task(draft.id, draft_data(parties, party_ids=[parties.region.id, 9999]),
                                                 by=parties.coordinator))
@@ -81,9 +81,9 @@ def test_unknown_party_is_refused_by_the_domain(db: Any, parties: Parties) -> No
 
 def test_only_the_party_secretary_may_decide(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
-    region_task = next(t for t in ready_tasks(db, agreement.instance_id) if t.organisation_id == parties.region.id)
+    region_task = next(t for t in ready_tasks(db, agreement.latest_version.instance_id) if t.organisation_id == parties.region.id)
     other_secretary = parties.secretaries[parties.alingsas.id]
     with pytest.raises(NotPermitted):
         commit_with_retry(lambda: complete_task(region_task.id, decision_data(parties.region), by=other_secretary))
@@ -91,9 +91,9 @@ def test_only_the_party_secretary_may_decide(db: Any, parties: Parties) -> None:
 
 def test_body_of_another_party_is_refused(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
-    task = next(t for t in ready_tasks(db, agreement.instance_id) if t.organisation_id == parties.region.id)
+    task = next(t for t in ready_tasks(db, agreement.latest_version.instance_id) if t.organisation_id == parties.region.id)
     data = decision_data(parties.region, body_id=parties.alingsas.bodies[0].id)
     with pytest.raises(ValidationFailed) as refused:
         commit_with_retry(lambda: complete_task(task.id, data, by=parties.secretaries[parties.region.id]))
@@ -102,7 +102,7 @@ def test_body_of_another_party_is_refused(db: Any, parties: Parties) -> None:
 
 def test_completing_a_completed_task_is_a_conflict(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
     with pytest.raises(Conflict):
         commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
@@ -110,29 +110,31 @@ def test_completing_a_completed_task_is_a_conflict(db: Any, parties: Parties) ->
 
 def test_rejection_returns_to_draft_and_cancels_other_decisions(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
-    decide = ready_tasks(db, agreement.instance_id)
+    decide = ready_tasks(db, agreement.latest_version.instance_id)
     first = decide[0]
     org = next(o for o in parties.all if o.id == first.organisation_id)
-    commit_with_retry(lambda: complete_task(first.id, decision_data(org, "reject"), by=parties.secretaries[org.id]))
-    [redraft] = ready_tasks(db, agreement.instance_id)
+    commit_with_retry(lambda: complete_task(first.id, decision_data(org, "rejected"), by=parties.secretaries[org.id]))
+    [redraft] = ready_tasks(db, agreement.latest_version.instance_id)
     assert redraft.bpmn_id == "draft" and redraft.user_id == parties.coordinator.id
     statuses = {t.id: t.status for t in db.session.scalars(select(HumanTask))}
     assert [statuses[t.id] for t in decide[1:]] == [TaskStatus.CANCELLED, TaskStatus.CANCELLED]
     agreement = db.session.get(Agreement, agreement.id)
     assert agreement.status == AgreementStatus.DRAFT
-    assert [d.reason for d in agreement.current_decisions()] == ["Kostnadsfördelningen är inte förhandlad."]
+    assert [d.reason for d in agreement.latest_version.current_decisions()] == ["Kostnadsfördelningen är inte förhandlad."]
 
 
 def test_sections_hold_only_the_checklist_text(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties, staffing="Två sjuksköterskor."),
                                             by=parties.coordinator))
-    sections = db.session.get(Agreement, agreement.id).sections
-    assert sections["staffing"] == "Två sjuksköterskor." and sections["costs"].startswith("Varje part")
-    assert not {"parties", "decisions", "title", "party_ids", "user_influence"} & set(sections)
+    version = db.session.get(Agreement, agreement.id).latest_version
+    assert version.sections["staffing"] == {"text": "Två sjuksköterskor.", "responsible": "", "due": ""}
+    assert version.sections["follow_up"] == {"text": "Årligen av styrgruppen.", "responsible": "Styrgruppens ordförande",
+                                             "due": "2027-12-31"}
+    assert not {"parties", "party_results", "title", "party_ids", "user_influence"} & set(version.sections)
 
 
 def test_a_script_failing_at_run_time_changes_nothing(db: Any, parties: Parties) -> None:
@@ -141,20 +143,20 @@ def test_a_script_failing_at_run_time_changes_nothing(db: Any, parties: Parties)
     from service.processes.definitions import get_latest_definition
 
     row = get_latest_definition("agreement_adoption")
-    row.bpmn_xml = row.bpmn_xml.replace("<spiffworkflow:postScript>decision = ",
-                                        "<spiffworkflow:postScript>import os\ndecision = ")
+    script = '<bpmn:script>party_result = {"organisation_id": party["organisation_id"], "status": outcome'
+    row.bpmn_xml = row.bpmn_xml.replace(script, script.replace("<bpmn:script>", "<bpmn:script>import os\n"))
     row.sha256 = "changed-without-deploy"
     db.session.commit()
     agreement = start(db, parties)
-    [draft] = ready_tasks(db, agreement.instance_id)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
-    task = ready_tasks(db, agreement.instance_id)[0]
+    task = ready_tasks(db, agreement.latest_version.instance_id)[0]
     org = next(o for o in parties.all if o.id == task.organisation_id)
-    state_before, events_before = db.session.get(ProcessInstance, agreement.instance_id).state, audit_count(db)
+    state_before, events_before = db.session.get(ProcessInstance, agreement.latest_version.instance_id).state, audit_count(db)
     with pytest.raises(EngineFailure) as failed:
-        commit_with_retry(lambda: complete_task(task.id, decision_data(org), by=parties.secretaries[org.id]))
-    assert failed.value.element_id == "decide" and "Import" in failed.value.message
+        commit_with_retry(lambda: complete_task(task.id, decision_data(org, "rejected"), by=parties.secretaries[org.id]))
+    assert failed.value.element_id == "not_adopted" and "Import" in failed.value.message
     db.session.expire_all()
-    assert db.session.get(ProcessInstance, agreement.instance_id).state == state_before
+    assert db.session.get(ProcessInstance, agreement.latest_version.instance_id).state == state_before
     assert audit_count(db) == events_before and db.session.get(HumanTask, task.id).is_ready
-    assert db.session.get(Agreement, agreement.id).current_decisions() == []
+    assert db.session.get(Agreement, agreement.id).latest_version.current_decisions() == []

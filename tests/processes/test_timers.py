@@ -92,7 +92,9 @@ def test_cycle_reminder_fires_each_occurrence_once(db: Any, office: Any, frozen:
     assert waiting["reminder"] == MIDSOMMAR_WEEK + timedelta(hours=2)  # the next occurrence
     assert [t.bpmn_id for t in ready(db, instance.id)] == ["answer"]  # non-interrupting
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired")).one()
-    assert "count_reminder" in event.data["steps"]
+    assert (event.data["timer"], event.data["due_at"]) == ("reminder", (MIDSOMMAR_WEEK + timedelta(hours=1)).isoformat())
+    run = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "instance.timers_run")).one()
+    assert "count_reminder" in run.data["steps"]
 
 
 def test_deadline_escalates_to_the_manager(db: Any, office: Any, frozen: None) -> None:
