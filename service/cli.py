@@ -65,7 +65,9 @@ def scheduler_command() -> None:
     except KeyboardInterrupt:
         pass
     if scheduler is not None:
-        scheduler.shutdown()
+        # Do not wait for running jobs: each is one transaction, and an interrupted one rolls back and
+        # runs again at the next start (its timer row is still waiting).
+        scheduler.shutdown(wait=False)
 
 
 @click.command("deploy")

@@ -110,6 +110,17 @@ def test_resync_repairs_both_directions(db: Any, office: Any, scheduler: Any) ->
     assert running.scheduler.get_job(stray.id) is None and running.scheduler.get_job(some.id) is not None
 
 
+def stop(*processes: subprocess.Popen[bytes]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
 def scheduler_process(app: Flask) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test",
            "SAMVERKAN_SCHEDULER_LEADER_POLL_SECONDS": "1", "SAMVERKAN_SCHEDULER_SYNC_SECONDS": "1"}
@@ -137,9 +148,7 @@ def test_another_scheduler_takes_over_when_the_leader_dies(app: Flask, db: Any, 
         instance_id = start_case(office, "PT2S")  # committed here; only a live scheduler can fire it
         assert wait_for(lambda: escalated(db, instance_id), 30)
     finally:
-        for process in (first, second):
-            process.terminate()
-            process.wait(timeout=30)
+        stop(first, second)
 
 
 def test_two_scheduler_processes_fire_each_timer_once(app: Flask, db: Any, office: Any, backend: str) -> None:
@@ -157,10 +166,7 @@ def test_two_scheduler_processes_fire_each_timer_once(app: Flask, db: Any, offic
         assert wait_for(all_fired, 120)
         time.sleep(2)  # let a would-be duplicate happen
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+        stop(*processes)
     db.session.remove()
     fired = db.session.scalars(select(AuditEvent.instance_id).where(AuditEvent.action == "timer.fired")).all()
     assert sorted(fired) == sorted(instances)
