@@ -93,13 +93,14 @@ def deploy_command(files: tuple[Path, ...], comment: str) -> None:
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the Västra Götaland demo organisations and users; print the users' passwords."""
+    from service.agreements.demo import seed_demo_agreement
     from service.deviations.demo import seed_demo_cases
     from service.parties.demo import seed_demo
 
     passwords = commit_with_retry(lambda: seed_demo(lambda: secrets.token_urlsafe(9)))
-    summary = commit_with_retry(seed_demo_cases)
-    if summary:
-        click.echo(summary)
+    for summary in (commit_with_retry(seed_demo_agreement), commit_with_retry(seed_demo_cases)):
+        if summary:
+            click.echo(summary)
     click.echo("Demoanvändare (lösenorden sätts om varje gång kommandot körs):")
     for username, (password, description) in passwords.items():
         click.echo(f"  {username:<10} {password:<14} {description}")

@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_RESYNC_MINUTES": 10,
     "SCHEDULER_LEADER_POLL_SECONDS": 5,
     "SCHEDULER_WORKERS": 4,
+    "SCHEDULER_RETRY_SECONDS": 60,
     "REMINDER_LEAD_HOURS": 48,
     "REMINDER_SCAN_SECONDS": 60,
     # E-mail (SMTP); the outbox is delivered every MAIL_SEND_SECONDS by the scheduler.

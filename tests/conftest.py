@@ -157,10 +157,12 @@ def make_user(db: Any) -> Callable[..., User]:
 
 @pytest.fixture
 def adoption(db: Any) -> Any:
-    """bpmn/agreement_adoption.bpmn deployed as version 1."""
-    xml = (ROOT / "bpmn" / "agreement_adoption.bpmn").read_bytes()
-    row, _ = commit_with_retry(lambda: deploy_definition(xml, "agreement_adoption.bpmn", ROOT / "forms", by=None))
-    return row
+    """bpmn/agreement_adoption.bpmn (returned) and agreement_lifecycle.bpmn deployed as version 1."""
+    rows = []
+    for name in ("agreement_adoption.bpmn", "agreement_lifecycle.bpmn"):
+        xml = (ROOT / "bpmn" / name).read_bytes()
+        rows.append(commit_with_retry(lambda xml=xml, name=name: deploy_definition(xml, name, ROOT / "forms", by=None))[0])
+    return rows[0]
 
 
 class Parties:

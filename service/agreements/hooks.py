@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from service import audit
+from service.agreements import lifecycle
 from service.agreements import operations as ops
 from service.agreements.checklist import SECTION_KEYS
+from service.agreements.lifecycle import start_lifecycle
 from service.agreements.models import AgreementVersion, Decision, DecisionStage, Recommendation, VersionStatus
 from service.columns import now
 from service.engine.calendar import STOCKHOLM
@@ -54,6 +56,7 @@ class AdoptionHooks:
         _finalise_unappealed(version, ready, actor)
         if progress.is_completed:
             ops.activate_version(version, by=actor)
+            start_lifecycle(version, by=actor)
         elif any(bpmn_id == "draft" for bpmn_id, _ in ready) and version.status != VersionStatus.DRAFT:
             ops.return_to_draft(version, by=actor)
 
@@ -191,3 +194,4 @@ def _finalise_unappealed(version: AgreementVersion, ready: set[tuple[str, int | 
 
 def register() -> None:
     hooks.register(ops.ADOPTION_PROCESS, AdoptionHooks())
+    lifecycle.register()

@@ -276,3 +276,24 @@ class ConsultationComment(db.Model):  # type: ignore[name-defined,misc]
 
     version: Mapped[AgreementVersion] = relationship(back_populates="comments")
     organisation: Mapped[Organisation] = relationship()
+
+
+class FollowUp(db.Model):  # type: ignore[name-defined,misc]
+    """The steering group's periodic follow-up of an agreement, with the period's deviation and dispute counts."""
+
+    __tablename__ = "agreement_follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_versions.id"))
+    period_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    period_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    deviations_count: Mapped[int]
+    disputes_count: Mapped[int]
+    process_indicators: Mapped[str] = mapped_column(Text)
+    result_indicators: Mapped[str] = mapped_column(Text)
+    user_influence: Mapped[str] = mapped_column(Text, default="")
+    action_plan: Mapped[str] = mapped_column(Text)
+    amendment_version_id: Mapped[int | None] = mapped_column(ForeignKey("agreement_versions.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)

@@ -42,11 +42,15 @@ def start_drafting(*, by: User, organisation: Organisation, title: str) -> Agree
     return agreement
 
 
-def propose_amendment(agreement: Agreement, motivation: str, *, by: User) -> AgreementVersion:
-    """Start a new version from the one in force; every party's authorised body adopts it again."""
+def propose_amendment(agreement: Agreement, motivation: str, *, by: User,
+                      on_behalf_of_coordinator: bool = False) -> AgreementVersion:
+    """Start a new version from the one in force; every party's authorised body adopts it again.
+
+    A party's case officer proposes it; a follow-up or renewal decision proposes it for the coordinator."""
     if agreement.status != AgreementStatus.ACTIVE or agreement.current_version is None:
         raise InvalidTransition("Bara ett gällande avtal utan pågående ändring kan ändras.")
-    organisation = next((p.organisation for p in agreement.parties if by.has_role(p.organisation_id, Role.CASE_OFFICER)), None)
+    organisation = agreement.coordinator_organisation if on_behalf_of_coordinator else next(
+        (p.organisation for p in agreement.parties if by.has_role(p.organisation_id, Role.CASE_OFFICER)), None)
     if organisation is None:
         raise NotPermitted("Du måste vara handläggare hos en av parterna för att föreslå en ändring.")
     current = agreement.current_version

@@ -20,7 +20,8 @@ ORGANISATIONS = {
 # username: (display name, [(organisation, role)])
 USERS = {
     "anna": ("Anna Lindqvist", [("Göteborgs Stad", Role.CASE_OFFICER)]),
-    "goran": ("Göran Berg", [("Göteborgs Stad", Role.BODY_SECRETARY), ("Göteborgs Stad", Role.MANAGER)]),
+    "goran": ("Göran Berg", [("Göteborgs Stad", Role.BODY_SECRETARY), ("Göteborgs Stad", Role.MANAGER),
+                             ("Göteborgs Stad", Role.STEERING_GROUP_MEMBER)]),
     "rita": ("Rita Svensson", [("Västra Götalandsregionen", Role.BODY_SECRETARY)]),
     "rolf": ("Rolf Ek", [("Västra Götalandsregionen", Role.CASE_OFFICER), ("Västra Götalandsregionen", Role.MANAGER)]),
     "alma": ("Alma Nord", [("Alingsås kommun", Role.BODY_SECRETARY), ("Alingsås kommun", Role.CASE_OFFICER)]),

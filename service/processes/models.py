@@ -36,6 +36,7 @@ class ProcessDefinition(db.Model):  # type: ignore[name-defined,misc]
 class InstanceStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
+    CANCELLED = "cancelled"
 
 
 class ProcessInstance(db.Model):  # type: ignore[name-defined,misc]

@@ -21,6 +21,7 @@ from service.parties.models import Role, User, role_for_lane
 from service.processes.definitions import form_schema, parsed, require_latest_definition
 from service.processes.hooks import Progress, hooks_for
 from service.processes.models import HumanTask, InstanceStatus, ProcessInstance, ProcessTimer, TaskStatus, TimerStatus
+from service.processes.timers import remember as remember_timer
 from service.processes.timers import sync_timers
 
 
@@ -115,7 +116,7 @@ def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definit
     if change.created:
         db.session.flush()
         for task in change.created:
-            notify_task_offered(task, escalated=by_timer and bool(change.cancelled))
+            notify_task_offered(task, escalated=by_timer)
     progress = Progress(ready=ready, is_completed=runner.is_completed(workflow), data=runner.final_data(workflow))
     hooks_for(instance.definition.process_id).advanced(instance, progress, actor)
     return change
@@ -192,8 +193,11 @@ def fire_timer(timer_id: int) -> bool:
     audit.record(None, "instance.timers_run", instance, instance_id=instance.id, job_timer=timer.bpmn_id,
                  steps=_step_ids(steps))
     for task in change.cancelled:
-        audit.record(None, "task.escalated", instance, instance_id=instance.id, task=task.bpmn_id,
+        audit.record(None, "task.cancelled_by_timer", instance, instance_id=instance.id, task=task.bpmn_id,
                      task_id=task.task_id, name=task.name, by_timer=timer.bpmn_id)
+    for task in change.created:  # a deadline passed and the process offers the case to someone (else)
+        audit.record(None, "task.escalated", instance, instance_id=instance.id, task=task.bpmn_id,
+                     task_id=task.task_id, name=task.name, role=task.role, by_timer=timer.bpmn_id)
     db.session.flush()
     return True
 
@@ -251,3 +255,18 @@ def form_values(task: HumanTask) -> dict[str, Any]:
     if task.draft_data is not None:
         return dict(task.draft_data)
     return hooks_for(task.instance.definition.process_id).initial_values(task)
+
+
+def cancel_instance(instance: ProcessInstance, reason: str, *, by: User | None) -> None:
+    """End an instance without running it on: open tasks and timers are cancelled (e.g. the lifecycle of
+    an agreement version that a newer version replaces)."""
+    moment = now()
+    for task in db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                           HumanTask.status == TaskStatus.READY)):
+        task.status = TaskStatus.CANCELLED
+    for timer in db.session.scalars(select(ProcessTimer).where(ProcessTimer.instance_id == instance.id,
+                                                               ProcessTimer.status == TimerStatus.WAITING)):
+        timer.status, timer.updated_at = TimerStatus.CANCELLED, moment
+        remember_timer(timer)
+    instance.status, instance.completed_at = InstanceStatus.CANCELLED, moment
+    audit.record(by, "instance.cancelled", instance, instance_id=instance.id, reason=reason)

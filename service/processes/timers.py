@@ -48,7 +48,7 @@ def sync_timers(instance: ProcessInstance, workflow: Any) -> list[ProcessTimer]:
             row.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
             row.fired_at = moment if row.status == TimerStatus.FIRED else None
             row.updated_at = moment
-            _remember(row)
+            remember(row)
             if fired:
                 fired_rows.append(row)
     known = {(row.task_id, row.due_at) for row in rows}
@@ -57,11 +57,11 @@ def sync_timers(instance: ProcessInstance, workflow: Any) -> list[ProcessTimer]:
             row = ProcessTimer(instance_id=instance.id, task_id=timer.task_id, bpmn_id=timer.bpmn_id,
                                name=timer.name, kind=timer.kind, due_at=timer.due_at)
             db.session.add(row)
-            _remember(row)
+            remember(row)
     return fired_rows
 
 
-def _remember(row: ProcessTimer) -> None:
+def remember(row: ProcessTimer) -> None:
     db.session.info.setdefault(_PENDING, []).append(row)
 
 

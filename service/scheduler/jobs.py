@@ -36,8 +36,16 @@ def in_app(work: Callable[[], T]) -> T:
 def fire_timer_job(timer_id: int) -> None:
     """Fire one BPMN timer (idempotent: see processes.operations.fire_timer)."""
     from service.processes.operations import fire_timer
+    from service.scheduler.setup import active
 
-    fired = in_app(lambda: fire_timer(timer_id))
+    try:
+        fired = in_app(lambda: fire_timer(timer_id))
+    except Exception:
+        log.exception("timer %s could not be fired; retrying later", timer_id)
+        scheduler = active()
+        if scheduler is not None:
+            scheduler.retry_later(timer_id)
+        return
     log.info("timer %s %s", timer_id, "fired" if fired else "had nothing to do")
 
 

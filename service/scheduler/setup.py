@@ -59,8 +59,10 @@ class TimerScheduler:
         global _active
         jobs.bind(self.app)
         with self.app.app_context():
-            self.scheduler.start()
+            # Paused while the re-sync adds jobs: a running main loop wakes (and queries) after each add.
+            self.scheduler.start(paused=True)
             self.full_resync()
+            self.scheduler.resume()
         seconds = float(self.app.config["SCHEDULER_SYNC_SECONDS"])
         self.scheduler.add_job("service.scheduler.jobs:sync_job", "interval", seconds=seconds, id="sync",
                                jobstore="local", replace_existing=True)
@@ -107,8 +109,10 @@ class TimerScheduler:
 
     def full_resync(self) -> tuple[int, int]:
         """Jobs for every waiting timer, and no job for any other: returns (added, removed)."""
+        # Earliest first, so the timers due soonest get their jobs first.
         waiting = {row.id: row.due_at for row in db.session.execute(
-            select(ProcessTimer.id, ProcessTimer.due_at).where(ProcessTimer.status == TimerStatus.WAITING))}
+            select(ProcessTimer.id, ProcessTimer.due_at).where(ProcessTimer.status == TimerStatus.WAITING)
+            .order_by(ProcessTimer.due_at))}
         scheduled = {job.id for job in self.scheduler.get_jobs(jobstore="default")}
         missing = [(i, due) for i, due in waiting.items() if job_id(i) not in scheduled]
         extra = scheduled - {job_id(i) for i in waiting}
@@ -131,6 +135,12 @@ class TimerScheduler:
             db.session.remove()
         for row in rows:
             self._apply(row.id, row.due_at, row.status == TimerStatus.WAITING)
+
+    def retry_later(self, timer_id: int) -> None:
+        """A firing failed (APScheduler drops a run date job even then): try again after a pause."""
+        delay = timedelta(seconds=float(self.app.config["SCHEDULER_RETRY_SECONDS"]))
+        self.scheduler.add_job(FIRE, "date", run_date=now() + delay, args=[timer_id], id=job_id(timer_id),
+                               replace_existing=True)
 
     def next_runs(self) -> list[tuple[str, datetime | None, list[int]]]:
         """(job id, next run, args) of every timer job: for the admin view."""

@@ -226,3 +226,54 @@ def test_wrong_password_is_refused(client: FlaskClient, db: Any, parties: Partie
 def test_post_without_csrf_token_is_refused(client: FlaskClient, db: Any, parties: Parties) -> None:
     response = client.post("/logga-in", data={"username": "anna", "password": "rätt-lösenord-1"})
     assert response.status_code == 400
+
+
+def adopted_agreement(client: FlaskClient, db: Any, parties: Parties, **text: Any) -> int:
+    agreement_id = start_agreement(client, parties)
+    complete(client, db, "anna", "draft", draft_data(parties, **text))
+    adopt_by(client, db, parties, parties.all)
+    clock.advance(timedelta(days=30))
+    fire_due_timers(db)
+    assert agreement(db, agreement_id).status == AgreementStatus.ACTIVE
+    return agreement_id
+
+
+def test_yearly_follow_up_starts_when_the_clock_passes_the_anniversary(
+        client: FlaskClient, db: Any, parties: Parties, make_user: Any) -> None:
+    from service.agreements.models import FollowUp
+
+    steering = make_user([(parties.goteborg, Role.STEERING_GROUP_MEMBER)], username="styrgrupp")
+    agreement_id = adopted_agreement(client, db, parties)
+    clock.advance(timedelta(days=364))
+    fire_due_timers(db)
+    assert db.session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.bpmn_id == "follow_up")) == 0
+    clock.advance(timedelta(days=2))
+    fire_due_timers(db)
+    complete(client, db, steering.username, "follow_up", {
+        "process_indicators": "Teamet har träffats varje vecka.", "result_indicators": "Två av tre mål nådda.",
+        "action_plan": "Gemensam utbildning i SIP under våren."})
+    follow_up = db.session.scalars(select(FollowUp).where(FollowUp.agreement_id == agreement_id)).one()
+    assert (follow_up.deviations_count, follow_up.disputes_count) == (0, 0)
+    assert follow_up.action_plan == "Gemensam utbildning i SIP under våren."
+    waiting = db.session.scalars(select(ProcessTimer).where(ProcessTimer.bpmn_id == "follow_up_due",
+                                                            ProcessTimer.status == TimerStatus.WAITING)).one()
+    assert waiting.due_at > clock.now() + timedelta(days=360)  # the next year's follow-up
+
+
+@pytest.mark.parametrize("decides", [True, False])
+def test_expiry_notice_and_automatic_expiry(client: FlaskClient, db: Any, parties: Parties, decides: bool) -> None:
+    agreement_id = adopted_agreement(client, db, parties, valid_until="2027-12-31")
+    clock.freeze(datetime(2027, 10, 1, 12, 0, tzinfo=UTC))
+    fire_due_timers(db)
+    assert db.session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.bpmn_id == "renewal_decision")) == 0
+    clock.freeze(datetime(2027, 10, 3, 12, 0, tzinfo=UTC))  # 90 days before the end of 31 December
+    fire_due_timers(db)
+    if decides:
+        complete(client, db, "anna", "renewal_decision", {"renewal": "expire", "renewal_motivation": "Uppdraget är slutfört."})
+    assert agreement(db, agreement_id).status == AgreementStatus.ACTIVE
+    clock.freeze(datetime(2028, 1, 1, 0, 0, 30, tzinfo=UTC))
+    fire_due_timers(db)
+    assert agreement(db, agreement_id).status == AgreementStatus.EXPIRED
+    lifecycle = agreement(db, agreement_id).lifecycle_instance
+    assert lifecycle.status == "completed" and db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.instance_id == lifecycle.id, HumanTask.status == TaskStatus.READY)) == 0

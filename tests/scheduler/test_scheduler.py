@@ -189,3 +189,23 @@ def test_admin_sees_timers_with_their_jobs_others_are_refused(client: Any, db: A
     page = client.get("/admin/schemalaggning").get_data(as_text=True)
     assert page.count("<code>deadline</code>") == 1 and page.count("<code>reminder</code>") == 1
     assert "inget jobb" not in page
+
+
+def test_a_failed_firing_is_retried(app: Flask, db: Any, office: Any, scheduler: Any,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.processes import operations
+
+    monkeypatch.setitem(app.config, "SCHEDULER_RETRY_SECONDS", 1)
+    original, failures = operations.fire_timer, []
+
+    def flaky(timer_id: int) -> bool:
+        if not failures:
+            failures.append(timer_id)
+            raise RuntimeError("the database went away for a moment")
+        return original(timer_id)
+
+    monkeypatch.setattr(operations, "fire_timer", flaky)
+    scheduler()
+    instance_id = start_case(office, "PT1S")
+    assert wait_for(lambda: escalated(db, instance_id))
+    assert len(failures) == 1
