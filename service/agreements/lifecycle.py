@@ -60,7 +60,8 @@ def count_cases(agreement_id: int, since: datetime, until: datetime) -> tuple[in
     from service.disputes import models as disputes
 
     counts = []
-    for model, stamp in ((getattr(deviations, "Deviation", None), "reported_at"), (getattr(disputes, "Dispute", None), "opened_at")):
+    sources = ((getattr(deviations, "Deviation", None), "reported_at"), (getattr(disputes, "Dispute", None), "opened_at"))
+    for model, stamp in sources:
         if model is None:  # that package has no cases yet
             counts.append(0)
             continue
