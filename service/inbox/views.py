@@ -14,6 +14,8 @@ from service.agreements import operations as agreement_ops
 from service.agreements.checklist import SECTIONS
 from service.agreements.models import Agreement, AgreementStatus, AgreementVersion
 from service.agreements.queries import consultation_table, diff_versions
+from service.deviations.context import task_context as deviation_context
+from service.disputes.context import task_context as dispute_context
 from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
 from service.inbox.form_render import build_fields, parse_submission
@@ -128,7 +130,8 @@ def _render_task(task: HumanTask, schema: dict[str, Any], values: dict[str, Any]
     version = getattr(task.instance, "agreement_version", None)
     table = consultation_table(version) if version is not None and task.bpmn_id == "revise" else None
     return render_template("inbox/task.html", task=task, schema=schema, fields=fields, message=message,
-                           version=version, sections=SECTIONS, comment_table=table)
+                           version=version, sections=SECTIONS, comment_table=table,
+                           case_context=deviation_context(task) or dispute_context(task))
 
 
 def _options(task: HumanTask) -> dict[str, list[tuple[int, str]]]:

@@ -38,7 +38,7 @@ def test_start_creates_instance_task_and_audit(db: Any, parties: Parties) -> Non
         "draft", parties.coordinator.id, parties.goteborg.id, "case_officer")
     assert list_tasks_for(parties.coordinator) == [task]
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
-    assert actions == ["definition.deployed", "agreement.drafting_started", "instance.started"]
+    assert actions == ["definition.deployed", "definition.deployed", "agreement.drafting_started", "instance.started"]
 
 
 def test_submitting_draft_offers_one_decision_per_party(db: Any, parties: Parties) -> None:
