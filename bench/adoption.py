@@ -21,32 +21,30 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import psycopg
+from common import fresh_app  # bench/common.py (the script's own folder is on sys.path)
 from flask import Flask
-from flask_migrate import upgrade
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import event, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, select
 
+from service import clock
 from service.agreements import operations as agreement_ops
-from service.agreements.models import Agreement
-from service.app import create_app
-from service.engine import specs
+from service.agreements.models import Agreement, AgreementVersion
+from service.engine import scripting, specs
 from service.extensions import db
-from service.parties.demo import seed_demo
 from service.parties.models import Organisation, User
 from service.processes.definitions import deploy_definition
-from service.processes.models import HumanTask, ProcessInstance
-from service.processes.operations import complete_task
+from service.processes.models import HumanTask, ProcessInstance, ProcessTimer, TimerStatus
+from service.processes.operations import complete_task, fire_timer
 from service.transactions import commit_with_retry
 
 T = TypeVar("T")
@@ -59,7 +57,8 @@ SPIFFARENA_MS = {"start": 44.0, "submit": 40.0}
 SECTIONS = dict.fromkeys(("responsibilities", "steering_group", "mission", "goals", "costs",
                           "deviations_and_disputes", "amendments", "follow_up"), "Enligt vägledningen.")
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-ENGINE = PythonScriptEngine()
+# SpiffWorkflow's own (unguarded) engine, given the helpers our diagrams call (end_of_day_after, ...).
+ENGINE = PythonScriptEngine(environment=TaskDataEnvironment(dict(scripting.HELPERS)))
 STATEMENTS: list[str] = []  # every statement SQLAlchemy sends (BEGIN, COMMIT and pool pings are not)
 
 
@@ -87,31 +86,25 @@ def timed(timings: Timings, kind: str, work: Callable[[], T]) -> T:
 
 
 def draft_data(party_ids: list[int], title: str) -> dict[str, Any]:
-    return {"title": title, "party_ids": party_ids, **SECTIONS}
+    return {"title": title, "party_ids": party_ids, "valid_from": "2027-01-01", "with_consultation": False, **SECTIONS}
 
 
 def decision_data(body_id: int, outcome: str) -> dict[str, Any]:
     data = {"outcome": outcome, "body_id": body_id, "decided_on": "2026-11-24", "paragraph": "§ 12",
             "diarienummer": "0948/26"}
-    return {**data, "reason": "Kostnadsfördelningen är inte förhandlad."} if outcome == "reject" else data
+    return {**data, "reason": "Kostnadsfördelningen är inte förhandlad."} if outcome == "rejected" else data
+
+
+MINUTES = {"minutes_approved_on": "2026-11-25", "posted_on": "2026-11-26"}
+AFTER_APPEAL_PERIOD = datetime(2027, 1, 1, tzinfo=UTC)  # the appeal period after 26 November has run out
 
 
 def set_up_service(url: str, parties: int) -> tuple[Flask, Demo]:
     """Create the database if missing; empty tables, demo parties and users, the process deployed."""
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="test").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
-            connection.execute(f'CREATE DATABASE "{parsed.database}"')
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app = fresh_app(url)
     with app.app_context():
-        db.session.remove()  # an open session's lock makes DROP wait forever on PostgreSQL
-        with db.engine.begin() as connection:  # an empty schema, then the real migrations
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        upgrade()
-        seed_demo(lambda: "x")
-        deploy_definition(BPMN.read_bytes(), BPMN.name, ROOT / "forms", by=None)
+        for path in (BPMN, BPMN.with_name("agreement_lifecycle.bpmn")):  # adoption starts the lifecycle
+            deploy_definition(path.read_bytes(), path.name, ROOT / "forms", by=None)
         db.session.commit()
         users = {user.username: user.id for user in db.session.scalars(select(User))}
         orgs = {org.name: org for org in db.session.scalars(select(Organisation))}
@@ -144,8 +137,10 @@ def start(demo: Demo, timings: Timings, title: str) -> int:
         agreement = agreement_ops.start_drafting(
             by=db.session.get_one(User, demo.coordinator_id), title=title,
             organisation=db.session.get_one(Organisation, demo.coordinator_org_id))
-        assert agreement.instance_id is not None
-        return agreement.instance_id
+        db.session.flush()
+        version = agreement.latest_version
+        assert version is not None and version.instance_id is not None
+        return version.instance_id
     return request(timings, "start", work)
 
 
@@ -163,12 +158,29 @@ def adoption_round(demo: Demo, timings: Timings, instance_id: int, title: str, o
     submit(timings, draft.id, draft_data(demo.party_ids, title), demo.coordinator_id)
     decisions = ready()
     assert [task.bpmn_id for task in decisions] == ["decide"] * len(demo.party_ids), decisions
-    for task in decisions[:1] if outcome == "reject" else decisions:
+    for task in decisions[:1] if outcome == "rejected" else decisions:
         org = task.organisation_id
         submit(timings, task.id, decision_data(demo.body_by_org[org], outcome), demo.secretary_by_org[org])
-    if outcome == "approve":
-        [(status,)] = read(select(Agreement.status).where(Agreement.instance_id == instance_id))
+    if outcome == "adopted":
+        for task in ready():  # justering and anslag, then the appeal period runs out (timer)
+            submit(timings, task.id, MINUTES, demo.secretary_by_org[task.organisation_id])
+        fire_appeal_timers(timings, instance_id)
+        [(status,)] = read(select(Agreement.status).join(AgreementVersion, AgreementVersion.agreement_id == Agreement.id)
+                           .where(AgreementVersion.instance_id == instance_id))
         assert status == "active", f"instance {instance_id}: the agreement is {status!r}, not 'active'"
+
+
+def fire_appeal_timers(timings: Timings, instance_id: int) -> None:
+    """What the scheduler's job does when the appeal period has passed (one job fires all due timers)."""
+    due = read(select(ProcessTimer.id).where(ProcessTimer.instance_id == instance_id,
+                                             ProcessTimer.status == TimerStatus.WAITING,
+                                             ProcessTimer.bpmn_id == "appeal_period_over"))
+    clock.freeze(AFTER_APPEAL_PERIOD)
+    try:
+        for (timer_id,) in due:
+            request(timings, "timer", lambda timer_id=timer_id: fire_timer(timer_id))
+    finally:
+        clock.reset()
 
 
 def run_service(demo: Demo, instances: int) -> Timings:
@@ -176,7 +188,7 @@ def run_service(demo: Demo, instances: int) -> Timings:
     for number in range(instances):
         title = f"Samverkan kring psykisk hälsa {number}"
         instance_id = start(demo, timings, title)
-        adoption_round(demo, timings, instance_id, title, "approve")
+        adoption_round(demo, timings, instance_id, title, "adopted")
     return timings
 
 
@@ -187,9 +199,9 @@ def run_history(demo: Demo, loops: int) -> str:
     state = select(ProcessInstance.state).where(ProcessInstance.id == instance_id)
     [(state_at_start,)] = read(state)
     for _ in range(loops):
-        adoption_round(demo, timings, instance_id, title, "reject")
+        adoption_round(demo, timings, instance_id, title, "rejected")
     [(state_at_end,)] = read(state)
-    adoption_round(demo, Timings(), instance_id, title, "approve")
+    adoption_round(demo, Timings(), instance_id, title, "adopted")
     submits = timings.ms["submit"]
     first, last = statistics.median(submits[:20]), statistics.median(submits[-20:])
     return (f"flat with history: {loops} rejection loops = {len(submits)} submits on one instance\n"
@@ -213,13 +225,17 @@ def bare_data(task: SpiffTask, party_ids: list[int]) -> dict[str, Any]:
     """What the service hands the engine: the form data plus what AdoptionHooks.prepare adds."""
     if task.task_spec.bpmn_id == "draft":
         parties = {str(i): {"organisation_id": i, "name": f"Part {i}"} for i in party_ids}
-        return {**draft_data(party_ids, "Bare"), "parties": parties, "decisions": {}}
-    return {"reason": None, **decision_data(100 + task.data["party"]["organisation_id"], "approve")}
+        return {**draft_data(party_ids, "Bare"), "parties": parties, "recommenders": [], "with_consultation": False,
+                "party_results": {}, "recommendations": [], "reviews": {}}
+    if task.task_spec.bpmn_id == "record_minutes":
+        return dict(MINUTES)
+    return {"reason": None, **decision_data(100 + task.data["party"]["organisation_id"], "adopted")}
 
 
 def bare_start(definition: specs.Definition, roundtrip: bool) -> tuple[Any, BpmnWorkflow]:
-    workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs))
-    data = {"agreement_id": 1, "coordinator_organisation_id": 1, "title": "Bare", "started_by": 1}
+    workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs), script_engine=ENGINE)
+    data = {"agreement_id": 1, "coordinator_organisation_id": 1, "title": "Bare", "started_by": 1,
+            "decision_within": "P60D"}
     workflow.data.update(data)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
@@ -240,9 +256,13 @@ def run_bare(definition: specs.Definition, instances: int, parties: int, roundtr
     timings, party_ids = Timings(), list(range(1, parties + 1))
     for _ in range(instances):
         state, workflow = timed(timings, "start", partial(bare_start, definition, roundtrip))
-        for _step in ("draft", "decide"):
+        for _step in ("draft", "decide", "record_minutes"):
             for task in workflow.get_tasks(state=TaskState.READY, manual=True):
                 state, workflow = timed(timings, "submit", partial(bare_submit, state, task.id, party_ids, roundtrip))
+        clock.freeze(AFTER_APPEAL_PERIOD)
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        clock.reset()
         assert workflow.is_completed(), "a bare instance did not complete"
     return timings
 
@@ -254,7 +274,7 @@ def summary(ms: list[float]) -> str:
 
 def report(args: argparse.Namespace, scenarios: dict[str, Timings], history: str) -> None:
     print(f"agreement_adoption.bpmn, {args.instances} instances × {args.parties} parties "
-          f"({args.parties + 1} submits each); ms per operation; {time.strftime('%Y-%m-%d %H:%M')}")
+          f"({2 * args.parties + 1} submits each: draft, decisions, minutes; appeal timers fired); ms per operation; {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"{'scenario':<36}{'start':>9}{'p95':>9}{'mean':>9}{'submit':>9}{'p95':>9}{'mean':>9}{'submits':>9}")
     for name, timings in scenarios.items():
         print(f"{name:<36}{summary(timings.ms['start'])}{summary(timings.ms['submit'])}{len(timings.ms['submit']):>9}")

@@ -24,17 +24,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-import psycopg
+from common import fresh_app  # bench/common.py (the script's own folder is on sys.path)
 from flask import Flask
-from flask_migrate import upgrade
-from sqlalchemy import distinct, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import distinct, func, select
 
-from service.app import create_app
 from service.audit.models import AuditEvent
 from service.columns import now
 from service.extensions import db
-from service.parties.demo import seed_demo
 from service.parties.models import Organisation, User
 from service.processes.definitions import deploy_definition
 from service.processes.models import ProcessTimer, TimerStatus
@@ -59,19 +55,8 @@ class Office:  # where the instances are started and by whom
 
 def set_up_service(url: str) -> tuple[Flask, Office]:
     """Create the database if missing; schema through the migrations, demo parties, the fixture deployed."""
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="test").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
-            connection.execute(f'CREATE DATABASE "{parsed.database}"')
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app = fresh_app(url)
     with app.app_context():
-        db.session.remove()  # an open session's lock makes DROP wait forever on PostgreSQL
-        with db.engine.begin() as connection:  # an empty schema, then the real migrations
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        upgrade()
-        seed_demo(lambda: "x")
         deploy_definition(BPMN.read_bytes(), BPMN.name, FIXTURES / "forms", by=None)
         db.session.commit()
         return app, Office(db.session.scalars(select(Organisation.id).where(Organisation.name == ORGANISATION)).one(),
