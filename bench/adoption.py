@@ -274,7 +274,8 @@ def summary(ms: list[float]) -> str:
 
 def report(args: argparse.Namespace, scenarios: dict[str, Timings], history: str) -> None:
     print(f"agreement_adoption.bpmn, {args.instances} instances × {args.parties} parties "
-          f"({2 * args.parties + 1} submits each: draft, decisions, minutes; appeal timers fired); ms per operation; {time.strftime('%Y-%m-%d %H:%M')}")
+          f"({2 * args.parties + 1} submits each: draft, decisions, minutes; appeal timers fired); "
+          f"ms per operation; {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"{'scenario':<36}{'start':>9}{'p95':>9}{'mean':>9}{'submit':>9}{'p95':>9}{'mean':>9}{'submits':>9}")
     for name, timings in scenarios.items():
         print(f"{name:<36}{summary(timings.ms['start'])}{summary(timings.ms['submit'])}{len(timings.ms['submit']):>9}")
