@@ -1,7 +1,9 @@
 """How long a receiving party has to answer a deviation: configurable per agreement and party.
 
-Areas differ (60 days in one, two months in another), so the period is an ISO 8601 duration in days,
-weeks or months. Lookup: the agreement's row for the party, else the party's own row, else 60 days.
+Areas differ (60 days in one, two months in another, "10 arbetsdagar" in a third), so the period is an
+ISO 8601 duration in days, weeks or months, or ``P<n>WD`` (our extension): n Swedish working days, the
+deadline being the end of that day in Stockholm. Lookup: the agreement's row for the party, else the
+party's own row, else 60 days.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import select
 from service import audit
 from service.columns import now
 from service.deviations.models import AnswerDeadline
+from service.engine.calendar import working_days_deadline
 from service.engine.specs import due_at
 from service.errors import ValidationFailed
 from service.extensions import db
@@ -22,8 +25,9 @@ from service.parties.models import User
 
 DEFAULT_ANSWER_PERIOD = "P60D"
 DEFAULT_REMINDER_DAYS = 7
-_PERIOD = re.compile(r"^P([1-9]\d{0,2})([DWM])$")
-_UNITS = {"D": ("dag", "dagar"), "W": ("vecka", "veckor"), "M": ("månad", "månader")}
+PERIOD_HELP = "Ange 1–999 dagar, arbetsdagar, veckor eller månader."
+_PERIOD = re.compile(r"^P([1-9]\d{0,2})(WD|D|W|M)$")
+_UNITS = {"D": ("dag", "dagar"), "W": ("vecka", "veckor"), "M": ("månad", "månader"), "WD": ("arbetsdag", "arbetsdagar")}
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Deadline:
     reminder_days: int
 
     def due_from(self, start: datetime) -> datetime:
+        if self.answer_period.endswith("WD"):
+            return working_days_deadline(start, int(self.answer_period[1:-2]))
         return due_at(self.answer_period, start)
 
     def remind_from(self, start: datetime) -> datetime:
@@ -64,7 +70,7 @@ def parse_period(count: int, unit: str) -> str:
     """An ISO period from a number and a unit (D, W or M); ValidationFailed if out of range."""
     period = f"P{count}{unit}"
     if _PERIOD.match(period) is None:
-        raise ValidationFailed("Svarstiden är ogiltig.", {"answer_period": ["Ange 1–999 dagar, veckor eller månader."]})
+        raise ValidationFailed("Svarstiden är ogiltig.", {"answer_period": [PERIOD_HELP]})
     return period
 
 
@@ -72,7 +78,7 @@ def set_answer_deadline(organisation_id: int, agreement_id: int | None, answer_p
                         *, by: User) -> AnswerDeadline:
     """Set the party's answer period (for one agreement, or for all its deviations)."""
     if _PERIOD.match(answer_period) is None:
-        raise ValidationFailed("Svarstiden är ogiltig.", {"answer_period": ["Ange 1–999 dagar, veckor eller månader."]})
+        raise ValidationFailed("Svarstiden är ogiltig.", {"answer_period": [PERIOD_HELP]})
     if not 0 <= reminder_days <= 60:
         raise ValidationFailed("Påminnelsen är ogiltig.", {"reminder_days": ["Ange 0–60 dagar."]})
     row = db.session.scalar(select(AnswerDeadline).where(

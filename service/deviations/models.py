@@ -294,7 +294,7 @@ class AnswerDeadline(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
-    answer_period: Mapped[str] = mapped_column(String(10))  # ISO 8601: P60D, P8W or P2M
+    answer_period: Mapped[str] = mapped_column(String(10))  # ISO 8601 P60D, P8W, P2M, or P10WD (working days)
     reminder_days: Mapped[int] = mapped_column(default=7)  # the reminder goes out this many days before due
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

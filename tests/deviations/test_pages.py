@@ -21,7 +21,7 @@ def test_pages_render_and_refuse(world: World) -> None:
     manager = world.browser("chef_lerum")
     assert "Öppna tvist om ansvarsfördelning" in manager.get("/tvister/ny").get_data(as_text=True)
     refused = post_form(manager, "/avvikelser/svarstider", {"organisation_id": world.lerum.id, "count": 0, "unit": "D"})
-    assert refused.status_code == 422 and "Ange 1–999 dagar, veckor eller månader." in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Ange 1–999 dagar, arbetsdagar, veckor eller månader." in refused.get_data(as_text=True)
     saved = post_form(manager, "/avvikelser/svarstider", {"organisation_id": world.lerum.id, "count": 45, "unit": "D",
                                                           "reminder_days": 5})
     assert saved.status_code == 302 and "45 dagar" in manager.get("/avvikelser/svarstider").get_data(as_text=True)
