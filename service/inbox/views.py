@@ -23,7 +23,14 @@ from service.notifications.operations import count_unread
 from service.parties.models import ROLE_LABELS, Organisation, Role, User
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
-from service.processes.operations import can_work_on, complete_task, form_values, list_tasks_for, save_task_draft
+from service.processes.operations import (
+    can_work_on,
+    complete_task,
+    count_tasks_for,
+    form_values,
+    list_tasks_for,
+    save_task_draft,
+)
 from service.transactions import commit_with_retry
 
 bp = Blueprint("inbox", __name__, template_folder="templates", static_folder="static",
@@ -42,7 +49,7 @@ def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def navigation() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {"task_count": 0, "unread_count": 0, "role_labels": ROLE_LABELS}
-    return {"task_count": len(list_tasks_for(current_user)), "unread_count": count_unread(current_user),
+    return {"task_count": count_tasks_for(current_user), "unread_count": count_unread(current_user),
             "role_labels": ROLE_LABELS}
 
 

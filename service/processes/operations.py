@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 
 from service import audit
 from service.columns import now
@@ -69,11 +69,7 @@ def _lock_task(task_row_id: int) -> HumanTask:
     a no-op UPDATE first takes the database's write lock (other writers wait on the busy timeout).
     The lock_version check on write stays as a second line of defence.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
-        owner = select(HumanTask.instance_id).where(HumanTask.id == task_row_id).scalar_subquery()
-        db.session.execute(update(ProcessInstance).where(ProcessInstance.id == owner)
-                           .values(lock_version=ProcessInstance.lock_version)
-                           .execution_options(synchronize_session=False))
+    _sqlite_write_lock(select(HumanTask.instance_id).where(HumanTask.id == task_row_id).scalar_subquery())
     row = db.session.execute(
         select(HumanTask, ProcessInstance).join(HumanTask.instance).where(HumanTask.id == task_row_id)
         .with_for_update().execution_options(populate_existing=True)).first()
@@ -169,11 +165,20 @@ def _step_ids(steps: Sequence[Step]) -> list[str]:
 
 def list_tasks_for(user: User) -> list[HumanTask]:
     """READY tasks named to ``user`` or offered to a group (organisation × role) they belong to."""
+    return list(db.session.scalars(select(HumanTask).where(_visible_to(user))
+                                   .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)))
+
+
+def count_tasks_for(user: User) -> int:
+    """How many tasks list_tasks_for would show (one COUNT, for the menu on every page)."""
+    return int(db.session.scalar(select(func.count()).select_from(HumanTask).where(_visible_to(user))) or 0)
+
+
+def _visible_to(user: User) -> Any:
     groups = list(user.groups())
     offered = and_(HumanTask.user_id.is_(None), tuple_(HumanTask.organisation_id, HumanTask.role).in_(groups)) if groups else None
-    condition = or_(HumanTask.user_id == user.id, offered) if offered is not None else HumanTask.user_id == user.id
-    return list(db.session.scalars(select(HumanTask).where(HumanTask.status == TaskStatus.READY, condition)
-                                   .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)))
+    mine = or_(HumanTask.user_id == user.id, offered) if offered is not None else HumanTask.user_id == user.id
+    return and_(HumanTask.status == TaskStatus.READY, mine)
 
 
 def fire_timer(timer_id: int) -> bool:
@@ -204,10 +209,7 @@ def fire_timer(timer_id: int) -> bool:
 
 def lock_instance(instance_id: int) -> ProcessInstance:
     """The instance row, locked until commit (see _lock_task for how on each database)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
-                           .values(lock_version=ProcessInstance.lock_version)
-                           .execution_options(synchronize_session=False))
+    _sqlite_write_lock(instance_id)
     instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
                                  .with_for_update().execution_options(populate_existing=True))
     if instance is None:
@@ -270,3 +272,12 @@ def cancel_instance(instance: ProcessInstance, reason: str, *, by: User | None) 
         remember_timer(timer)
     instance.status, instance.completed_at = InstanceStatus.CANCELLED, moment
     audit.record(by, "instance.cancelled", instance, instance_id=instance.id, reason=reason)
+
+
+def _sqlite_write_lock(instance_id: Any) -> None:
+    """SQLite has no row locks: a no-op UPDATE of the instance takes the database's write lock now (other
+    writers wait on the busy timeout) rather than at commit, which is what FOR UPDATE does on PostgreSQL."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                           .values(lock_version=ProcessInstance.lock_version)
+                           .execution_options(synchronize_session=False))

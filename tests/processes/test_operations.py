@@ -12,7 +12,7 @@ from service.agreements.models import Agreement, AgreementStatus
 from service.audit.models import AuditEvent
 from service.errors import Conflict, NotPermitted, ValidationFailed
 from service.processes.models import HumanTask, ProcessInstance, TaskStatus
-from service.processes.operations import complete_task, list_tasks_for
+from service.processes.operations import complete_task, count_tasks_for, list_tasks_for
 from service.transactions import commit_with_retry
 from tests.conftest import Parties, decision_data, draft_data
 
@@ -51,6 +51,8 @@ def test_submitting_draft_offers_one_decision_per_party(db: Any, parties: Partie
     assert db.session.get(Agreement, agreement.id).status == AgreementStatus.AWAITING_DECISIONS
     for org in parties.all:
         assert [t.organisation_id for t in list_tasks_for(parties.secretaries[org.id])] == [org.id]
+        assert count_tasks_for(parties.secretaries[org.id]) == 1
+    assert count_tasks_for(parties.coordinator) == len(list_tasks_for(parties.coordinator)) == 0
 
 
 def test_missing_required_field_is_refused_and_nothing_stored(db: Any, parties: Parties) -> None:
