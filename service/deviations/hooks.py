@@ -7,7 +7,6 @@ Element ids this depends on: acknowledge, investigate, answer_question, answer_o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +15,6 @@ from service.columns import now
 from service.deviations import operations as ops
 from service.deviations.identity import refuse_identity_numbers
 from service.deviations.models import Deviation, DeviationReceiver, DeviationStatus, ReceiverStatus
-from service.deviations.tasks import set_due_dates
 from service.errors import ValidationFailed
 from service.extensions import db
 from service.parties.models import User
@@ -52,7 +50,6 @@ class DeviationHooks(hooks.NoHooks):  # defaults for hook points we do not use
         deviation = _deviation_for(instance, progress)
         if deviation is None:
             return
-        _set_answer_deadlines(instance, progress)
         _escalate_overdue(progress)
         _remind_due(deviation)
         if deviation.status == DeviationStatus.OPEN and any(task.bpmn_id == "analyse" for task in progress.ready):
@@ -64,13 +61,6 @@ class DeviationHooks(hooks.NoHooks):  # defaults for hook points we do not use
 def _labels(instance: ProcessInstance, task: HumanTask) -> dict[str, str]:
     properties = form_schema(instance.definition, task.form).get("properties", {})
     return {name: str(prop.get("title", name)) for name, prop in properties.items()}
-
-
-def _set_answer_deadlines(instance: ProcessInstance, progress: hooks.Progress) -> None:
-    """The contact's tasks are due when the party's answer time ends (the diagram cannot say: it varies)."""
-    due = {task.task_id: datetime.fromisoformat(task.data["receiver"]["due_at"])
-           for task in progress.ready if task.bpmn_id in ("acknowledge", "investigate")}
-    set_due_dates(instance.id, due)
 
 
 def _escalate_overdue(progress: hooks.Progress) -> None:

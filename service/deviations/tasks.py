@@ -1,4 +1,6 @@
-"""Deadlines our diagrams cannot state (they come from the case), written onto the task list."""
+"""Deadlines our diagrams cannot state, written onto the task list: the dispute levels' (from the dispute
+record). A deadline that is in the task's data is better given by the task property ``dueAt``, as the
+deviation diagram does."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +45,7 @@ class ReadyTask:
     assignee: Any
     due_in: str | None
     due_in_working_days: int | None
+    due_at: datetime | None
     data: Mapping[str, Any]
 
 
@@ -98,6 +100,7 @@ def _describe(workflow: BpmnWorkflow, definition: Definition, task: SpiffTask) -
         organisation=_property(workflow, task, "organisation"),
         assignee=_property(workflow, task, "assignee"), data=task.data,
         due_in_working_days=_optional_int(_property(workflow, task, "dueInWorkingDays")),
+        due_at=_optional_moment(task, _property(workflow, task, "dueAt")),
     )
 
 
@@ -109,6 +112,16 @@ def _property(workflow: BpmnWorkflow, task: SpiffTask, name: str) -> Any:
         return workflow.script_engine.environment.evaluate(expression, dict(task.data))
     except Exception as exc:  # any failure of a process owner's expression is theirs to fix
         raise EngineFailure(task.task_spec.bpmn_id, f"egenskapen '{name}' ({expression}) kunde inte beräknas: {exc}") from None
+
+
+def _optional_moment(task: SpiffTask, value: Any) -> datetime | None:
+    """``dueAt`` gives an ISO moment (e.g. computed by the case); a naive one would be ambiguous."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise EngineFailure(task.task_spec.bpmn_id, f"dueAt ({value}) saknar tidszon")
+    return moment
 
 
 def _optional_int(value: Any) -> int | None:

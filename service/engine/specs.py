@@ -28,9 +28,9 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 FORM_PROPERTY = "formJsonSchemaFilename"
-# Evaluated over the task's data: the organisation and user a task is offered to, and a deadline in
-# Swedish working days (an expression, so the number can come from the agreement, e.g. answer_days).
-EXPRESSION_PROPERTIES = ("organisation", "assignee", "dueInWorkingDays")
+# Evaluated over the task's data: the organisation and user a task is offered to, a deadline in Swedish
+# working days (the number can come from the agreement), or a due moment the case computed (ISO).
+EXPRESSION_PROPERTIES = ("organisation", "assignee", "dueInWorkingDays", "dueAt")
 
 # (xpath relative to the element that owns it, parse mode)
 _EXPRESSIONS = (

@@ -150,6 +150,8 @@ def _new_task_row(task: ReadyTask, instance_id: int) -> HumanTask:
 
 
 def _due_at(task: ReadyTask, created: datetime) -> datetime | None:
+    if task.due_at is not None:
+        return task.due_at
     if task.due_in_working_days is not None:
         return calendar.working_days_deadline(created, task.due_in_working_days)
     return specs.due_at(task.due_in, created) if task.due_in else None
