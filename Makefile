@@ -3,7 +3,7 @@ VENV ?= .venv
 PORT ?= 5000
 BIN = $(VENV)/bin
 
-.PHONY: run test setup postgres lint
+.PHONY: run test setup postgres lint browser translations
 
 run: setup
 	$(BIN)/samverkan db upgrade
@@ -11,14 +11,26 @@ run: setup
 	$(BIN)/samverkan seed-demo
 	$(BIN)/samverkan run --port $(PORT)
 
-test: setup postgres lint
+test: setup postgres browser lint
 	$(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check service tests bench
 	$(BIN)/mypy
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed node_modules/.installed translations
+
+# bpmn-js, the properties panel, htmx and Swagger UI come from the npm registry and are served by Flask.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Message catalogues are compiled here, never committed as binaries.
+translations: $(VENV)/.installed
+	@if [ -d service/translations ]; then $(BIN)/pybabel compile -q -d service/translations; fi
+
+browser:
+	bin/ensure-chromium
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)

@@ -65,7 +65,7 @@ def _configure_domains() -> None:
     import importlib
 
     for package in ("parties", "processes", "audit", "agreements", "notifications", "scheduler",
-                    "deviations", "disputes"):
+                    "deviations", "disputes", "api", "modeller", "history", "ops"):
         importlib.import_module(f"service.{package}.models")
     from service.agreements import hooks as agreement_hooks
     from service.deviations import hooks as deviation_hooks
@@ -82,9 +82,15 @@ def _configure_blueprints(app: Flask) -> None:
     from service.inbox.views import bp as inbox
     from service.notifications.views import bp as notifications
     from service.scheduler.views import bp as scheduler_admin
+    from service.vendor import bp as vendor
 
-    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes):
+    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor):
         app.register_blueprint(blueprint)
+    from service import api, history, i18n, modeller, ops
+
+    # Each package registers its own blueprints, extensions and request hooks.
+    for package in (i18n, ops, modeller, history, api):
+        package.init_app(app)
 
 
 def _configure_cli(app: Flask) -> None:
