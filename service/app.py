@@ -65,7 +65,7 @@ def _configure_domains() -> None:
     import importlib
 
     for package in ("parties", "processes", "audit", "agreements", "notifications", "scheduler",
-                    "deviations", "disputes", "api", "modeller", "history", "ops"):
+                    "deviations", "disputes", "api", "modeller", "history", "ops", "auth", "inbox"):
         importlib.import_module(f"service.{package}.models")
     from service.agreements import hooks as agreement_hooks
     from service.deviations import hooks as deviation_hooks
@@ -86,10 +86,10 @@ def _configure_blueprints(app: Flask) -> None:
 
     for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor):
         app.register_blueprint(blueprint)
-    from service import api, history, i18n, modeller, ops
+    from service import api, auth, history, i18n, modeller, ops
 
     # Each package registers its own blueprints, extensions and request hooks.
-    for package in (i18n, ops, modeller, history, api):
+    for package in (i18n, ops, auth, modeller, history, api):
         package.init_app(app)
 
 

@@ -6,17 +6,39 @@ move a case 60 days forward and see deadlines, reminders and timers behave as th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
 _frozen: datetime | None = None
+# One operation (a task completion, a timer firing) sees one moment; per thread/context, not global.
+_pinned: ContextVar[datetime | None] = ContextVar("pinned_moment", default=None)
 
 
 def now() -> datetime:
     """The current moment, timezone-aware UTC."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     if _frozen is not None:
         return _frozen
     return datetime.now(UTC) + _offset
+
+
+@contextmanager
+def pinned(moment: datetime | None = None) -> Iterator[datetime]:
+    """Inside the block, now() is one moment (``moment``, or the current one): the engine sees a single
+    instant per operation, which the audit event records, so a replay can give it the same instant."""
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError("pinned() needs a timezone-aware moment")
+    value = (moment or now()).astimezone(UTC)
+    token = _pinned.set(value)
+    try:
+        yield value
+    finally:
+        _pinned.reset(token)
 
 
 def freeze(moment: datetime) -> None:

@@ -1,7 +1,7 @@
 """modeller drafts incidents
 
 Revision ID: a1b2c3d40610
-Revises: a1b2c3d40600
+Revises: a1b2c3d40605
 Create Date: 2026-11-24
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a1b2c3d40610'
-down_revision = 'a1b2c3d40600'
+down_revision = 'a1b2c3d40605'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, tuple_, update
 
-from service import audit
+from service import audit, clock
 from service.columns import now
 from service.engine import calendar, forms, runner, serializer, specs, timers
 from service.engine.runner import ReadyTask, Step
@@ -29,13 +29,17 @@ def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, A
     """Start an instance on the latest version of ``process_id`` and run it to its first wait."""
     row = require_latest_definition(process_id)
     definition = parsed(row)
-    workflow, steps = runner.start(definition, {**data, "started_by": by.id})
-    instance = ProcessInstance(definition=row, title=title, state=serializer.dump(workflow), started_by_id=by.id)
-    db.session.add(instance)
-    db.session.flush()
-    _advance(instance, workflow, definition, by)
+    engine_input = {**data, "started_by": by.id}
+    with clock.pinned() as moment:
+        workflow, steps = runner.start(definition, engine_input)
+        instance = ProcessInstance(definition=row, title=title, state=serializer.dump(workflow), started_by_id=by.id)
+        db.session.add(instance)
+        db.session.flush()
+        _advance(instance, workflow, definition, by)
+    # ``input`` and ``at`` are what the engine was given: enough to re-execute the case from nothing.
     audit.record(by, "instance.started", instance, instance_id=instance.id, process_id=row.process_id,
-                 version=row.version, data=dict(data), steps=_step_ids(steps))
+                 version=row.version, data=dict(data), steps=_step_ids(steps), input=engine_input,
+                 at=moment.isoformat())
     db.session.flush()
     return instance
 
@@ -51,12 +55,14 @@ def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> Hum
     spiff_task = runner.get_ready_task(workflow, task.task_id)
     values = _validated(instance, task, data)
     values = hooks_for(instance.definition.process_id).prepare(instance, task, values, spiff_task.data)
-    steps = runner.complete(workflow, task.task_id, values)
-    task.status, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now(), by.id
-    hooks_for(instance.definition.process_id).completed(instance, task, values, by)
-    _advance(instance, workflow, definition, by)
+    with clock.pinned() as moment:
+        steps = runner.complete(workflow, task.task_id, values)
+        task.status, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now(), by.id
+        hooks_for(instance.definition.process_id).completed(instance, task, values, by)
+        _advance(instance, workflow, definition, by)
     audit.record(by, "task.completed", instance, instance_id=instance.id, task=task.bpmn_id,
-                 task_id=task.task_id, name=task.name, data=dict(data), steps=_step_ids(steps))
+                 task_id=task.task_id, name=task.name, data=dict(data), steps=_step_ids(steps),
+                 input=values, at=moment.isoformat())
     db.session.flush()
     return task
 
@@ -195,10 +201,11 @@ def fire_timer(timer_id: int) -> bool:
         return False
     definition = parsed(instance.definition)
     workflow = runner.load(definition, instance.state)
-    steps = timers.fire_due(workflow)
-    change = _advance(instance, workflow, definition, None, by_timer=True)
+    with clock.pinned() as moment:
+        steps = timers.fire_due(workflow)
+        change = _advance(instance, workflow, definition, None, by_timer=True)
     audit.record(None, "instance.timers_run", instance, instance_id=instance.id, job_timer=timer.bpmn_id,
-                 steps=_step_ids(steps))
+                 steps=_step_ids(steps), at=moment.isoformat())
     for task in change.cancelled:
         audit.record(None, "task.cancelled_by_timer", instance, instance_id=instance.id, task=task.bpmn_id,
                      task_id=task.task_id, name=task.name, by_timer=timer.bpmn_id)
