@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from service import audit
-from service.engine import specs
+from service.engine import specs, validation
 from service.errors import BpmnError, NotFound
 from service.extensions import db
 from service.parties.models import User, role_for_lane
@@ -19,11 +20,14 @@ from service.processes.models import ProcessDefinition
 _PARSED: dict[tuple[int, str], tuple[specs.Definition, dict[str, Any]]] = {}
 
 
-def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | None,
-                      comment: str = "") -> tuple[ProcessDefinition, bool]:
-    """Validate and store a new version; returns (definition, is_new). Identical content is not re-versioned."""
+def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | None, comment: str = "",
+                      edited_forms: Mapping[str, Any] | None = None) -> tuple[ProcessDefinition, bool]:
+    """Validate and store a new version; returns (definition, is_new). Identical content is not re-versioned.
+
+    ``edited_forms`` (name -> schema, edited in the modeller) take precedence over the files in ``forms_dir``.
+    """
     definition = specs.parse(xml, filename)
-    form_schemas = _read_forms(definition, forms_dir)
+    form_schemas = _read_forms(definition, forms_dir, edited_forms or {})
     specs.validate(xml, definition, form_schemas, lambda lane: role_for_lane(lane))
     digest = _digest(xml, form_schemas)
     latest = get_latest_definition(definition.process_id)
@@ -41,10 +45,31 @@ def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | 
     return row, True
 
 
-def _read_forms(definition: specs.Definition, forms_dir: Path) -> dict[str, Any]:
+def validate_definition(xml: bytes, filename: str, forms_dir: Path,
+                        edited_forms: Mapping[str, Any] | None = None) -> list[validation.Problem]:
+    """Every reason ``xml`` cannot be deployed (empty: it can), each naming its BPMN element."""
+    schemas = {**available_forms(forms_dir), **(edited_forms or {})}
+    return validation.validate(xml, filename, schemas, lambda lane: role_for_lane(lane))
+
+
+def available_forms(forms_dir: Path) -> dict[str, Any]:
+    """The form files a diagram can name, by file name (unreadable files are left out)."""
+    found: dict[str, Any] = {}
+    for path in sorted(forms_dir.glob("*.json")):
+        try:
+            found[path.name] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            continue
+    return found
+
+
+def _read_forms(definition: specs.Definition, forms_dir: Path, edited_forms: Mapping[str, Any]) -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for task in definition.user_tasks.values():
         if not task.form or task.form in schemas:
+            continue
+        if task.form in edited_forms:
+            schemas[task.form] = edited_forms[task.form]
             continue
         path = forms_dir / task.form
         if Path(task.form).name != task.form or not path.is_file():
@@ -65,6 +90,30 @@ def get_latest_definition(process_id: str) -> ProcessDefinition | None:
     latest = select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == process_id)
     return db.session.scalar(select(ProcessDefinition).where(
         ProcessDefinition.process_id == process_id, ProcessDefinition.version == latest.scalar_subquery()))
+
+
+def list_versions(process_id: str) -> list[ProcessDefinition]:
+    """Every deployed version of ``process_id``, newest first."""
+    return list(db.session.scalars(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+                                   .order_by(ProcessDefinition.version.desc())))
+
+
+def list_processes() -> list[ProcessDefinition]:
+    """The latest version of every deployed process, by name."""
+    latest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.process_id).subquery())
+    return list(db.session.scalars(select(ProcessDefinition).join(latest, (ProcessDefinition.process_id == latest.c.process_id)
+                                                                  & (ProcessDefinition.version == latest.c.version))
+                                   .order_by(ProcessDefinition.name)))
+
+
+def get_version(process_id: str, version: int) -> ProcessDefinition:
+    """One deployed version, or NotFound."""
+    row = db.session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.process_id == process_id, ProcessDefinition.version == version))
+    if row is None:
+        raise NotFound(f"Processen '{process_id}' har ingen version {version}.")
+    return row
 
 
 def require_latest_definition(process_id: str) -> ProcessDefinition:
