@@ -81,10 +81,11 @@ def _configure_blueprints(app: Flask) -> None:
     from service.disputes.views import bp as disputes
     from service.inbox.views import bp as inbox
     from service.notifications.views import bp as notifications
+    from service.processes.views import bp as processes
     from service.scheduler.views import bp as scheduler_admin
     from service.vendor import bp as vendor
 
-    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor):
+    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor, processes):
         app.register_blueprint(blueprint)
     from service import api, auth, history, i18n, modeller, ops
 

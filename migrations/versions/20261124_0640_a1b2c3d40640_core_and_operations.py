@@ -17,8 +17,29 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('process_incidents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('bpmn_id', sa.String(length=200), nullable=True),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], ),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('process_incidents', schema=None) as batch_op:
+        batch_op.create_index('ix_process_incidents_status', ['status', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_process_incidents_instance_id'), ['instance_id'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('process_incidents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_process_incidents_instance_id'))
+        batch_op.drop_index('ix_process_incidents_status')
+    op.drop_table('process_incidents')

@@ -78,6 +78,7 @@ class HumanTask(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("instance_id", "task_id"),
         Index("ix_human_tasks_group", "organisation_id", "role", "status"),
         Index("ix_human_tasks_user", "user_id", "status"),
+        Index("ix_human_tasks_claimed", "claimed_by_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,11 +99,15 @@ class HumanTask(db.Model):  # type: ignore[name-defined,misc]
     # Form values saved without completing the task (one or several sittings); not validated.
     draft_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     draft_saved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A group task taken by one member (inbox claim); NULL while it is offered to the whole group.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
     organisation = relationship("Organisation")
     user = relationship("User", foreign_keys=[user_id])
     completed_by = relationship("User", foreign_keys=[completed_by_id])
+    claimed_by = relationship("User", foreign_keys=[claimed_by_id])
 
     @property
     def is_ready(self) -> bool:
@@ -143,3 +148,38 @@ class ProcessTimer(db.Model):  # type: ignore[name-defined,misc]
     fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     instance: Mapped[ProcessInstance] = relationship()
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class ProcessIncident(db.Model):  # type: ignore[name-defined,misc]
+    """A script, condition or expression failed in a running case: the case is not silently stuck.
+
+    The engine keeps the failed task (ERROR, or READY but not offerable); a process owner corrects the
+    data and retries. Written in the same transaction as the state that contains the failed task.
+    """
+
+    __tablename__ = "process_incidents"
+    __table_args__ = (Index("ix_process_incidents_status", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # the failed task's data: what a correction starts from
+    status: Mapped[str] = mapped_column(String(20), default=IncidentStatus.OPEN)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    instance: Mapped[ProcessInstance] = relationship()
+    resolved_by = relationship("User")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == IncidentStatus.OPEN

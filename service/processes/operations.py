@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import and_, false, func, or_, select, tuple_, update
 
-from service import audit, clock
+from service import access, audit, clock
 from service.columns import now
 from service.engine import calendar, forms, runner, serializer, specs, timers
-from service.engine.runner import ReadyTask, Step
+from service.engine.runner import EngineFailure, ReadyTask, Step
 from service.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from service.extensions import db
 from service.notifications.operations import notify_deadline_soon, notify_task_offered
-from service.parties.models import Role, User, role_for_lane
+from service.parties.models import User, role_for_lane
+from service.processes import incidents
 from service.processes.definitions import form_schema, parsed, require_latest_definition
 from service.processes.hooks import Progress, hooks_for
-from service.processes.models import HumanTask, InstanceStatus, ProcessInstance, ProcessTimer, TaskStatus, TimerStatus
+from service.processes.models import (
+    HumanTask,
+    IncidentStatus,
+    InstanceStatus,
+    ProcessIncident,
+    ProcessInstance,
+    ProcessTimer,
+    TaskStatus,
+    TimerStatus,
+)
 from service.processes.timers import remember as remember_timer
 from service.processes.timers import sync_timers
 
@@ -56,13 +66,13 @@ def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> Hum
     values = _validated(instance, task, data)
     values = hooks_for(instance.definition.process_id).prepare(instance, task, values, spiff_task.data)
     with clock.pinned() as moment:
-        steps = runner.complete(workflow, task.task_id, values)
+        steps, failure = _tolerating_incident(lambda: runner.complete(workflow, task.task_id, values), task.task_id)
         task.status, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now(), by.id
         hooks_for(instance.definition.process_id).completed(instance, task, values, by)
-        _advance(instance, workflow, definition, by)
+        _advance(instance, workflow, definition, by, failures=failure)
     audit.record(by, "task.completed", instance, instance_id=instance.id, task=task.bpmn_id,
                  task_id=task.task_id, name=task.name, data=dict(data), steps=_step_ids(steps),
-                 input=values, at=moment.isoformat())
+                 input=values, at=moment.isoformat(), on_behalf_of=access.on_behalf_of(by, task))
     db.session.flush()
     return task
 
@@ -96,22 +106,37 @@ def _validated(instance: ProcessInstance, task: HumanTask, data: Mapping[str, An
 
 
 def can_work_on(user: User, task: HumanTask) -> bool:
-    """A named user's task is theirs alone; otherwise anyone holding the role in the organisation."""
-    if task.user_id is not None:
-        return task.user_id == user.id
-    return task.organisation_id is not None and user.has_role(task.organisation_id, Role(task.role))
+    """A named or claimed task is that person's alone, an unclaimed group task anyone's holding the role in
+    the organisation; a substitute works on the tasks of the people they stand in for."""
+    return access.holds_task(user, task) or access.acting_for(user, task) is not None
+
+
+def _tolerating_incident(run: Callable[[], list[Step]], own_task_id: str | None) -> tuple[list[Step], list[EngineFailure]]:
+    """Run the engine; a failure in a later task (script, condition, expression) becomes an incident on
+    the case and the work done so far stands. A failure with no task, or of the submitted task itself,
+    refuses the whole operation (nothing is written)."""
+    try:
+        return run(), []
+    except EngineFailure as failure:
+        if failure.task_id is None or failure.task_id == own_task_id:
+            raise
+        return [], [failure]
 
 
 def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition,
-             actor: User | None, *, by_timer: bool = False) -> TaskListChange:
+             actor: User | None, *, by_timer: bool = False, failures: Sequence[EngineFailure] = ()) -> TaskListChange:
     """Write the engine state, project its READY user tasks and waiting timers into their tables, and
-    notify the people new tasks are offered to (a timer that cancelled a task escalated it)."""
-    ready = runner.ready_tasks(workflow, definition)
+    notify the people new tasks are offered to (a timer that cancelled a task escalated it). Engine
+    failures (given, or found describing READY tasks) open incidents in the same transaction."""
+    failures = list(failures)
+    ready = runner.ready_tasks(workflow, definition, failures)
     instance.state = serializer.dump(workflow)
     instance.updated_at = now()
     if runner.is_completed(workflow):
         instance.status, instance.completed_at = InstanceStatus.COMPLETED, now()
-    change = _sync_task_list(instance, ready)
+    change = _sync_task_list(instance, ready, keep={failure.task_id for failure in failures})
+    for failure in failures:
+        incidents.open_incident(instance, workflow, failure, actor)
     for timer in sync_timers(instance, workflow):  # by its own job, or as a side effect of other work
         audit.record(None, "timer.fired", instance, instance_id=instance.id, timer=timer.bpmn_id, name=timer.name,
                      due_at=timer.due_at.isoformat())
@@ -130,13 +155,13 @@ class TaskListChange:
     cancelled: list[HumanTask]
 
 
-def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask]) -> TaskListChange:
-    """Make the READY rows equal the engine's READY user tasks. Only open rows are read, so the cost
-    does not grow with the instance's history."""
+def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask], keep: set[str | None]) -> TaskListChange:
+    """Make the READY rows equal the engine's READY user tasks (``keep``: tasks with an incident keep
+    their rows). Only open rows are read, so the cost does not grow with the instance's history."""
     wanted = {task.task_id: task for task in ready}
     open_rows = db.session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)).all()
-    cancelled = [row for row in open_rows if row.task_id not in wanted]
+    cancelled = [row for row in open_rows if row.task_id not in wanted and row.task_id not in keep]
     for row in cancelled:
         row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
     known = {row.task_id for row in open_rows}
@@ -171,22 +196,28 @@ def _step_ids(steps: Sequence[Step]) -> list[str]:
     return [step.bpmn_id for step in steps]
 
 
-def list_tasks_for(user: User) -> list[HumanTask]:
-    """READY tasks named to ``user`` or offered to a group (organisation × role) they belong to."""
-    return list(db.session.scalars(select(HumanTask).where(_visible_to(user))
+def list_tasks_for(user: User, scope: str = "all") -> list[HumanTask]:
+    """READY tasks named to or claimed by ``user`` or offered to a group (organisation × role) they belong
+    to, and those of the people they stand in for; ``scope`` "mine" or "group" gives one of the two lists."""
+    return list(db.session.scalars(select(HumanTask).where(_visible_to(user, scope))
                                    .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)))
 
 
-def count_tasks_for(user: User) -> int:
+def count_tasks_for(user: User, scope: str = "all") -> int:
     """How many tasks list_tasks_for would show (one COUNT, for the menu on every page)."""
-    return int(db.session.scalar(select(func.count()).select_from(HumanTask).where(_visible_to(user))) or 0)
+    return int(db.session.scalar(select(func.count()).select_from(HumanTask).where(_visible_to(user, scope))) or 0)
 
 
-def _visible_to(user: User) -> Any:
-    groups = list(user.groups())
-    offered = and_(HumanTask.user_id.is_(None), tuple_(HumanTask.organisation_id, HumanTask.role).in_(groups)) if groups else None
-    mine = or_(HumanTask.user_id == user.id, offered) if offered is not None else HumanTask.user_id == user.id
-    return and_(HumanTask.status == TaskStatus.READY, mine)
+def _visible_to(user: User, scope: str = "all") -> Any:
+    """Only indexed columns of human_tasks: user_id, claimed_by_id, (organisation_id, role) with status."""
+    people = [user, *access.substituting_for(user)]
+    ids = [person.id for person in people]
+    groups = sorted(set().union(*(person.groups() for person in people)))
+    mine = or_(HumanTask.user_id.in_(ids), HumanTask.claimed_by_id.in_(ids))
+    offered = and_(HumanTask.user_id.is_(None), HumanTask.claimed_by_id.is_(None),
+                   tuple_(HumanTask.organisation_id, HumanTask.role).in_(groups)) if groups else false()
+    chosen = {"mine": mine, "group": offered}.get(scope, or_(mine, offered))
+    return and_(HumanTask.status == TaskStatus.READY, chosen)
 
 
 def fire_timer(timer_id: int) -> bool:
@@ -202,8 +233,8 @@ def fire_timer(timer_id: int) -> bool:
     definition = parsed(instance.definition)
     workflow = runner.load(definition, instance.state)
     with clock.pinned() as moment:
-        steps = timers.fire_due(workflow)
-        change = _advance(instance, workflow, definition, None, by_timer=True)
+        steps, failure = _tolerating_incident(lambda: timers.fire_due(workflow), None)
+        change = _advance(instance, workflow, definition, None, by_timer=True, failures=failure)
     audit.record(None, "instance.timers_run", instance, instance_id=instance.id, job_timer=timer.bpmn_id,
                  steps=_step_ids(steps), at=moment.isoformat())
     for task in change.cancelled:
@@ -290,3 +321,49 @@ def _sqlite_write_lock(instance_id: Any) -> None:
         db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
                            .values(lock_version=ProcessInstance.lock_version)
                            .execution_options(synchronize_session=False))
+
+
+def retry_incident(incident_id: int, data: Mapping[str, Any], *, by: User) -> ProcessIncident:
+    """Run an incident's failed task again with corrected ``data`` (process owners).
+
+    Still failing at the same task: nothing of the engine state changes; the incident keeps the corrected
+    data and the new message. Failing further on: the work done stands, this incident is resolved and a
+    new one opens there. Either way the attempt is audited with the data before and after.
+    """
+    if not access.can_manage_definitions(by):
+        raise NotPermitted("Bara processägare kan åtgärda incidenter.")
+    incident = db.session.get(ProcessIncident, incident_id)
+    if incident is None:
+        raise NotFound("Incidenten finns inte.")
+    instance = lock_instance(incident.instance_id)
+    db.session.refresh(incident)
+    if not incident.is_open:
+        raise Conflict("Incidenten är redan åtgärdad.")
+    definition = parsed(instance.definition)
+    workflow = runner.load(definition, instance.state)
+    before, incident.data, incident.attempts = incident.data, dict(data), incident.attempts + 1
+    with clock.pinned() as moment:
+        failure = _retry_failure(workflow, definition, incident, data)
+        if failure is not None and failure.task_id in (incident.task_id, None):
+            incident.message = failure.detail
+            audit.record(by, "incident.retry_failed", incident, instance_id=instance.id, incident=incident.id,
+                         task=incident.bpmn_id, data_before=before, data=dict(data), message=failure.detail)
+            return incident
+        incident.status, incident.resolved_at, incident.resolved_by_id = IncidentStatus.RESOLVED, now(), by.id
+        _advance(instance, workflow, definition, by, failures=[failure] if failure else [])
+    audit.record(by, "incident.resolved", incident, instance_id=instance.id, incident=incident.id,
+                 task=incident.bpmn_id, task_id=incident.task_id, data_before=before, input=dict(data),
+                 at=moment.isoformat())
+    db.session.flush()
+    return incident
+
+
+def _retry_failure(workflow: Any, definition: specs.Definition, incident: ProcessIncident,
+                   data: Mapping[str, Any]) -> EngineFailure | None:
+    try:
+        runner.retry(workflow, incident.task_id, data)
+    except EngineFailure as failure:
+        return failure
+    failures: list[EngineFailure] = []
+    runner.ready_tasks(workflow, definition, failures)  # a READY task's properties may still fail
+    return next((failure for failure in failures if failure.task_id == incident.task_id), None)

@@ -1,0 +1,64 @@
+"""Incidents: a script, condition or expression failed in a running case.
+
+The case is not silently stuck: the failed task stays in the engine (ERROR, or READY but not offerable),
+an incident row names the element, the error and the data, and process owners see the list, correct the
+data and retry (operations.retry_incident). Opening, failed retries and resolution are audited.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+
+from service import audit
+from service.engine import runner
+from service.engine.runner import EngineFailure
+from service.extensions import db
+from service.parties.models import User
+from service.processes.models import IncidentStatus, ProcessIncident, ProcessInstance
+
+
+def open_incident(instance: ProcessInstance, workflow: Any, failure: EngineFailure, actor: User | None) -> ProcessIncident:
+    """Record ``failure`` on ``instance`` (once per failed task while it is open)."""
+    task_id = failure.task_id or ""
+    existing = db.session.scalar(select(ProcessIncident).where(
+        ProcessIncident.instance_id == instance.id, ProcessIncident.task_id == task_id,
+        ProcessIncident.status == IncidentStatus.OPEN))
+    if existing is not None:
+        existing.message = failure.detail
+        return existing
+    incident = ProcessIncident(instance_id=instance.id, task_id=task_id, bpmn_id=failure.element_id,
+                               message=failure.detail, data=json_safe(runner.task_data(workflow, task_id)))
+    db.session.add(incident)
+    db.session.flush()
+    audit.record(actor, "incident.opened", incident, instance_id=instance.id, incident=incident.id,
+                 task=failure.element_id, task_id=task_id, message=failure.detail)
+    return incident
+
+
+def json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    """Task data as JSON (dates as ISO text): what the correction form shows and the audit log keeps."""
+    loaded: dict[str, Any] = json.loads(json.dumps(data, default=str, sort_keys=True))
+    return loaded
+
+
+def open_incidents(limit: int = 200) -> list[ProcessIncident]:
+    return list(db.session.scalars(select(ProcessIncident).where(ProcessIncident.status == IncidentStatus.OPEN)
+                                   .order_by(ProcessIncident.created_at.desc()).limit(limit)))
+
+
+def recent_resolved(limit: int = 50) -> list[ProcessIncident]:
+    return list(db.session.scalars(select(ProcessIncident).where(ProcessIncident.status == IncidentStatus.RESOLVED)
+                                   .order_by(ProcessIncident.resolved_at.desc()).limit(limit)))
+
+
+def count_open() -> int:
+    return int(db.session.scalar(select(func.count()).select_from(ProcessIncident)
+                                 .where(ProcessIncident.status == IncidentStatus.OPEN)) or 0)
+
+
+def open_for_instance(instance_id: int) -> list[ProcessIncident]:
+    return list(db.session.scalars(select(ProcessIncident).where(
+        ProcessIncident.instance_id == instance_id, ProcessIncident.status == IncidentStatus.OPEN)))
