@@ -10,8 +10,35 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "DISPLAY_TIMEZONE": "Europe/Stockholm",
     "BABEL_DEFAULT_LOCALE": "sv",
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+    "LANGUAGES": "sv,en",
+    # Cookies: never readable by scripts, not sent on cross-site posts. Secure (HTTPS only) when set here,
+    # when PUBLIC_URL is https://, and for any request that arrived over HTTPS (see service/auth/cookies.py).
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_NAME": "samverkan_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    # Login throttling (rows in login_attempts, so it holds across every app process): refuse a username
+    # after LOGIN_MAX_FAILURES wrong passwords, an address after LOGIN_MAX_FAILURES_PER_ADDRESS (an office
+    # behind one NAT address has many users), both within LOGIN_WINDOW_MINUTES. A successful login resets
+    # the username's count.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_WINDOW_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 10,
+    # OpenID Connect single sign-on (off by default; see service/auth/oidc.py for what is implemented).
+    "OIDC_ENABLED": False,
+    "OIDC_ISSUER": "",
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    "OIDC_SCOPES": "openid profile email",
+    "OIDC_PROVIDER_NAME": "e-legitimation",
+    "OIDC_ALLOW_LOCAL_LOGIN": True,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "COMMIT_RETRIES": 5,
     # Scheduler: "auto" runs it inside `samverkan run` (SQLite: directly; PostgreSQL: if this process
@@ -47,13 +74,32 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     config = dict(DEFAULTS)
     for key in DEFAULTS:
         if f"SAMVERKAN_{key}" in os.environ:
-            config[key] = os.environ[f"SAMVERKAN_{key}"]
+            config[key] = _typed(DEFAULTS[key], os.environ[f"SAMVERKAN_{key}"])
     config["SQLALCHEMY_DATABASE_URI"] = database_url(instance_path)
     config.update(overrides or {})
+    _secure_cookies_for_https(config, overrides or {})
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(instance_path)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_url(config["SQLALCHEMY_DATABASE_URI"])
     return config
+
+
+def _typed(default: Any, value: str) -> Any:
+    """An environment string as the default's type: "false"/"0"/"no"/"off" are false, numbers are numbers."""
+    if isinstance(default, bool):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    if isinstance(default, int) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+def _secure_cookies_for_https(config: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """A service published on https:// sends its cookies over HTTPS only, unless configured otherwise."""
+    if not str(config.get("PUBLIC_URL", "")).startswith("https://"):
+        return
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if f"SAMVERKAN_{key}" not in os.environ and key not in overrides:
+            config[key] = True
 
 
 def database_url(instance_path: Path) -> str:

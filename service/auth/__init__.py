@@ -1,4 +1,4 @@
-"""auth: see init_app."""
+"""Authentication and administration: throttled password login, Mitt konto, language, admin pages."""
 
 from __future__ import annotations
 
@@ -6,4 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this package's blueprints and hooks on ``app``."""
+    """Register the account and admin pages, and the session cookie that follows HTTPS."""
+    from service.auth.admin_views import bp as admin
+    from service.auth.cookies import SessionInterface
+    from service.auth.views import bp as account
+
+    app.session_interface = SessionInterface()
+    app.register_blueprint(account)
+    app.register_blueprint(admin)

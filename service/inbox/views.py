@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -20,7 +20,7 @@ from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFai
 from service.extensions import db
 from service.inbox.form_render import build_fields, parse_submission
 from service.notifications.operations import count_unread
-from service.parties.models import ROLE_LABELS, Organisation, Role, User
+from service.parties.models import ROLE_LABELS, Organisation, Role
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
 from service.processes.operations import (
@@ -61,20 +61,35 @@ def index() -> BaseResponse:
 
 @bp.route("/logga-in", methods=["GET", "POST"])
 def login() -> BaseResponse | str | tuple[str, int]:
-    """Log in with a local account."""
+    """Log in with a local account (wrong passwords are throttled, see service/auth/throttle.py)."""
+    from flask_babel import gettext
+
+    from service.auth import oidc
+    from service.auth.models import LoginOutcome
+    from service.auth.operations import attempt_login
+    from service.auth.sessions import start_session
+
     if request.method == "GET":
-        return render_template("inbox/login.html")
+        return render_template("inbox/login.html", sso=oidc.is_enabled())
     username = request.form.get("username", "").strip()
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not user.check_password(request.form.get("password", "")):
-        return render_template("inbox/login.html", error="Fel användarnamn eller lösenord.", username=username), 401
-    login_user(user)
+    result = commit_with_retry(lambda: attempt_login(username, request.form.get("password", ""),
+                                                     request.remote_addr or "okänd"))
+    if result.outcome == LoginOutcome.THROTTLED:
+        minutes = max(1, -(-result.retry_after_seconds // 60))
+        error = gettext("För många felaktiga inloggningsförsök. Försök igen om %(minutes)s minuter.", minutes=minutes)
+        page = render_template("inbox/login.html", error=error, username=username, sso=oidc.is_enabled())
+        return page, 429, {"Retry-After": str(result.retry_after_seconds)}  # type: ignore[return-value]
+    if result.user is None:
+        error = gettext("Fel användarnamn eller lösenord.")
+        return render_template("inbox/login.html", error=error, username=username, sso=oidc.is_enabled()), 401
+    start_session(result.user)
     return redirect(_safe_next(request.args.get("next")))
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an absolute URL here would make the login page an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only local paths: an absolute URL here would make the login page an open redirect (browsers read
+    # a backslash as a slash, so "/\\evil.example" is refused too).
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return url_for("inbox.my_tasks")
 
@@ -83,8 +98,14 @@ def _safe_next(target: str | None) -> str:
 @login_required
 def logout() -> BaseResponse:
     """Log out."""
-    logout_user()
-    flash("Du är utloggad.")
+    from flask_babel import gettext
+
+    from service.auth.operations import record_logout
+    from service.auth.sessions import end_session
+
+    commit_with_retry(lambda: record_logout(current_user))
+    end_session()
+    flash(gettext("Du är utloggad."))
     return redirect(url_for("inbox.login"))
 
 

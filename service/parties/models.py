@@ -14,6 +14,11 @@ from service.columns import UtcDateTime, now
 from service.extensions import db
 
 
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "mark only")
+    """Mark a label for the message catalogue; templates translate it when shown (``_(label)``)."""
+    return message
+
+
 class OrganisationKind(StrEnum):
     KOMMUN = "kommun"
     REGION = "region"
@@ -22,10 +27,10 @@ class OrganisationKind(StrEnum):
 
 
 ORGANISATION_KIND_LABELS = {
-    OrganisationKind.KOMMUN: "Kommun",
-    OrganisationKind.REGION: "Region",
-    OrganisationKind.KOMMUNALFORBUND: "Kommunalförbund",
-    OrganisationKind.OTHER: "Annan organisation",
+    OrganisationKind.KOMMUN: N_("Kommun"),
+    OrganisationKind.REGION: N_("Region"),
+    OrganisationKind.KOMMUNALFORBUND: N_("Kommunalförbund"),
+    OrganisationKind.OTHER: N_("Annan organisation"),
 }
 
 
@@ -44,20 +49,20 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.CASE_OFFICER: "Handläggare",
-    Role.MANAGER: "Chef",
-    Role.DEVIATION_CONTACT: "Avvikelsekontakt",
-    Role.STEERING_GROUP_MEMBER: "Styrgruppsledamot",
+    Role.CASE_OFFICER: N_("Handläggare"),
+    Role.MANAGER: N_("Chef"),
+    Role.DEVIATION_CONTACT: N_("Avvikelsekontakt"),
+    Role.STEERING_GROUP_MEMBER: N_("Styrgruppsledamot"),
     # Registers the decisions of the party's authorised body (behörig instans).
-    Role.BODY_SECRETARY: "Nämndsekreterare",
-    Role.PROCESS_OWNER: "Processägare",
-    Role.AUDITOR: "Granskare",
-    Role.ADMIN: "Administratör",
+    Role.BODY_SECRETARY: N_("Nämndsekreterare"),
+    Role.PROCESS_OWNER: N_("Processägare"),
+    Role.AUDITOR: N_("Granskare"),
+    Role.ADMIN: N_("Administratör"),
     # Sees all of the party's deviation reports, sent and received.
-    Role.DEVIATION_COORDINATOR: "Avvikelsesamordnare",
-    Role.ANALYSIS_GROUP_MEMBER: "Analysgrupp",
+    Role.DEVIATION_COORDINATOR: N_("Avvikelsesamordnare"),
+    Role.ANALYSIS_GROUP_MEMBER: N_("Analysgrupp"),
     # The county collaboration body (länsnivå), last level of a dispute.
-    Role.COUNTY_BODY_MEMBER: "Länsnivå",
+    Role.COUNTY_BODY_MEMBER: N_("Länsnivå"),
 }
 
 
@@ -99,6 +104,8 @@ class AuthorisedBody(db.Model):  # type: ignore[name-defined,misc]
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "users"
+    # One person per identity at an OpenID Connect provider (issuer + subject), see service/auth/oidc.py.
+    __table_args__ = (UniqueConstraint("external_issuer", "external_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -107,10 +114,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    external_issuer: Mapped[str | None] = mapped_column(String(255))
+    external_subject: Mapped[str | None] = mapped_column(String(255))
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.password_changed_at = now()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
