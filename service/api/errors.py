@@ -1,0 +1,106 @@
+"""Every API error as application/problem+json (RFC 9457), naming the field or BPMN element at fault.
+
+The handlers are registered on the API's blueprints only: the web pages keep their Swedish HTML error pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from service.errors import BpmnError, SamverkanError, ValidationFailed
+from service.extensions import db
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE = "urn:samverkan:problem:"
+MEDIA_TYPE = "application/problem+json"
+
+
+class ApiProblem(Exception):
+    """A refusal of the API itself (authentication, scope, preconditions, idempotency)."""
+
+    def __init__(self, status: int, kind: str, detail: str, *, fields: Mapping[str, list[str]] | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.detail = status, kind, detail
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+
+
+TITLES = {
+    400: "Felaktig begäran", 401: "Inte inloggad", 403: "Inte behörig", 404: "Finns inte", 405: "Metoden stöds inte",
+    409: "Konflikt", 412: "Ärendet har ändrats", 413: "För stor begäran", 415: "Fel innehållstyp",
+    422: "Ogiltiga uppgifter", 428: "If-Match saknas", 500: "Internt fel",
+}
+KINDS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+         409: "conflict", 412: "precondition-failed", 413: "too-large", 415: "unsupported-media-type",
+         422: "validation", 428: "precondition-required", 500: "internal"}
+
+
+def problem(status: int, kind: str | None = None, detail: str = "", *, fields: Mapping[str, list[str]] | None = None,
+            headers: Mapping[str, str] | None = None, **extra: Any) -> Response:
+    """One problem document; ``fields`` maps a field path to its messages."""
+    body: dict[str, Any] = {"type": PROBLEM_TYPE + (kind or KINDS.get(status, "error")),
+                            "title": TITLES.get(status, "Fel"), "status": status, "detail": detail,
+                            "instance": request.path}
+    if fields:
+        body["errors"] = [{"field": name, "messages": list(messages)} for name, messages in fields.items()]
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
+    response.headers.update(dict(headers or {}))
+    return response
+
+
+def register_handlers(blueprint: Blueprint) -> None:
+    """JSON problems for everything raised while serving this blueprint's routes."""
+    blueprint.register_error_handler(ApiProblem, _api_problem)
+    blueprint.register_error_handler(SamverkanError, _domain_error)
+    blueprint.register_error_handler(HTTPException, http_problem)
+    blueprint.register_error_handler(Exception, _unexpected)
+
+
+def _api_problem(error: ApiProblem) -> Response:
+    return problem(error.status, error.kind, error.detail, fields=error.fields, headers=error.headers)
+
+
+def _domain_error(error: SamverkanError) -> Response:
+    db.session.rollback()
+    if isinstance(error, BpmnError):
+        return problem(error.status, "bpmn", error.message, element_id=error.element_id)
+    fields = error.fields if isinstance(error, ValidationFailed) else None
+    return problem(error.status, None, error.message, fields=fields)
+
+
+def http_problem(error: HTTPException) -> Response:
+    """Werkzeug's errors, and webargs' 422 with the marshmallow messages per field."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    fields = flatten(messages) if messages else None
+    detail = data.get("message") or (
+        "Uppgifterna i begäran är ogiltiga." if fields else (error.description or ""))
+    return problem(status, None, detail, fields=fields, headers=data.get("headers"))
+
+
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):  # Flask routes HTTPException here only when no closer handler exists
+        return http_problem(error)
+    log.exception("unexpected error in %s %s", request.method, request.path)
+    db.session.rollback()
+    return problem(500, None, "Ett oväntat fel inträffade. Inget har sparats.")
+
+
+def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs' {location: {field: [messages] | {nested...}}} as {"field.nested": [messages]}."""
+    if isinstance(messages, list):
+        return {prefix or "": [str(m) for m in messages]}
+    result: dict[str, list[str]] = {}
+    for key, value in (messages or {}).items():
+        name = "" if not prefix and key in ("json", "query", "form", "files", "headers", "view_args") else str(key)
+        path = ".".join(part for part in (prefix, name) if part)
+        result.update(flatten(value, path))
+    return result

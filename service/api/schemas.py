@@ -1,0 +1,83 @@
+"""Schemas shared by several resources: problems, tasks and process instances."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from service.api.paging import PageArgs, page_schema, sort_field
+
+
+class FieldErrorSchema(ma.Schema):
+    field = fields.String(required=True, metadata={"description": "Fältets sökväg, t.ex. 'event_date' eller 'data.note'."})
+    messages = fields.List(fields.String(), required=True)
+
+
+class ProblemSchema(ma.Schema):
+    """application/problem+json (RFC 9457)."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(required=True)
+    errors = fields.List(fields.Nested(FieldErrorSchema))
+    element_id = fields.String(allow_none=True, metadata={"description": "BPMN-elementet som felet gäller."})
+
+
+class TaskSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    instance_title = fields.Function(lambda task: task.instance.title, required=True, metadata={"type": "string"})
+    bpmn_id = fields.String(required=True)
+    name = fields.String(required=True)
+    form = fields.String(required=True)
+    role = fields.String(required=True)
+    organisation_id = fields.Integer(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
+    status = fields.String(required=True, metadata={"description": "ready, completed eller cancelled."})
+    due_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    completed_by_id = fields.Integer(allow_none=True)
+    draft_saved_at = fields.AwareDateTime(allow_none=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    form_schema = fields.Dict(required=True, metadata={"description": "Formulärets JSON Schema."})
+    values = fields.Dict(required=True, metadata={"description": "Sparat utkast eller förslag från ärendet."})
+
+
+TaskPageSchema = page_schema(TaskSchema, "TaskPage")
+
+
+class TaskListArgs(PageArgs):
+    sort = sort_field(("due_at", "created_at", "name", "id"), "due_at")
+    organisation_id = fields.Integer(metadata={"description": "Bara uppgifter till den här organisationen."})
+    bpmn_id = fields.String(validate=validate.Length(max=200), metadata={"description": "Bara den här BPMN-uppgiften."})
+    assigned = fields.String(validate=validate.OneOf(("me", "group")),
+                             metadata={"description": "me: namngivna till mig; group: till mina grupper."})
+
+
+class CompleteTaskSchema(ma.Schema):
+    data = fields.Dict(load_default=dict, metadata={"description": "Formulärets värden (valideras mot form_schema)."})
+
+
+class InstanceSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "running, completed eller cancelled."})
+    process_id = fields.Function(lambda i: i.definition.process_id, required=True, metadata={"type": "string"})
+    version = fields.Function(lambda i: i.definition.version, required=True, metadata={"type": "integer"})
+    started_by_id = fields.Integer(allow_none=True)
+    started_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    open_tasks = fields.Function(lambda i: TaskSchema(many=True).dump([t for t in i.tasks if t.is_ready]),
+                                 required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/Task"}})
+
+
+class NewInstanceSchema(ma.Schema):
+    process_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    data = fields.Dict(load_default=dict, metadata={"description": "Ärendets startdata."})

@@ -1,0 +1,102 @@
+"""Tasks: list mine and my groups', read one with its form, save a draft, complete it with form data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from service import access
+from service.api.auth import api_user, require_write
+from service.api.base import resource
+from service.api.errors import ApiProblem
+from service.api.etags import check_if_match, etag_of
+from service.api.idempotency import run_idempotent
+from service.api.paging import json_response, page_response, paginate
+from service.api.schemas import CompleteTaskSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema
+from service.extensions import db
+from service.parties.models import User
+from service.processes.definitions import form_schema
+from service.processes.models import HumanTask
+from service.processes.operations import complete_task, form_values, list_tasks_for, save_task_draft
+from service.transactions import commit_with_retry
+
+bp = resource("tasks", "Uppgifter: mina och mina gruppers, utkast och slutförande.")
+IF_MATCH = {"in": "header", "name": "If-Match", "schema": {"type": "string"}}
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}
+SORT_KEYS = {"due_at": lambda t: t.due_at, "created_at": lambda t: t.created_at, "name": lambda t: t.name,
+             "id": lambda t: t.id}
+
+
+@bp.get("/tasks")
+@bp.arguments(TaskListArgs, location="query")
+@bp.response(200, TaskPageSchema)
+def list_tasks(args: dict[str, Any]) -> Response:
+    """List the open tasks named to me or offered to my groups."""
+    user = api_user()
+    tasks = list_tasks_for(user)
+    if "organisation_id" in args:
+        tasks = [t for t in tasks if t.organisation_id == args["organisation_id"]]
+    if "bpmn_id" in args:
+        tasks = [t for t in tasks if t.bpmn_id == args["bpmn_id"]]
+    if args.get("assigned") == "me":
+        tasks = [t for t in tasks if t.user_id == user.id]
+    elif args.get("assigned") == "group":
+        tasks = [t for t in tasks if t.user_id is None]
+    return page_response(paginate(tasks, args, SORT_KEYS), TaskSchema)
+
+
+@bp.get("/tasks/<int:task_id>")
+@bp.response(200, TaskDetailSchema)
+def get_task(task_id: int) -> Response:
+    """Read a task with its form (JSON Schema) and its current values."""
+    task = visible_task(api_user(), task_id)
+    return json_response(task_detail(task), headers={"ETag": task_etag(task)})
+
+
+@bp.put("/tasks/<int:task_id>/draft")
+@bp.arguments(CompleteTaskSchema)
+@bp.response(200, TaskDetailSchema)
+@bp.doc(parameters=[{**IF_MATCH, "required": True}])
+def save_draft(fields: dict[str, Any], task_id: int) -> Response:
+    """Save form values without completing the task (If-Match required)."""
+    user = require_write()
+    task = visible_task(user, task_id)
+    check_if_match(task_etag(task), required=True)
+    task = commit_with_retry(lambda: save_task_draft(task_id, fields["data"], by=user))
+    return json_response(task_detail(task), headers={"ETag": task_etag(task)})
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@bp.arguments(CompleteTaskSchema)
+@bp.response(200, TaskSchema)
+@bp.doc(parameters=[IF_MATCH, IDEMPOTENCY_KEY])
+def complete(fields: dict[str, Any], task_id: int) -> Response:
+    """Complete a task with form data; 422 names the fields at fault, 409 if it is already done."""
+    user = require_write()
+    task = visible_task(user, task_id)
+    check_if_match(task_etag(task), required=False)
+
+    def action() -> tuple[dict[str, Any], int]:
+        return TaskSchema().dump(complete_task(task_id, fields["data"], by=user)), 200
+
+    return run_idempotent(user, action)
+
+
+def visible_task(user: User, task_id: int) -> HumanTask:
+    """The task if ``user`` may see it (offered to them, done by them, or an auditor); 404 otherwise, as on the web."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None or not (access.can_view_task(user, task) or task.completed_by_id == user.id):
+        raise ApiProblem(404, "not-found", "Uppgiften finns inte.")
+    return task
+
+
+def task_detail(task: HumanTask) -> dict[str, Any]:
+    detail: dict[str, Any] = TaskSchema().dump(task)
+    detail["form_schema"] = form_schema(task.instance.definition, task.form) if task.form else {}
+    detail["values"] = form_values(task) if task.is_ready else {}
+    return detail
+
+
+def task_etag(task: HumanTask) -> str:
+    return etag_of("task", task.id, task.status, task.user_id, task.draft_saved_at)

@@ -1,0 +1,77 @@
+"""Create, find and revoke personal API tokens. Only a token's SHA-256 is stored; the secret is shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from service import audit
+from service.api.models import ApiToken
+from service.columns import now
+from service.errors import NotFound, ValidationFailed
+from service.extensions import db
+from service.parties.models import User
+
+SECRET_PREFIX = "svk_"
+SCOPES = ("read", "write")
+MAX_DAYS = 365
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    secret: str  # shown to the user once, never stored
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(user: User, name: str, scopes: set[str], days: int) -> NewToken:
+    """Issue a token for ``user`` valid ``days`` days; write scope includes read."""
+    name = name.strip()
+    errors: dict[str, list[str]] = {}
+    if not 1 <= len(name) <= 100:
+        errors["name"] = ["Ange ett namn på högst 100 tecken."]
+    if not scopes or not scopes <= set(SCOPES):
+        errors["scopes"] = ["Välj läsbehörighet eller läs- och skrivbehörighet."]
+    if not 1 <= days <= MAX_DAYS:
+        errors["days"] = [f"Giltighetstiden ska vara 1–{MAX_DAYS} dagar."]
+    if errors:
+        raise ValidationFailed("Nyckeln skapades inte.", errors)
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_secret(secret), prefix=secret[:10],
+                     scopes=" ".join(s for s in SCOPES if s in scopes | {"read"}), created_at=now(),
+                     expires_at=now() + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    audit.record(user, "api_token.created", token, name=name, scopes=token.scopes, expires_at=token.expires_at.isoformat())
+    return NewToken(token, secret)
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of ``user``'s own tokens (revoking twice changes nothing)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("Nyckeln finns inte.")
+    if token.revoked_at is None:
+        token.revoked_at = now()
+        audit.record(user, "api_token.revoked", token, name=token.name)
+    return token
+
+
+def find_usable_token(secret: str) -> ApiToken | None:
+    """The token with this secret, if it is neither revoked nor expired and its user is enabled."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    if token is None or not token.is_usable_at(now()) or not token.user.is_enabled:
+        return None
+    return token
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
