@@ -17,8 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # The scheduler's heartbeat (service/scheduler/models.py), read by /readyz.
+    op.create_table('scheduler_heartbeat',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('holder', sa.String(length=200), nullable=False),
+    sa.Column('leading_since', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('beat_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduler_heartbeat'))
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('scheduler_heartbeat')

@@ -110,3 +110,12 @@ def deadline_reminders_job() -> None:
     if _app is not None:
         lead = timedelta(hours=float(_app.config["REMINDER_LEAD_HOURS"]))
         in_app(lambda: remind_due_soon(lead))
+
+
+def heartbeat_job() -> None:
+    """Tell the app processes (their /readyz) that the scheduler is alive."""
+    from service.scheduler.setup import active
+
+    scheduler = active()
+    if scheduler is not None and _app is not None:
+        in_app(scheduler.beat)

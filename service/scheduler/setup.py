@@ -26,7 +26,7 @@ from service.extensions import db
 from service.processes import timers as process_timers
 from service.processes.models import ProcessTimer, TimerStatus
 from service.processes.timers import TimerChange
-from service.scheduler import jobs
+from service.scheduler import heartbeat, jobs
 from service.scheduler.models import JOBS_TABLE
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class TimerScheduler:
         self.app = app
         self.sync_window = timedelta(seconds=float(app.config["SCHEDULER_SYNC_WINDOW_SECONDS"]))
         self._seen: dict[int, bool] = {}
+        self.holder, self.started_at = heartbeat.holder_name(), datetime.now(UTC)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE),
                        "local": MemoryJobStore()},
@@ -63,6 +64,7 @@ class TimerScheduler:
             self.scheduler.start(paused=True)
             self.full_resync()
             self.scheduler.resume()
+            self._first_beat()
         seconds = float(self.app.config["SCHEDULER_SYNC_SECONDS"])
         self.scheduler.add_job("service.scheduler.jobs:sync_job", "interval", seconds=seconds, id="sync",
                                jobstore="local", replace_existing=True)
@@ -77,10 +79,26 @@ class TimerScheduler:
             ("deliver_mail", "interval", {"seconds": float(config["MAIL_SEND_SECONDS"])}),
             ("deadline_reminders", "interval", {"seconds": float(config["REMINDER_SCAN_SECONDS"])}),
             ("send_digests", "cron", {"hour": int(config["DIGEST_HOUR"]), "timezone": config["DISPLAY_TIMEZONE"]}),
+            ("heartbeat", "interval", {"seconds": float(config.get("SCHEDULER_HEARTBEAT_SECONDS", 5))}),
         ]
         for name, trigger, options in periodic:
             self.scheduler.add_job(f"service.scheduler.jobs:{name}_job", trigger, id=name, jobstore="local",
                                    replace_existing=True, **options)
+
+    def beat(self) -> None:
+        """Write the heartbeat (in the caller's transaction)."""
+        heartbeat.beat(self.holder, self.started_at)
+
+    def _first_beat(self) -> None:
+        # At once, not after the first interval: a fresh deployment is ready as soon as timers can fire.
+        try:
+            self.beat()
+            db.session.commit()
+        except Exception:  # the periodic job tries again; a heartbeat never stops the scheduler
+            db.session.rollback()
+            log.exception("could not write the scheduler heartbeat")
+        finally:
+            db.session.remove()
 
     def shutdown(self, wait: bool = True) -> None:
         global _active
