@@ -1,4 +1,4 @@
-"""modeller: see init_app."""
+"""modeller: process owners' BPMN modeller, versions, forms, heat map and migration pages."""
 
 from __future__ import annotations
 
@@ -7,3 +7,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register this package's blueprints and hooks on ``app``."""
+    from service.modeller.views import bp
+
+    app.register_blueprint(bp)

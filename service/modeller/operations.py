@@ -1,0 +1,134 @@
+"""Modeller changes: save a draft, save an edited form, deploy a diagram as a new version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from lxml import etree
+from sqlalchemy import select
+
+from service import audit
+from service.columns import now
+from service.engine import forms, scripting
+from service.engine.specs import NS
+from service.engine.validation import Problem
+from service.errors import BpmnError, NotFound, ValidationFailed
+from service.extensions import db
+from service.modeller.models import EditedForm, ModelDraft
+from service.parties.models import User
+from service.processes.definitions import available_forms, deploy_definition, validate_definition
+from service.processes.models import ProcessDefinition
+
+MAX_XML_BYTES = 2 * 1024 * 1024
+
+
+class DiagramRefused(BpmnError):
+    """Deploy refused: ``problems`` lists every reason, each with its element id."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems[0].element_id, problems[0].message)
+        self.problems = problems
+
+
+def forms_dir() -> Path:
+    return Path(current_app.config["FORMS_DIR"])
+
+
+def edited_forms() -> dict[str, Any]:
+    """Forms edited in the modeller, by name (they win over forms/ at the next deploy)."""
+    return {row.name: row.schema for row in db.session.scalars(select(EditedForm))}
+
+
+def all_forms() -> dict[str, Any]:
+    """Every form a diagram can name: forms/ files, with edited versions in their place."""
+    return {**available_forms(forms_dir()), **edited_forms()}
+
+
+def validate_xml(xml: bytes, filename: str) -> list[Problem]:
+    """Every problem of a diagram, as the deploy would find it."""
+    if len(xml) > MAX_XML_BYTES:
+        return [Problem(None, "filen är större än 2 MB")]
+    return validate_definition(xml, filename, forms_dir(), edited_forms())
+
+
+def process_id_of(xml: bytes) -> str:
+    """The executable process id of a diagram (for naming drafts and files)."""
+    try:
+        process = etree.fromstring(xml).find("bpmn:process[@isExecutable='true']", NS)
+    except etree.XMLSyntaxError as exc:
+        raise BpmnError(None, f"ogiltig XML på rad {exc.lineno}: {exc.msg}") from None
+    if process is None or not process.get("id"):
+        raise BpmnError(None, "filen har ingen körbar process (isExecutable=\"true\")")
+    return str(process.get("id"))
+
+
+def deploy_xml(xml: bytes, filename: str, comment: str, *, by: User) -> tuple[ProcessDefinition, bool]:
+    """Validate the diagram and store it (with the forms it uses) as a new immutable version."""
+    if not comment.strip():
+        raise ValidationFailed("Ange en kommentar till versionen.", {"comment": ["Kommentar krävs."]})
+    problems = validate_xml(xml, filename)
+    if problems:
+        raise DiagramRefused(problems)
+    return deploy_definition(xml, filename, forms_dir(), by=by, comment=comment.strip(), edited_forms=edited_forms())
+
+
+def save_draft(xml: bytes, base_version: int | None, *, by: User) -> ModelDraft:
+    """Keep a diagram without deploying it: one draft per process and author, overwritten on save."""
+    if len(xml) > MAX_XML_BYTES:
+        raise ValidationFailed("Utkastet är för stort.", {"xml": ["Högst 2 MB."]})
+    process_id = process_id_of(xml)
+    draft = get_draft(process_id, by)
+    if draft is None:
+        draft = ModelDraft(process_id=process_id, saved_by_id=by.id, filename=f"{process_id}.bpmn", bpmn_xml="")
+        db.session.add(draft)
+    draft.bpmn_xml, draft.base_version = xml.decode("utf-8"), base_version
+    draft.saved_at = now()
+    db.session.flush()
+    audit.record(by, "definition.draft_saved", draft, process_id=process_id, base_version=base_version)
+    return draft
+
+
+def get_draft(process_id: str, user: User) -> ModelDraft | None:
+    return db.session.scalar(select(ModelDraft).where(ModelDraft.process_id == process_id,
+                                                      ModelDraft.saved_by_id == user.id))
+
+
+def parse_form_text(text: str) -> dict[str, Any]:
+    """A form's JSON text as a checked schema; ValidationFailed names the reason."""
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed("Formuläret är inte giltig JSON.", {"schema": [f"Rad {exc.lineno}: {exc.msg}"]}) from None
+    if not isinstance(schema, dict):
+        raise ValidationFailed("Formuläret ska vara ett JSON-objekt.", {"schema": ["Ett objekt krävs."]})
+    try:
+        forms.check_schema(schema, reserved=scripting.reserved_names())
+    except BpmnError as exc:
+        raise ValidationFailed("Formuläret är inte ett giltigt JSON Schema.", {"schema": [exc.detail]}) from None
+    return schema
+
+
+def save_form(name: str, text: str, *, by: User) -> EditedForm:
+    """Store an edited form; it goes out with the next deployed version of each definition using it."""
+    if Path(name).name != name or not name.endswith(".json"):
+        raise ValidationFailed("Ogiltigt formulärnamn.", {"name": ["Ett filnamn som slutar på .json."]})
+    schema = parse_form_text(text)
+    row = db.session.scalar(select(EditedForm).where(EditedForm.name == name))
+    if row is None:
+        row = EditedForm(name=name, schema=schema, saved_by_id=by.id)
+        db.session.add(row)
+    row.schema, row.saved_by_id, row.saved_at = schema, by.id, now()
+    db.session.flush()
+    audit.record(by, "form.saved", row, name=name, fields=sorted(schema.get("properties", {})))
+    return row
+
+
+def get_form(name: str) -> dict[str, Any]:
+    schemas = all_forms()
+    if name not in schemas:
+        raise NotFound(f"Formuläret '{name}' finns inte.")
+    schema: dict[str, Any] = schemas[name]
+    return schema

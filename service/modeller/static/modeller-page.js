@@ -1,0 +1,123 @@
+// The modeller page: load the diagram, save a draft, validate and deploy, show problems on the elements.
+(function () {
+  const config = JSON.parse(document.getElementById('modeller-config').textContent);
+  const statusLine = document.getElementById('status');
+  const problemList = document.getElementById('problems');
+  let modeler;
+  let overlayIds = [];
+  let filename = (config.processId || 'diagram') + '.bpmn';
+
+  function say(text) { statusLine.textContent = text; }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': config.csrf },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json().catch(() => ({})) };
+  }
+
+  async function currentXml() { return (await modeler.saveXML({ format: true })).xml; }
+
+  function clearProblems() {
+    const overlays = modeler.get('overlays');
+    const canvas = modeler.get('canvas');
+    overlayIds.forEach((id) => overlays.remove(id));
+    overlayIds = [];
+    modeler.get('elementRegistry').forEach((el) => canvas.removeMarker(el.id, 'has-problem'));
+    problemList.innerHTML = '';
+  }
+
+  function showProblems(problems) {
+    clearProblems();
+    const registry = modeler.get('elementRegistry');
+    const overlays = modeler.get('overlays');
+    const canvas = modeler.get('canvas');
+    problems.forEach((p) => {
+      const item = document.createElement('li');
+      item.textContent = (p.element_id ? p.element_id + ': ' : '') + p.message;
+      item.dataset.elementId = p.element_id || '';
+      problemList.appendChild(item);
+      const element = p.element_id && registry.get(p.element_id);
+      if (!element) return;
+      canvas.addMarker(element.id, 'has-problem');
+      const html = document.createElement('div');
+      html.className = 'problem-overlay';
+      html.dataset.elementId = element.id;
+      html.setAttribute('role', 'note');
+      html.textContent = p.message;
+      overlayIds.push(overlays.add(element.id, 'problem', { position: { bottom: -4, left: 0 }, html }));
+    });
+  }
+
+  async function validate() {
+    const result = await post(config.validate, { xml: await currentXml(), filename });
+    showProblems(result.body.problems || []);
+    say(result.body.problems && result.body.problems.length ? `${result.body.problems.length} problem hittades.` : 'Inga problem: diagrammet kan driftsättas.');
+    return result.body.problems || [];
+  }
+
+  async function deploy() {
+    const comment = document.getElementById('comment').value;
+    const result = await post(config.deploy, { xml: await currentXml(), filename, comment });
+    if (result.status === 201 || result.status === 200) {
+      clearProblems();
+      const link = document.createElement('a');
+      link.href = result.body.versions_url;
+      link.textContent = 'Visa versionerna';
+      say(result.status === 201 ? `Version ${result.body.version} är driftsatt. ` : `Ingen ändring: version ${result.body.version} gäller. `);
+      statusLine.appendChild(link);
+    } else {
+      showProblems(result.body.problems || []);
+      say('Driftsättningen vägrades: ' + (result.body.message || result.status));
+    }
+  }
+
+  async function saveDraft() {
+    const result = await post(config.draft, { xml: await currentXml(), base_version: config.baseVersion });
+    say(result.status === 200 ? 'Utkastet är sparat.' : 'Utkastet sparades inte: ' + (result.body.message || result.status));
+  }
+
+  async function download() {
+    const blob = new Blob([await currentXml()], { type: 'application/xml' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = filename;
+    link.click();
+  }
+
+  async function upload(event) {
+    const file = event.target.files[0];
+    if (!file) return;
+    filename = file.name;
+    await open(await file.text());
+  }
+
+  const EMPTY = '<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" id="Definitions_1" targetNamespace="http://bpmn.io/schema/bpmn"><bpmn:process id="Process_1" isExecutable="true"><bpmn:startEvent id="StartEvent_1"/></bpmn:process><bpmndi:BPMNDiagram id="BPMNDiagram_1"><bpmndi:BPMNPlane id="BPMNPlane_1" bpmnElement="Process_1"><bpmndi:BPMNShape id="StartEvent_1_di" bpmnElement="StartEvent_1"><dc:Bounds x="180" y="160" width="36" height="36"/></bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>';
+
+  async function open(xml) {
+    try {
+      const result = await modeler.importXML(xml || EMPTY);
+      modeler.get('canvas').zoom('fit-viewport');
+      say(result.warnings.length ? `Diagrammet öppnades med ${result.warnings.length} varningar.` : 'Diagrammet är öppnat.');
+      document.body.dataset.modellerReady = 'true';
+    } catch (error) {
+      say('Diagrammet kunde inte öppnas: ' + error.message);
+    }
+  }
+
+  async function start() {
+    const descriptor = await (await fetch(config.descriptor)).json();
+    modeler = SamverkanModeller.createModeller({ container: '#canvas', panel: '#properties', descriptor });
+    window.samverkanModeler = modeler;
+    document.getElementById('validate').addEventListener('click', validate);
+    document.getElementById('deploy').addEventListener('click', deploy);
+    document.getElementById('save-draft').addEventListener('click', saveDraft);
+    document.getElementById('download').addEventListener('click', download);
+    document.getElementById('upload').addEventListener('change', upload);
+    await open(document.getElementById('initial-xml').textContent.trim());
+  }
+
+  start();
+})();

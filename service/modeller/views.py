@@ -1,0 +1,229 @@
+"""Process owners' pages: the modeller, versions and comparison, forms, heat map and migration."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from service import access
+from service.errors import SamverkanError, ValidationFailed
+from service.extensions import db
+from service.inbox.form_render import build_fields
+from service.modeller import compare as comparison
+from service.modeller import heatmap
+from service.modeller import operations as ops
+from service.modeller.operations import DiagramRefused
+from service.parties.models import User
+from service.processes import migration
+from service.processes.definitions import get_version, list_processes, list_versions
+from service.transactions import commit_with_retry
+
+bp = Blueprint("modeller", __name__, url_prefix="/processer", template_folder="templates", static_folder="static",
+               static_url_path="/static/modeller")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _readers_only(view: F) -> F:
+    """Process owners and auditors read definitions, versions, forms and figures."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not (access.can_manage_definitions(current_user) or access.is_auditor(current_user)):
+            abort(403)
+        return view(*args, **kwargs)
+    return login_required(wrapper)  # type: ignore[return-value]
+
+
+def _owners_only(view: F) -> F:
+    """Only process owners change definitions (access.can_manage_definitions)."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not access.can_manage_definitions(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+    return login_required(wrapper)  # type: ignore[return-value]
+
+
+@bp.errorhandler(SamverkanError)
+def _refused(error: SamverkanError) -> tuple[Response, int]:
+    body: dict[str, Any] = {"message": error.message}
+    if isinstance(error, DiagramRefused):
+        body["problems"] = [p.as_dict() for p in error.problems]
+    elif hasattr(error, "element_id"):
+        body["problems"] = [{"element_id": error.element_id, "message": getattr(error, "detail", error.message)}]
+    if isinstance(error, ValidationFailed):
+        body["fields"] = error.fields
+    return jsonify(body), error.status
+
+
+@bp.get("/")
+@_readers_only
+def index() -> str:
+    """List deployed processes and the forms."""
+    return render_template("modeller/index.html", processes=list_processes(), forms=sorted(ops.all_forms()),
+                           can_edit=access.can_manage_definitions(current_user))
+
+
+@bp.get("/<process_id>/versioner")
+@_readers_only
+def versions(process_id: str) -> str:
+    """List every version of a process with author, time and comment."""
+    rows = list_versions(process_id)
+    if not rows:
+        abort(404)
+    ids = {row.deployed_by_id for row in rows if row.deployed_by_id}
+    authors = {user.id: user.display_name for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return render_template("modeller/versions.html", process_id=process_id, versions=rows, authors=authors,
+                           can_edit=access.can_manage_definitions(current_user))
+
+
+@bp.get("/<process_id>/versioner/<int:version>.bpmn")
+@_readers_only
+def download(process_id: str, version: int) -> Response:
+    """Download one version's BPMN file."""
+    row = get_version(process_id, version)
+    return Response(row.bpmn_xml, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{process_id}-v{version}.bpmn"'})
+
+
+@bp.get("/<process_id>/jamfor")
+@_readers_only
+def compare(process_id: str) -> str:
+    """Compare two versions in a table and on the diagram."""
+    old = get_version(process_id, request.args.get("a", type=int) or 0)
+    new = get_version(process_id, request.args.get("b", type=int) or 0)
+    changes = comparison.compare(old.bpmn_xml.encode(), new.bpmn_xml.encode())
+    return render_template("modeller/compare.html", process_id=process_id, old=old, new=new, changes=changes,
+                           markers={c.element_id: c.kind for c in changes})
+
+
+@bp.get("/<process_id>/versioner/<int:version>/varmekarta")
+@_readers_only
+def heat_map(process_id: str, version: int) -> str:
+    """Show per element how many cases passed, wait now, and the time spent there."""
+    row = get_version(process_id, version)
+    figures = heatmap.figures(row)
+    return render_template("modeller/heatmap.html", row=row, figures={k: v.as_dict() for k, v in figures.items()})
+
+
+@bp.get("/modell")
+@_owners_only
+def modeller() -> str:
+    """Open the modeller on a deployed version (or the caller's draft, or an empty page for an upload)."""
+    process_id = request.args.get("process")
+    version = request.args.get("version", type=int)
+    xml, base, draft = "", None, None
+    if process_id:
+        draft = ops.get_draft(process_id, current_user) if request.args.get("draft") else None
+        row = get_version(process_id, version) if version else next(iter(list_versions(process_id)), None)
+        if row is None:
+            abort(404)
+        base = row.version
+        xml = draft.bpmn_xml if draft is not None else row.bpmn_xml
+    return render_template("modeller/modeller.html", xml=xml, process_id=process_id, base_version=base, draft=draft,
+                           forms=sorted(ops.all_forms()))
+
+
+def _xml_from_request() -> tuple[bytes, str]:
+    payload = request.get_json(silent=True) or {}
+    xml = str(payload.get("xml") or "").encode("utf-8")
+    if not xml:
+        raise ValidationFailed("Diagrammet saknas.", {"xml": ["Skicka diagrammets XML."]})
+    return xml, str(payload.get("filename") or "diagram.bpmn")
+
+
+@bp.post("/modell/validera")
+@_owners_only
+def validate() -> Response:
+    """Validate a diagram: every problem with its element id."""
+    xml, filename = _xml_from_request()
+    return jsonify({"problems": [p.as_dict() for p in ops.validate_xml(xml, filename)]})
+
+
+@bp.post("/modell/driftsatt")
+@_owners_only
+def deploy() -> tuple[Response, int]:
+    """Deploy a diagram as a new version with a comment."""
+    xml, filename = _xml_from_request()
+    comment = str((request.get_json(silent=True) or {}).get("comment") or "")
+    row, is_new = commit_with_retry(lambda: ops.deploy_xml(xml, filename, comment, by=current_user))
+    body = {"process_id": row.process_id, "version": row.version, "is_new": is_new,
+            "versions_url": url_for("modeller.versions", process_id=row.process_id)}
+    return jsonify(body), 201 if is_new else 200
+
+
+@bp.post("/modell/utkast")
+@_owners_only
+def save_draft() -> Response:
+    """Save the diagram as the caller's draft."""
+    xml, _ = _xml_from_request()
+    base = (request.get_json(silent=True) or {}).get("base_version")
+    draft = commit_with_retry(lambda: ops.save_draft(xml, int(base) if base else None, by=current_user))
+    return jsonify({"process_id": draft.process_id, "saved_at": draft.saved_at.isoformat()})
+
+
+@bp.get("/formular.json")
+@_owners_only
+def form_names() -> Response:
+    """The form names a user task can choose (forms/ and edited forms)."""
+    return jsonify(sorted(ops.all_forms()))
+
+
+@bp.get("/formular/<name>")
+@_readers_only
+def form(name: str) -> str:
+    """Show a form's JSON Schema with a preview (editable by process owners)."""
+    schema = ops.get_form(name)
+    return render_template("modeller/form.html", name=name, text=json.dumps(schema, indent=2, ensure_ascii=False),
+                           fields=build_fields(schema, {}, {}, {}), can_edit=access.can_manage_definitions(current_user))
+
+
+@bp.post("/formular/forhandsvisning")
+@_readers_only
+def form_preview() -> tuple[str, int]:
+    """Render the HTML form of a JSON Schema (the inbox's own field template)."""
+    try:
+        schema = ops.parse_form_text(request.form.get("schema", ""))
+    except ValidationFailed as exc:
+        return render_template("modeller/_preview.html", fields=[], errors=exc.fields.get("schema", [])), 422
+    return render_template("modeller/_preview.html", fields=build_fields(schema, {}, {}, {}), errors=[]), 200
+
+
+@bp.post("/formular/<name>")
+@_owners_only
+def save_form(name: str) -> BaseResponse | tuple[str, int]:
+    """Save an edited form; refused with the reason when the schema is invalid."""
+    text = request.form.get("schema", "")
+    try:
+        commit_with_retry(lambda: ops.save_form(name, text, by=current_user))
+    except ValidationFailed as exc:
+        return render_template("modeller/form.html", name=name, text=text, fields=[], can_edit=True,
+                               errors=exc.fields.get("schema", [exc.message])), 422
+    return render_template("modeller/form.html", name=name, text=text, can_edit=True, saved=True,
+                           fields=build_fields(ops.get_form(name), {}, {}, {})), 200
+
+
+@bp.route("/<process_id>/flytta", methods=["GET", "POST"])
+@_owners_only
+def migrate(process_id: str) -> tuple[str, int]:
+    """Move chosen running cases to a newer version: a dry run first, then for real."""
+    rows = list_versions(process_id)
+    if not rows:
+        abort(404)
+    target = request.values.get("version", type=int) or rows[0].version
+    chosen = [int(i) for i in request.form.getlist("instance") if i.isdigit()]
+    results, status = None, 200
+    if request.method == "POST" and chosen:
+        dry_run = request.form.get("action") != "migrate"
+        results = commit_with_retry(lambda: migration.migrate_instances(
+            chosen, get_version(process_id, target), by=current_user, dry_run=dry_run))
+        if not dry_run:
+            db.session.expire_all()
+    return render_template("modeller/migrate.html", process_id=process_id, versions=rows, target=target,
+                           instances=migration.list_running(process_id), results=results, chosen=chosen), status
