@@ -22,7 +22,7 @@ API_CONFIG = {
 
 def init_app(app: Flask) -> None:
     """Register this package's blueprints and hooks on ``app``."""
-    from service.api import instances, organisations, pages, tasks
+    from service.api import agreements, definitions, deviations, disputes, history, instances, organisations, pages, tasks
     from service.api.base import ScopedApi
     from service.extensions import csrf
 
@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(name, value)
     api = ScopedApi(app)
     app.extensions["samverkan_api"] = api
-    for module in (organisations, tasks, instances):
+    for module in (organisations, agreements, tasks, instances, deviations, disputes, definitions, history):
         csrf.exempt(module.bp)  # token-authenticated; the session cookie is never accepted for writes
         api.register_blueprint(module.bp)
     csrf.exempt(pages.api_fallback)
