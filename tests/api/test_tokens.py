@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service.api.models import ApiToken
 from service.api.tokens import hash_secret
 from service.columns import now
-from tests.api.conftest import ApiWorld, ApiClient
+from tests.api.conftest import ApiClient, ApiWorld
 from tests.conftest import csrf_token, login
 
 START = {"process_id": "api_simple", "title": "x", "data": {}}
