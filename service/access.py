@@ -8,6 +8,7 @@ organisations and people.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from service.parties.models import Role, User
@@ -70,3 +71,53 @@ def can_manage_definitions(user: User) -> bool:
 
 def can_administer(user: User) -> bool:
     return is_admin(user)
+
+
+def substituting_for(user: User, on: date | None = None) -> list[User]:
+    """The people ``user`` stands in for on ``on`` (default today, Swedish time): their leave covers the day."""
+    from sqlalchemy import select
+
+    from service.extensions import db
+    from service.inbox.models import Substitute
+
+    day = on or local_today()
+    return list(db.session.scalars(
+        select(User).join(Substitute, Substitute.user_id == User.id)
+        .where(Substitute.substitute_id == user.id, Substitute.starts_on <= day, Substitute.ends_on >= day)
+        .order_by(User.id)))
+
+
+def local_today() -> date:
+    """Today's date in Sweden (leave periods and due dates are given in Swedish dates)."""
+    from zoneinfo import ZoneInfo
+
+    from service import clock
+
+    return clock.now().astimezone(ZoneInfo("Europe/Stockholm")).date()
+
+
+def acting_for(user: User, task: Any) -> User | None:
+    """Whom ``user`` stands in for when working on ``task``: None when the task is theirs or their group's."""
+    if holds_task(user, task):
+        return None
+    return next((absent for absent in substituting_for(user) if holds_task(absent, task)), None)
+
+
+def holds_task(user: User, task: Any) -> bool:
+    """The task is named to or claimed by ``user``, or offered unclaimed to one of their groups."""
+    if task.user_id is not None:
+        return bool(task.user_id == user.id)
+    if task.claimed_by_id is not None:
+        return bool(task.claimed_by_id == user.id)
+    return task.organisation_id is not None and user.has_role(task.organisation_id, Role(task.role))
+
+
+def holds_task_group(user: User, task: Any) -> bool:
+    """``user`` belongs to the group (organisation × role) a task is offered to (whoever has claimed it)."""
+    return task.organisation_id is not None and user.has_role(task.organisation_id, Role(task.role))
+
+
+def on_behalf_of(user: User, task: Any) -> dict[str, Any] | None:
+    """For the audit log: the absent person ``user`` completes ``task`` for, by id and name."""
+    absent = acting_for(user, task)
+    return None if absent is None else {"id": absent.id, "name": absent.display_name}

@@ -1,0 +1,82 @@
+"""Case pages: the agreement list with filters, an agreement (versions, decisions, related deviations and
+disputes, timeline, comments) and the comparison of two versions."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from service.agreements.checklist import SECTIONS
+from service.agreements.models import STATUS_LABELS
+from service.agreements.queries import diff_versions
+from service.extensions import db
+from service.inbox import queries
+from service.inbox.views import _can_amend, _version_arg, _visible_agreement, bp
+from service.parties.models import Organisation
+
+# What the timeline says for an audit action (others are shown by their code).
+EVENT_LABELS = {
+    "agreement.drafting_started": _l("Arbetet med avtalet påbörjades"),
+    "agreement.version_submitted": _l("Förslaget skickades till parterna"),
+    "agreement.consultation_answered": _l("Remissvar lämnades"),
+    "agreement.recommendation_recorded": _l("Rekommendation registrerades"),
+    "agreement.decision_recorded": _l("Beslut registrerades"),
+    "agreement.version_adopted": _l("Versionen antogs av alla parter"),
+    "agreement.returned_to_draft": _l("Förslaget gick tillbaka för bearbetning"),
+    "agreement.amendment_proposed": _l("En ändring föreslogs"),
+    "agreement.followed_up": _l("Avtalet följdes upp"),
+    "agreement.renewal_decided": _l("Beslut om förlängning"),
+    "agreement.expired": _l("Avtalet löpte ut"),
+    "instance.started": _l("Processen startade"),
+    "instance.cancelled": _l("Processen avbröts"),
+    "task.completed": _l("Uppgift utförd"),
+    "task.claimed": _l("Uppgift tagen"),
+    "task.released": _l("Uppgift lämnad tillbaka"),
+    "task.handed_over": _l("Uppgift överlämnad"),
+    "task.draft_saved": _l("Utkast sparat"),
+    "task.escalated": _l("Uppgift eskalerad"),
+    "timer.fired": _l("Tidsfrist passerad"),
+    "case.commented": _l("Kommentar"),
+    "attachment.uploaded": _l("Bilaga"),
+}
+
+
+@bp.get("/avtal")
+@login_required
+def agreements() -> str:
+    """List the agreements my organisations take part in, filtered by status, party and title."""
+    status = request.args.get("status", "") if request.args.get("status") in STATUS_LABELS else ""
+    party = queries._int(request.args.get("part"))
+    q = request.args.get("q", "").strip()[:200]
+    return render_template("inbox/agreements.html", agreements=queries.list_agreements(current_user, status, party, q),
+                           status=status, party=party, q=q, statuses=STATUS_LABELS,
+                           organisations=db.session.query(Organisation).order_by(Organisation.name).all())
+
+
+@bp.get("/avtal/<int:agreement_id>")
+@login_required
+def agreement_page(agreement_id: int) -> str:
+    """Show an agreement: a version's sections, parties and decisions, versions, related cases and the timeline."""
+    agreement = _visible_agreement(agreement_id)
+    shown = _version_arg(agreement, "version") or agreement.current_version or agreement.latest_version
+    deviations, disputes = queries.list_related(current_user, agreement)
+    case = queries.Case("agreement", agreement.id, agreement.title, agreement)
+    return render_template("inbox/agreement.html", agreement=agreement, version=shown, sections=SECTIONS,
+                           can_amend=_can_amend(agreement), deviations=deviations, disputes=disputes,
+                           timeline=queries.agreement_timeline(agreement), case=case, event_labels=EVENT_LABELS,
+                           comments=queries.list_comments(case),
+                           can_comment=any(m.role != "auditor" for m in current_user.memberships))
+
+
+@bp.get("/avtal/<int:agreement_id>/jamfor")
+@login_required
+def compare_versions(agreement_id: int) -> str:
+    """Compare two versions of an agreement section by section."""
+    agreement = _visible_agreement(agreement_id)
+    if len(agreement.versions) < 2:
+        abort(404)
+    older = _version_arg(agreement, "fran") or agreement.versions[-2]
+    newer = _version_arg(agreement, "till") or agreement.versions[-1]
+    return render_template("inbox/compare.html", agreement=agreement, older=older, newer=newer,
+                           diffs=diff_versions(older, newer))
