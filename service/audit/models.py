@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import DDL, JSON, BigInteger, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.columns import UtcDateTime
@@ -39,3 +39,52 @@ class AuditChainHead(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# Application code never changes or removes an audit row; on PostgreSQL the database refuses it too (also a
+# database administrator's UPDATE, unless they first disable the trigger, which the hash chain then exposes).
+# TRUNCATE is a table-level statement and does not fire row triggers (the test fixtures empty tables with it).
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $body$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = 'audit_events is append-only: ' || TG_OP || ' refused';
+END;
+$body$ LANGUAGE plpgsql
+"""
+APPEND_ONLY_TRIGGER = ("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+                       "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()")
+
+event.listen(AuditEvent.__table__, "after_create",
+             DDL(APPEND_ONLY_FUNCTION).execute_if(dialect="postgresql"))
+event.listen(AuditEvent.__table__, "after_create", DDL(APPEND_ONLY_TRIGGER).execute_if(dialect="postgresql"))
+
+
+class AccessLogEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Someone read a case (its page, a task of it, its history or an export). Not in the hash chain: reading
+    changes nothing, and the log is kept for at least five years (``ACCESS_LOG_RETENTION_YEARS``)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_case", "case_type", "case_id", "accessed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    accessed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_name: Mapped[str] = mapped_column(String(200))
+    case_type: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int]
+    what: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500), default="")
+
+
+class DisposalDecision(db.Model):  # type: ignore[name-defined,misc]
+    """A decision on disposal (gallringsbeslut) for one case type: closed cases older than ``after_years``
+    lose their content. Without a decision for a case type nothing of it is ever disposed."""
+
+    __tablename__ = "disposal_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_type: Mapped[str] = mapped_column(String(32), unique=True)
+    after_years: Mapped[int]
+    reference: Mapped[str] = mapped_column(String(200))  # the decision's diarienummer, e.g. "RS 2026-00123"
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,240 @@
+"""Re-execute an instance from nothing: its definition version plus the inputs the audit log recorded.
+
+Every operation the service performs on the engine (start, complete a user task, fire due timers) is
+recorded with exactly what the engine was given (``input``) and the one moment it saw (``at``). Running the
+same operations again under ``clock.pinned(at)`` must give the same workflow. SpiffWorkflow gives each task a
+random uuid, so a recorded task id is matched to the replayed task by its BPMN id and, for multi-instance
+children, by its position among its siblings in the stored workflow. States are compared structurally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+
+from service import clock
+from service.engine import runner, timers
+from service.engine.specs import Definition
+
+
+@dataclass(frozen=True)
+class Start:
+    input: Mapping[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Completion:
+    task_id: str
+    bpmn_id: str
+    input: Mapping[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TimersRun:
+    at: datetime
+
+
+Operation = Start | Completion | TimersRun
+
+
+@dataclass(frozen=True)
+class RecordedStep:
+    """One recorded operation and the BPMN elements the engine ran by itself during it."""
+
+    operation: Operation
+    steps: Sequence[str]
+    label: str = ""
+
+
+@dataclass
+class Snapshot:
+    """The instance as it was after one step: element states for the diagram, and the case data."""
+
+    completed: list[str] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Divergence(Exception):
+    """The re-execution did not do what the recorded history says (``index`` is the 0-based step)."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index, self.message = index, message
+
+
+def replay(definition: Definition, history: Sequence[RecordedStep], *, reference: BpmnWorkflow | None = None,
+           on_step: Callable[[int, BpmnWorkflow], None] | None = None) -> BpmnWorkflow:
+    """Run ``history`` in a fresh engine; raise Divergence at the first step that does not match the record.
+
+    ``reference`` (the stored workflow) tells multi-instance children apart; ``on_step`` sees the workflow
+    after every step (for per-step snapshots)."""
+    if not history or not isinstance(history[0].operation, Start):
+        raise Divergence(0, "historiken börjar inte med att ärendet startades")
+    workflow: BpmnWorkflow | None = None
+    replayed: dict[str, UUID] = {}
+    for index, recorded in enumerate(history):
+        operation = recorded.operation
+        try:
+            with clock.pinned(operation.at):
+                if isinstance(operation, Start):
+                    if index:
+                        raise Divergence(index, "ärendet startades två gånger")
+                    workflow, steps = runner.start(definition, operation.input)
+                else:
+                    assert workflow is not None
+                    steps = _apply(workflow, operation, reference, replayed, index)
+        except Divergence:
+            raise
+        except Exception as exc:  # the engine refused what it once accepted
+            raise Divergence(index, f"motorn kunde inte utföra steget: {exc}") from exc
+        ran = [step.bpmn_id for step in steps]
+        if list(recorded.steps) != ran:
+            raise Divergence(index, f"motorn körde {ran} men loggen anger {list(recorded.steps)}")
+        if on_step is not None:
+            on_step(index, workflow)
+    assert workflow is not None
+    return workflow
+
+
+def _apply(workflow: BpmnWorkflow, operation: Operation, reference: BpmnWorkflow | None,
+           replayed: dict[str, UUID], index: int) -> list[runner.Step]:
+    if isinstance(operation, TimersRun):
+        return timers.fire_due(workflow)
+    assert isinstance(operation, Completion)
+    task = _match(workflow, operation, reference, replayed)
+    if task is None:
+        raise Divergence(index, f"uppgiften {operation.bpmn_id} är inte redo i omkörningen")
+    replayed[operation.task_id] = task.id
+    return runner.complete(workflow, str(task.id), operation.input)
+
+
+def _match(workflow: BpmnWorkflow, operation: Completion, reference: BpmnWorkflow | None,
+           replayed: dict[str, UUID]) -> SpiffTask | None:
+    """The READY replayed task that plays the recorded one's part: same BPMN id, same sibling position."""
+    candidates = [task for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+                  if task.task_spec.bpmn_id == operation.bpmn_id and task.id not in replayed.values()]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    original = _find(reference, operation.task_id)
+    if original is not None:
+        wanted = lineage(original)
+        for task in candidates:
+            if lineage(task) == wanted:
+                return task
+    return candidates[0]
+
+
+def _find(workflow: BpmnWorkflow | None, task_id: str) -> SpiffTask | None:
+    if workflow is None:
+        return None
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except Exception:  # not in the stored tree (or not a uuid): fall back to the first candidate
+        return None
+
+
+def lineage(task: SpiffTask) -> list[int]:
+    """Sibling positions from the task up to the root, through the tasks that own subprocesses: tells apart
+    multi-instance children however deeply nested (e.g. a decision inside one party's subprocess)."""
+    path: list[int] = []
+    current: SpiffTask | None = task
+    while current is not None:
+        path.append(sibling_position(current))
+        if current.parent is not None:
+            current = current.parent
+        else:
+            owner = getattr(current.workflow, "parent_task_id", None)
+            current = current.workflow.top_workflow.get_task_from_id(owner) if owner is not None else None
+    return path
+
+
+def sibling_position(task: SpiffTask) -> int:
+    """The task's index among its parent's children of the same spec (a multi-instance child's number)."""
+    if task.parent is None:
+        return 0
+    same = [child for child in task.parent.children if child.task_spec.name == task.task_spec.name]
+    return same.index(task)
+
+
+def describe(workflow: BpmnWorkflow) -> list[dict[str, Any]]:
+    """A structural description of the task tree, without uuids or wall-clock times: spec, state, data."""
+    return [{"spec": task.task_spec.name, "state": TaskState.get_name(task.state), "depth": depth,
+             "data": _plain(task.data)} for task, depth in _walk(workflow.task_tree, 0, workflow)]
+
+
+def _walk(task: SpiffTask, depth: int, workflow: BpmnWorkflow) -> Iterator[tuple[SpiffTask, int]]:
+    yield task, depth
+    subprocess = workflow.subprocesses.get(task.id)
+    if subprocess is not None:
+        yield from _walk(subprocess.task_tree, depth + 1, workflow)
+    for child in task.children:
+        yield from _walk(child, depth + 1, workflow)
+
+
+def compare(stored: BpmnWorkflow, rebuilt: BpmnWorkflow) -> str | None:
+    """None if the two workflows are the same structurally; else what first differs."""
+    if _plain(stored.data) != _plain(rebuilt.data):
+        return "ärendets data skiljer sig"
+    left, right = describe(stored), describe(rebuilt)
+    for number, (a, b) in enumerate(zip(left, right, strict=False)):
+        if a != b:
+            what = [key for key in ("spec", "state", "depth", "data") if a[key] != b[key]]
+            return f"uppgift {number} ({a['spec']}) skiljer sig i {', '.join(what)}"
+    if len(left) != len(right):
+        return f"lagrat tillstånd har {len(left)} uppgifter, omkörningen {len(right)}"
+    return None
+
+
+def snapshot(workflow: BpmnWorkflow) -> Snapshot:
+    """Which BPMN elements are completed, active or cancelled, and the case data as the open tokens see it."""
+    result = Snapshot()
+    seen: dict[str, set[str]] = {"completed": set(), "active": set(), "cancelled": set()}
+    open_data: dict[str, Any] = {}
+    last_completed: dict[str, Any] = {}
+    for task, _ in _walk(workflow.task_tree, 0, workflow):
+        bpmn_id = task.task_spec.bpmn_id
+        if bpmn_id is None:
+            continue
+        kind = _kind(task.state)
+        if kind is not None and bpmn_id not in seen[kind]:
+            seen[kind].add(bpmn_id)
+            getattr(result, kind).append(bpmn_id)
+        if kind == "active":
+            open_data.update(task.data)
+        elif kind == "completed":
+            last_completed = task.data
+    # While the case runs its data travels with the open tokens; at the end it is the workflow's.
+    result.data = _plain(open_data if open_data else {**last_completed, **workflow.data})
+    return result
+
+
+def _kind(state: int) -> str | None:
+    if state == TaskState.COMPLETED:
+        return "completed"
+    if state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+        return "active"
+    if state == TaskState.CANCELLED:
+        return "cancelled"
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-like copy: dates and other scalars as text, so the comparison and the viewer agree."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
