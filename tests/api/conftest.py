@@ -14,6 +14,7 @@ from service.parties.models import Organisation, Role, User
 from service.processes.definitions import deploy_definition
 from service.transactions import commit_with_retry
 from tests.conftest import ROOT
+from tests.deviations.world import deployed, frozen, world  # noqa: F401 (fixtures for test_cases.py)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FORMS = ROOT / "tests" / "fixtures" / "forms"

@@ -12,7 +12,7 @@ from service.api.tokens import create_token
 from service.deviations.models import Deviation
 from service.transactions import commit_with_retry
 from tests.api.conftest import ApiClient, problem_fields
-from tests.deviations.world import World, deployed, frozen, world  # noqa: F401 (fixtures)
+from tests.deviations.world import World
 
 QUESTION = "Vem bekostar hjälpmedel för personer som skrivs ut till eget boende?"
 
@@ -92,7 +92,8 @@ def test_open_and_read_a_dispute(world: World, clients: dict[str, ApiClient]) ->
     response = clients["chef_alingsas"].post("/api/v1/disputes", json=body)
     assert response.status_code == 201, response.get_data(as_text=True)
     dispute = response.get_json()
-    assert dispute["level"] == "line" and {p["organisation_id"] for p in dispute["parties"]} == {world.alingsas.id, world.region.id}
+    assert dispute["level"] == "line"
+    assert {p["organisation_id"] for p in dispute["parties"]} == {world.alingsas.id, world.region.id}
     assert clients["chef_vgr"].get(f"/api/v1/disputes/{dispute['id']}").status_code == 200
     assert clients["utomstaende"].get(f"/api/v1/disputes/{dispute['id']}").status_code == 404
     assert clients["chef_vgr"].get("/api/v1/disputes?level=line").get_json()["total"] == 1
