@@ -77,6 +77,7 @@ def _configure_domains() -> None:
 
 
 def _configure_blueprints(app: Flask) -> None:
+    from service.agreements.views import bp as agreements
     from service.deviations.views import bp as deviations
     from service.disputes.views import bp as disputes
     from service.inbox.views import bp as inbox
@@ -85,7 +86,7 @@ def _configure_blueprints(app: Flask) -> None:
     from service.scheduler.views import bp as scheduler_admin
     from service.vendor import bp as vendor
 
-    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor, processes):
+    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor, processes, agreements):
         app.register_blueprint(blueprint)
     from service import api, auth, history, i18n, modeller, ops
 

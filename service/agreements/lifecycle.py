@@ -37,8 +37,15 @@ def start_lifecycle(version: AgreementVersion, *, by: User | None) -> None:
         "agreement_id": agreement.id, "version_id": version.id,
         "coordinator_organisation_id": agreement.coordinator_organisation_id,
         "follow_up_interval": agreement.follow_up_interval, "start_amendment": False,
+        # Follow-ups fall on the anniversaries of the first activation; an amended version continues the count.
+        "follow_ups_from": (agreement.activated_at or now()).isoformat(), "follow_ups_done": _follow_ups_done(agreement),
         "expires_at": expires_at.isoformat() if expires_at else None,
         "expiry_notice_at": notice_at.isoformat() if notice_at else None})
+
+
+def _follow_ups_done(agreement: Agreement) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.agreement_id == agreement.id))
+               or 0)
 
 
 def _end_of(version: AgreementVersion) -> datetime | None:

@@ -21,7 +21,7 @@ from service.agreements.models import (
     VersionStatus,
 )
 from service.columns import now
-from service.errors import InvalidTransition, NotPermitted
+from service.errors import InvalidTransition, NotPermitted, ValidationFailed
 from service.extensions import db
 from service.parties.models import Organisation, Role, User
 from service.processes.operations import start_process
@@ -233,3 +233,37 @@ def list_agreements_for(user: User) -> list[Agreement]:
     return list(db.session.scalars(select(Agreement).where(
         Agreement.coordinator_organisation_id.in_(organisations) | Agreement.id.in_(party_of))
         .order_by(Agreement.created_at.desc())))
+
+
+TERMINATING_ROLES = (Role.MANAGER, Role.CASE_OFFICER)
+
+
+def terminate_agreement(agreement: Agreement, *, reason: str, decision_reference: str, by: User) -> Agreement:
+    """Säga upp: a party ends the agreement in force by its own decision. The follow-ups and expiry stop, an
+    amendment under way is abandoned, and the status becomes terminated; the versions stay readable."""
+    from service.processes.operations import cancel_instance
+
+    if agreement.status not in (AgreementStatus.ACTIVE, AgreementStatus.UNDER_AMENDMENT):
+        raise InvalidTransition("Bara ett gällande avtal kan sägas upp.")
+    party = next((p for p in agreement.parties if any(by.has_role(p.organisation_id, role) for role in TERMINATING_ROLES)),
+                 None)
+    if party is None:
+        raise NotPermitted("Bara en chef eller handläggare hos en av parterna kan säga upp avtalet.")
+    reason, decision_reference = reason.strip(), decision_reference.strip()
+    missing = {name: ["Fältet måste fyllas i."] for name, value in
+               (("reason", reason), ("decision_reference", decision_reference)) if not value}
+    if missing:
+        raise ValidationFailed("Uppsägningen saknar uppgifter. Inget har sparats.", missing)
+    for instance in _running_instances(agreement):
+        cancel_instance(instance, "avtalet har sagts upp", by=by)
+    agreement.status = AgreementStatus.TERMINATED
+    audit.record(by, "agreement.terminated", agreement, organisation_id=party.organisation_id, reason=reason,
+                 decision_reference=decision_reference,
+                 version=agreement.current_version.number if agreement.current_version else None)
+    return agreement
+
+
+def _running_instances(agreement: Agreement) -> list[Any]:
+    candidates = [agreement.lifecycle_instance, *(version.instance for version in agreement.versions
+                                                   if version.status not in (VersionStatus.ADOPTED, VersionStatus.SUPERSEDED))]
+    return [instance for instance in candidates if instance is not None and instance.status == "running"]

@@ -62,3 +62,16 @@ def end_of_day_after(day: str, days: int) -> str:
 def end_of_day(day: str) -> str:
     """Script helper: the end of an ISO date in Stockholm, e.g. a consultation's last day."""
     return end_of_day_after(day, 0)
+
+
+def add_period(start: str, duration: str, times: int) -> str:
+    """Script helper: ``start`` (ISO moment) plus ``times`` × ``duration`` (ISO 8601, calendar-aware), e.g. the
+    n-th yearly follow-up counted from activation: exact anniversaries, however late earlier ones were done."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    moment = datetime.fromisoformat(start)
+    if moment.tzinfo is None:
+        raise ValueError(f"add_period: '{start}' saknar tidszon")
+    parts = TimerEventDefinition.parse_iso_duration(duration)
+    scaled = {unit: value * int(times) for unit, value in parts.items()}
+    return (moment + TimerEventDefinition.get_timedelta_from_start(scaled, moment)).isoformat()

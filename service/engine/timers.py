@@ -35,6 +35,7 @@ def install_clock() -> None:
     scripting.HELPERS["working_days"] = calendar.working_days
     scripting.HELPERS["end_of_day_after"] = calendar.end_of_day_after
     scripting.HELPERS["end_of_day"] = calendar.end_of_day
+    scripting.HELPERS["add_period"] = calendar.add_period
 
 
 @dataclass(frozen=True)

@@ -148,3 +148,23 @@ def test_incident_pages_list_correct_and_refuse(app: Any, client: Any, db: Any, 
     db.session.expire_all()
     assert incident_of(db, instance.id).status == IncidentStatus.RESOLVED
     assert [task.bpmn_id for task in ready(db, instance.id)] == ["approve"]
+
+
+def test_a_due_moment_without_time_zone_is_an_incident_naming_the_task(db: Any, office: Office) -> None:
+    from service.processes.definitions import deploy_definition
+    from tests.processes.test_timers import FIXTURES
+
+    xml = (FIXTURES / "bpmn" / "incident.bpmn").read_text().replace(
+        '<spiffworkflow:property name="organisation" value="approving_org"/>',
+        '<spiffworkflow:property name="organisation" value="approving_org"/>\n'
+        '          <spiffworkflow:property name="dueAt" value="deadline"/>')
+    commit_with_retry(lambda: deploy_definition(xml.encode(), "incident.bpmn", FIXTURES / "forms", by=None))
+    instance = start_and_register(db, office, rate=1, approving_org=office.organisation.id, deadline="2027-01-01T12:00")
+
+    incident = incident_of(db, instance.id)
+    assert incident.bpmn_id == "approve" and "saknar tidszon" in incident.message
+    commit_with_retry(lambda: retry_incident(incident.id, {**incident.data, "deadline": "2027-01-01T12:00+01:00"},
+                                             by=office.owner))
+    db.session.expire_all()
+    [approve] = ready(db, instance.id)
+    assert approve.due_at.isoformat() == "2027-01-01T11:00:00+00:00"
