@@ -303,7 +303,7 @@ def list_agreements(user: User, status: str = "", party: int | None = None, q: s
         query = query.where(Agreement.id.in_(select(AgreementParty.agreement_id).where(AgreementParty.organisation_id == party)))
     if q:
         query = query.where(func.lower(Agreement.title).like(f"%{q.lower()}%"))
-    return list(db.session.scalars(query.order_by(Agreement.created_at.desc()).limit(500)))
+    return list(db.session.scalars(query.order_by(Agreement.created_at.desc(), Agreement.id.desc()).limit(500)))
 
 
 def group_choices(user: User) -> list[tuple[str, str]]:
