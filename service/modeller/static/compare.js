@@ -2,7 +2,7 @@
 (function () {
   const viewer = new BpmnJS({ container: '#diagram' });
   const markers = JSON.parse(document.getElementById('markers').textContent);
-  viewer.importXML(document.getElementById('new-xml').textContent.trim()).then(() => {
+  viewer.importXML(JSON.parse(document.getElementById('new-xml').textContent)).then(() => {
     const canvas = viewer.get('canvas');
     const registry = viewer.get('elementRegistry');
     canvas.zoom('fit-viewport');

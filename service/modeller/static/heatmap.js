@@ -2,7 +2,7 @@
 (function () {
   const viewer = new BpmnJS({ container: '#diagram' });
   const figures = JSON.parse(document.getElementById('figures-data').textContent);
-  viewer.importXML(document.getElementById('new-xml').textContent.trim()).then(() => {
+  viewer.importXML(JSON.parse(document.getElementById('new-xml').textContent)).then(() => {
     const canvas = viewer.get('canvas');
     const registry = viewer.get('elementRegistry');
     const overlays = viewer.get('overlays');

@@ -18,7 +18,40 @@
     return { status: response.status, body: await response.json().catch(() => ({})) };
   }
 
-  async function currentXml() { return (await modeler.saveXML({ format: true })).xml; }
+  // SpiffWorkflow reads loopDataInputRef/loopDataOutputRef as variable names; bpmn-moddle takes them for
+  // references to elements, drops the unresolved ones on import. Keep them from the file and put them back.
+  const BPMN = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
+  let loopRefs = {};
+
+  function rememberLoopRefs(xml) {
+    loopRefs = {};
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    Array.from(doc.getElementsByTagNameNS(BPMN, 'multiInstanceLoopCharacteristics')).forEach((mi) => {
+      const refs = {};
+      ['loopDataInputRef', 'loopDataOutputRef'].forEach((name) => {
+        const node = mi.getElementsByTagNameNS(BPMN, name)[0];
+        if (node && node.parentNode === mi) refs[name] = node.textContent.trim();
+      });
+      if (mi.parentNode.getAttribute('id')) loopRefs[mi.parentNode.getAttribute('id')] = refs;
+    });
+  }
+
+  function restoreLoopRefs(xml) {
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    Array.from(doc.getElementsByTagNameNS(BPMN, 'multiInstanceLoopCharacteristics')).forEach((mi) => {
+      const refs = loopRefs[mi.parentNode.getAttribute('id')] || {};
+      ['loopDataOutputRef', 'loopDataInputRef'].forEach((name) => {
+        if (!refs[name] || Array.from(mi.children).some((c) => c.localName === name)) return;
+        const node = doc.createElementNS(BPMN, mi.prefix ? mi.prefix + ':' + name : name);
+        node.textContent = refs[name];
+        const after = Array.from(mi.children).find((c) => c.localName !== 'loopCardinality');
+        mi.insertBefore(node, after || null);
+      });
+    });
+    return new XMLSerializer().serializeToString(doc);
+  }
+
+  async function currentXml() { return restoreLoopRefs((await modeler.saveXML({ format: true })).xml); }
 
   function clearProblems() {
     const overlays = modeler.get('overlays');
@@ -98,6 +131,7 @@
 
   async function open(xml) {
     try {
+      rememberLoopRefs(xml || EMPTY);
       const result = await modeler.importXML(xml || EMPTY);
       modeler.get('canvas').zoom('fit-viewport');
       say(result.warnings.length ? `Diagrammet öppnades med ${result.warnings.length} varningar.` : 'Diagrammet är öppnat.');
@@ -116,7 +150,7 @@
     document.getElementById('save-draft').addEventListener('click', saveDraft);
     document.getElementById('download').addEventListener('click', download);
     document.getElementById('upload').addEventListener('change', upload);
-    await open(document.getElementById('initial-xml').textContent.trim());
+    await open(JSON.parse(document.getElementById('initial-xml').textContent));
   }
 
   start();
