@@ -16,7 +16,7 @@ from service.api.auth import api_user, require_write
 from service.api.base import resource
 from service.api.errors import ApiProblem
 from service.api.etags import check_if_match, etag_of
-from service.api.paging import PageArgs, json_response, page_response, page_schema, paginate, sort_field
+from service.api.paging import PageArgs, id_field, json_response, page_response, page_schema, paginate, sort_field
 from service.errors import ValidationFailed
 from service.extensions import db
 from service.parties.models import Organisation, User
@@ -81,7 +81,7 @@ class AgreementListArgs(PageArgs):
 
 
 class NewAgreementSchema(ma.Schema):
-    organisation_id = fields.Integer(required=True, metadata={"description": "Samordnande organisation (du är handläggare där)."})
+    organisation_id = id_field(required=True, metadata={"description": "Samordnande organisation (du är handläggare där)."})
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
 
 
@@ -121,7 +121,7 @@ def new_agreement(fields: dict[str, Any]) -> Response:
                          {"ETag": agreement_etag(agreement), "Location": f"/api/v1/agreements/{agreement.id}"})
 
 
-@bp.get("/agreements/<int:agreement_id>")
+@bp.get("/agreements/<int(max=2147483647):agreement_id>")
 @bp.response(200, AgreementSchema)
 def get_agreement(agreement_id: int) -> Response:
     """Read an agreement: status, parties and its versions."""
@@ -129,7 +129,7 @@ def get_agreement(agreement_id: int) -> Response:
     return json_response(AgreementSchema().dump(agreement), headers={"ETag": agreement_etag(agreement)})
 
 
-@bp.get("/agreements/<int:agreement_id>/versions/<int:number>")
+@bp.get("/agreements/<int(max=2147483647):agreement_id>/versions/<int(max=2147483647):number>")
 @bp.response(200, VersionSchema)
 def get_version(agreement_id: int, number: int) -> Response:
     """Read one version's text (sections with ansvar and tid) and its decisions."""
@@ -140,7 +140,7 @@ def get_version(agreement_id: int, number: int) -> Response:
     return json_response(VersionSchema().dump(version))
 
 
-@bp.post("/agreements/<int:agreement_id>/amendments")
+@bp.post("/agreements/<int(max=2147483647):agreement_id>/amendments")
 @bp.arguments(NewAmendmentSchema)
 @bp.response(201, VersionSchema)
 @bp.doc(parameters=[IF_MATCH])

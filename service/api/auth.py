@@ -5,7 +5,7 @@ Writes never accept the session cookie: the API is CSRF-exempt, so a cookie must
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import Response, g, request
 from flask_login import current_user
 
 from service.api.errors import ApiProblem
@@ -27,6 +27,7 @@ def authenticate() -> None:
                              headers={"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'})
         g.api_user, g.api_scopes = token.user, token.scope_set
         g._login_user = token.user  # current_user is the token's user for the rest of the request
+        g.api_token_login = True
         return
     if request.method in SAFE_METHODS and current_user.is_authenticated:
         g.api_user, g.api_scopes = current_user._get_current_object(), frozenset({"read"})
@@ -47,3 +48,10 @@ def require_write() -> User:
         raise ApiProblem(403, "insufficient-scope", "API-nyckeln har bara läsbehörighet.",
                          headers={"WWW-Authenticate": CHALLENGE + ', error="insufficient_scope", scope="write"'})
     return api_user()
+
+
+def forget_token_user(response: Response) -> Response:
+    """After the request: the token's user must not outlive it (tests share one app context, hence ``g``)."""
+    if g.pop("api_token_login", False):
+        g.pop("_login_user", None)
+    return response

@@ -8,7 +8,7 @@ from typing import Any
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
-from service.api.auth import authenticate
+from service.api.auth import authenticate, forget_token_user
 from service.api.errors import MEDIA_TYPE, register_handlers
 from service.api.schemas import ProblemSchema
 
@@ -40,5 +40,6 @@ def resource(name: str, description: str) -> Blueprint:
     """A blueprint of /api/v1 routes: token authentication first, problem documents for every error."""
     blueprint = Blueprint(f"api_{name}", __name__, url_prefix=PREFIX, description=description)
     blueprint.before_request(authenticate)
+    blueprint.after_request(forget_token_user)
     register_handlers(blueprint)
     return blueprint

@@ -71,7 +71,7 @@ def list_definitions(args: dict[str, Any]) -> Response:
     return page_response(paginate(found, args, keys), DefinitionSchema)
 
 
-@bp.get("/definitions/<string:process_id>/versions/<int:version>/bpmn")
+@bp.get("/definitions/<string:process_id>/versions/<int(max=2147483647):version>/bpmn")
 @bp.response(200, content_type="application/xml", description="BPMN 2.0 XML")
 def download_bpmn(process_id: str, version: int) -> Response:
     """Download the BPMN XML of one deployed version."""

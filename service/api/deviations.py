@@ -14,7 +14,7 @@ from service.api.auth import api_user, require_write
 from service.api.base import resource
 from service.api.errors import ApiProblem
 from service.api.idempotency import run_idempotent
-from service.api.paging import PageArgs, json_response, page_response, page_schema, paginate, sort_field
+from service.api.paging import PageArgs, id_field, json_response, page_response, page_schema, paginate, sort_field
 from service.deviations.form_pages import load_form
 from service.deviations.models import Consequence, Deviation, DeviationCategory, DeviationStatus
 from service.deviations.operations import FORM_ERROR, report_deviation
@@ -46,7 +46,7 @@ class DeviationSchema(ma.Schema):
     id = fields.Integer(required=True)
     case_number = fields.String(required=True, metadata={"description": "Diarienummer i den rapporterande partens serie."})
     status = fields.String(required=True, metadata={"enum": [s.value for s in DeviationStatus]})
-    reporting_organisation_id = fields.Integer(required=True)
+    reporting_organisation_id = id_field(required=True)
     reporting_unit = fields.String(required=True)
     receiving_unit = fields.String(required=True)
     agreement_id = fields.Integer(allow_none=True)
@@ -67,11 +67,11 @@ class DeviationSchema(ma.Schema):
 class NewDeviationSchema(ma.Schema):
     """The web form's fields (forms/deviation-report.schema.json); the same JSON Schema validates both."""
 
-    reporting_organisation_id = fields.Integer(required=True)
+    reporting_organisation_id = id_field(required=True)
     reporting_unit = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    receiving_organisation_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
+    receiving_organisation_ids = fields.List(id_field(), required=True, validate=validate.Length(min=1, max=50))
     receiving_unit = fields.String(validate=validate.Length(max=200))
-    agreement_id = fields.Integer(metadata={"description": "Avtalet som avvikelsen gäller (valfritt)."})
+    agreement_id = id_field(metadata={"description": "Avtalet som avvikelsen gäller (valfritt)."})
     event_date = fields.Date(required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=8000))
     immediate_action = fields.String(validate=validate.Length(max=4000))
@@ -84,7 +84,7 @@ class DeviationListArgs(PageArgs):
     sort = sort_field(("reported_at", "event_date", "case_number", "id"), "-reported_at")
     status = fields.String(validate=validate.OneOf([s.value for s in DeviationStatus]))
     category = fields.String(validate=validate.OneOf([c.value for c in DeviationCategory]))
-    organisation_id = fields.Integer(metadata={"description": "Bara de som den här parten skickat eller tagit emot."})
+    organisation_id = id_field(metadata={"description": "Bara de som den här parten skickat eller tagit emot."})
 
 
 @bp.get("/deviations")
@@ -108,7 +108,7 @@ def _visible(user: User, organisation_id: int | None) -> list[Deviation]:
     return list_deviations_for(user, organisation_id)
 
 
-@bp.get("/deviations/<int:deviation_id>")
+@bp.get("/deviations/<int(max=2147483647):deviation_id>")
 @bp.response(200, DeviationSchema)
 def get_deviation(deviation_id: int) -> Response:
     """Read a deviation with each receiving party's case number, status and answer."""

@@ -13,7 +13,7 @@ from service import access
 from service.api.auth import api_user, require_write
 from service.api.base import resource
 from service.api.errors import ApiProblem
-from service.api.paging import PageArgs, json_response, page_response, page_schema, paginate, sort_field
+from service.api.paging import PageArgs, id_field, json_response, page_response, page_schema, paginate, sort_field
 from service.disputes.models import Dispute, DisputeLevel, DisputeStatus
 from service.disputes.operations import NewDispute, open_dispute
 from service.disputes.queries import list_disputes_for
@@ -60,9 +60,9 @@ class DisputeSchema(ma.Schema):
 
 
 class NewDisputeSchema(ma.Schema):
-    agreement_id = fields.Integer(required=True)
-    opening_organisation_id = fields.Integer(required=True, metadata={"description": "Din part (du är chef där)."})
-    other_organisation_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
+    agreement_id = id_field(required=True)
+    opening_organisation_id = id_field(required=True, metadata={"description": "Din part (du är chef där)."})
+    other_organisation_ids = fields.List(id_field(), required=True, validate=validate.Length(min=1, max=50))
     question = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     background = fields.String(load_default="", validate=validate.Length(max=8000))
 
@@ -71,7 +71,7 @@ class DisputeListArgs(PageArgs):
     sort = sort_field(("opened_at", "level_due_at", "id"), "-opened_at")
     status = fields.String(validate=validate.OneOf([s.value for s in DisputeStatus]))
     level = fields.String(validate=validate.OneOf([s.value for s in DisputeLevel]))
-    agreement_id = fields.Integer()
+    agreement_id = id_field()
 
 
 @bp.get("/disputes")
@@ -93,7 +93,7 @@ def _visible(user: User) -> list[Dispute]:
     return list_disputes_for(user)
 
 
-@bp.get("/disputes/<int:dispute_id>")
+@bp.get("/disputes/<int(max=2147483647):dispute_id>")
 @bp.response(200, DisputeSchema)
 def get_dispute(dispute_id: int) -> Response:
     """Read a dispute: the question, the parties' case numbers and every step up the ladder."""

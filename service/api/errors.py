@@ -41,6 +41,9 @@ KINDS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-fo
          422: "validation", 428: "precondition-required", 500: "internal"}
 
 
+CODES = (400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 429)
+
+
 def problem(status: int, kind: str | None = None, detail: str = "", *, fields: Mapping[str, list[str]] | None = None,
             headers: Mapping[str, str] | None = None, **extra: Any) -> Response:
     """One problem document; ``fields`` maps a field path to its messages."""
@@ -57,6 +60,10 @@ def problem(status: int, kind: str | None = None, detail: str = "", *, fields: M
 
 def register_handlers(blueprint: Blueprint) -> None:
     """JSON problems for everything raised while serving this blueprint's routes."""
+    # Flask looks for a handler of the status code everywhere (the web's app-wide 403/404 pages) before a
+    # handler of the class: so the codes get their own blueprint handlers.
+    for code in CODES:
+        blueprint.register_error_handler(code, http_problem)
     blueprint.register_error_handler(ApiProblem, _api_problem)
     blueprint.register_error_handler(SamverkanError, _domain_error)
     blueprint.register_error_handler(HTTPException, http_problem)

@@ -15,7 +15,7 @@ from service.agreements.models import Agreement
 from service.api.auth import api_user
 from service.api.base import resource
 from service.api.errors import ApiProblem
-from service.api.paging import PageArgs, json_response, page_schema, paginate
+from service.api.paging import PageArgs, id_field, json_response, page_schema, paginate
 from service.audit.models import AuditEvent
 from service.deviations.queries import can_view_agreement_statistics
 from service.deviations.statistics import Scope, deviation_statistics
@@ -41,10 +41,10 @@ class EventSchema(ma.Schema):
 
 
 class EventCursorArgs(ma.Schema):
-    after_seq = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after_seq = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62),
                                metadata={"description": "Händelser efter detta löpnummer (markör)."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    instance_id = fields.Integer()
+    instance_id = id_field()
     action = fields.String(validate=validate.Length(max=64))
 
 
@@ -106,7 +106,7 @@ def list_events(args: dict[str, Any]) -> Response:
                           "next_after_seq": events[-1].seq if more else None})
 
 
-@bp.get("/cases/<string:case_type>/<int:case_id>/events")
+@bp.get("/cases/<string:case_type>/<int(max=2147483647):case_id>/events")
 @bp.arguments(CaseEventArgs, location="query")
 @bp.response(200, page_schema(EventSchema, "EventPage"))
 def case_history(args: dict[str, Any], case_type: str, case_id: int) -> Response:
@@ -118,7 +118,7 @@ def case_history(args: dict[str, Any], case_type: str, case_id: int) -> Response
     return json_response({**page, "items": [_content(e) for e in page["items"]]})
 
 
-@bp.get("/cases/<string:case_type>/<int:case_id>/export")
+@bp.get("/cases/<string:case_type>/<int(max=2147483647):case_id>/export")
 @bp.response(200, description="samverkan-audit-export/1: händelserna med hashkedjans länkar")
 def case_export(case_type: str, case_id: int) -> Response:
     """Export a case's history with its hash-chain links, verifiable by bin/verify-audit-export (auditors)."""
@@ -143,7 +143,7 @@ def _content(event: AuditEvent) -> dict[str, Any]:
     return event_content(event)
 
 
-@bp.get("/statistics/agreements/<int:agreement_id>")
+@bp.get("/statistics/agreements/<int(max=2147483647):agreement_id>")
 @bp.arguments(StatisticsArgs, location="query")
 @bp.response(200, StatisticsSchema)
 def agreement_statistics(args: dict[str, Any], agreement_id: int) -> Response:
@@ -155,7 +155,7 @@ def agreement_statistics(args: dict[str, Any], agreement_id: int) -> Response:
     return _statistics(Scope(title=agreement.title, agreement_id=agreement.id, year=args.get("year")))
 
 
-@bp.get("/statistics/organisations/<int:organisation_id>")
+@bp.get("/statistics/organisations/<int(max=2147483647):organisation_id>")
 @bp.arguments(StatisticsArgs, location="query")
 @bp.response(200, StatisticsSchema)
 def party_statistics(args: dict[str, Any], organisation_id: int) -> Response:

@@ -73,7 +73,7 @@ def start_role(definition: Definition) -> Role | None:
     return None
 
 
-@bp.get("/instances/<int:instance_id>")
+@bp.get("/instances/<int(max=2147483647):instance_id>")
 @bp.response(200, InstanceSchema)
 def get_instance(instance_id: int) -> Response:
     """Read a case: status, title, definition version and its open tasks."""

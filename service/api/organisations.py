@@ -48,7 +48,7 @@ def list_organisations(args: dict[str, Any]) -> Response:
     return page_response(paginate(found, args, {"name": lambda o: o.name, "id": lambda o: o.id}), OrganisationSchema)
 
 
-@bp.get("/organisations/<int:organisation_id>")
+@bp.get("/organisations/<int(max=2147483647):organisation_id>")
 @bp.response(200, OrganisationSchema)
 def get_organisation(organisation_id: int) -> Response:
     """Read an organisation with its authorised bodies."""
@@ -58,7 +58,7 @@ def get_organisation(organisation_id: int) -> Response:
     return json_response(OrganisationSchema().dump(organisation))
 
 
-@bp.get("/organisations/<int:organisation_id>/bodies")
+@bp.get("/organisations/<int(max=2147483647):organisation_id>/bodies")
 @bp.response(200, BodySchema(many=True))
 def list_bodies(organisation_id: int) -> Response:
     """List an organisation's authorised bodies (behöriga instanser)."""

@@ -47,7 +47,7 @@ def tokens() -> str | tuple[str, int]:
     return _render({}, secret=new.secret, created=new.token.name)
 
 
-@bp.post("/konto/api-nycklar/<int:token_id>/aterkalla")
+@bp.post("/konto/api-nycklar/<int(max=2147483647):token_id>/aterkalla")
 @login_required
 def revoke(token_id: int) -> BaseResponse | tuple[str, int]:
     """Revoke one of my API keys."""

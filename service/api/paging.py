@@ -65,3 +65,11 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
     response = Response(json.dumps(body), status=status, mimetype="application/json")
     response.headers.update(dict(headers or {}))
     return response
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; a larger number is a 422, not a database error
+
+
+def id_field(**kwargs: Any) -> fields.Integer:
+    """An id in a request: a positive 32-bit integer."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), strict=True, **kwargs)

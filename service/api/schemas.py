@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from service.api.paging import PageArgs, page_schema, sort_field
+from service.api.paging import PageArgs, id_field, page_schema, sort_field
 
 
 class FieldErrorSchema(ma.Schema):
@@ -53,7 +53,7 @@ TaskPageSchema = page_schema(TaskSchema, "TaskPage")
 
 class TaskListArgs(PageArgs):
     sort = sort_field(("due_at", "created_at", "name", "id"), "due_at")
-    organisation_id = fields.Integer(metadata={"description": "Bara uppgifter till den här organisationen."})
+    organisation_id = id_field(metadata={"description": "Bara uppgifter till den här organisationen."})
     bpmn_id = fields.String(validate=validate.Length(max=200), metadata={"description": "Bara den här BPMN-uppgiften."})
     assigned = fields.String(validate=validate.OneOf(("me", "group")),
                              metadata={"description": "me: namngivna till mig; group: till mina grupper."})

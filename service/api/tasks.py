@@ -46,7 +46,7 @@ def list_tasks(args: dict[str, Any]) -> Response:
     return page_response(paginate(tasks, args, SORT_KEYS), TaskSchema)
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<int(max=2147483647):task_id>")
 @bp.response(200, TaskDetailSchema)
 def get_task(task_id: int) -> Response:
     """Read a task with its form (JSON Schema) and its current values."""
@@ -54,7 +54,7 @@ def get_task(task_id: int) -> Response:
     return json_response(task_detail(task), headers={"ETag": task_etag(task)})
 
 
-@bp.put("/tasks/<int:task_id>/draft")
+@bp.put("/tasks/<int(max=2147483647):task_id>/draft")
 @bp.arguments(CompleteTaskSchema)
 @bp.response(200, TaskDetailSchema)
 @bp.doc(parameters=[{**IF_MATCH, "required": True}])
@@ -67,7 +67,7 @@ def save_draft(fields: dict[str, Any], task_id: int) -> Response:
     return json_response(task_detail(task), headers={"ETag": task_etag(task)})
 
 
-@bp.post("/tasks/<int:task_id>/complete")
+@bp.post("/tasks/<int(max=2147483647):task_id>/complete")
 @bp.arguments(CompleteTaskSchema)
 @bp.response(200, TaskSchema)
 @bp.doc(parameters=[IF_MATCH, IDEMPOTENCY_KEY])

@@ -22,7 +22,7 @@ def test_openapi_document_is_valid_and_complete(app: Any, client: Any) -> None:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or rule.rule in UNDOCUMENTED:
             continue
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, f"{method} {path} is not in the OpenAPI document"
             operation = document["paths"][path][method.lower()]
