@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from service.agreements import operations as agreement_ops
 from service.audit import verify
@@ -23,6 +25,19 @@ def some_history(db: Any, parties: Parties) -> None:
     commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
 
 
+def tamper(db: Any, *statements: Any) -> None:
+    """Change audit rows as a database administrator would: on PostgreSQL the append-only trigger must be
+    switched off first (the application's own connection is refused, see test_trigger_refuses_changes)."""
+    is_postgres = db.session.get_bind().dialect.name == "postgresql"
+    if is_postgres:
+        db.session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+    for statement in statements:
+        db.session.execute(statement)
+    if is_postgres:
+        db.session.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    db.session.commit()
+
+
 def test_chain_is_intact_after_work(db: Any, parties: Parties) -> None:
     some_history(db, parties)
     result = verify()
@@ -32,9 +47,8 @@ def test_chain_is_intact_after_work(db: Any, parties: Parties) -> None:
 def test_edited_event_is_named(db: Any, parties: Parties) -> None:
     some_history(db, parties)
     target = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed")).one()
-    db.session.execute(update(AuditEvent).where(AuditEvent.id == target.id)
-                       .values(data={**target.data, "data": {"costs": "Regionen betalar allt."}}))
-    db.session.commit()
+    tamper(db, update(AuditEvent).where(AuditEvent.id == target.id)
+           .values(data={**target.data, "data": {"costs": "Regionen betalar allt."}}))
     result = verify()
     assert (result.is_intact, result.broken_seq) == (False, target.seq)
     assert "ändrats" in result.reason
@@ -42,8 +56,7 @@ def test_edited_event_is_named(db: Any, parties: Parties) -> None:
 
 def test_deleted_event_is_found(db: Any, parties: Parties) -> None:
     some_history(db, parties)
-    db.session.execute(delete(AuditEvent).where(AuditEvent.seq == 2))
-    db.session.commit()
+    tamper(db, delete(AuditEvent).where(AuditEvent.seq == 2))
     result = verify()
     assert (result.is_intact, result.broken_seq) == (False, 2)
 
@@ -51,8 +64,7 @@ def test_deleted_event_is_found(db: Any, parties: Parties) -> None:
 def test_deleting_the_last_event_is_found(db: Any, parties: Parties) -> None:
     some_history(db, parties)
     last = db.session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
-    db.session.execute(delete(AuditEvent).where(AuditEvent.seq == last))
-    db.session.commit()
+    tamper(db, delete(AuditEvent).where(AuditEvent.seq == last))
     assert not verify().is_intact
 
 
@@ -61,7 +73,29 @@ def test_cli_verify_names_the_broken_event(app: Flask, db: Any, parties: Parties
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["audit", "verify"])
     assert ok.exit_code == 0 and "obruten" in ok.output
-    db.session.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(actor_name="Någon annan"))
-    db.session.commit()
+    tamper(db, update(AuditEvent).where(AuditEvent.seq == 3).values(actor_name="Någon annan"))
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1 and "BRUTEN vid händelse 3" in broken.output
+
+
+def test_reordered_events_are_found(db: Any, parties: Parties) -> None:
+    some_history(db, parties)
+    third, fourth = (db.session.scalars(select(AuditEvent).where(AuditEvent.seq == seq)).one() for seq in (3, 4))
+    swapped = {"seq": -1}
+    tamper(db, update(AuditEvent).where(AuditEvent.id == third.id).values(**swapped),
+           update(AuditEvent).where(AuditEvent.id == fourth.id).values(seq=3),
+           update(AuditEvent).where(AuditEvent.id == third.id).values(seq=4))
+    result = verify()
+    assert (result.is_intact, result.broken_seq) == (False, 3)
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET actor_name = 'x' WHERE seq = 1",
+                                       "DELETE FROM audit_events WHERE seq = 1"])
+def test_trigger_refuses_changes(db: Any, parties: Parties, backend: str, statement: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    some_history(db, parties)
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+    assert verify().is_intact
