@@ -8,6 +8,7 @@ organisations and people.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -121,3 +122,21 @@ def on_behalf_of(user: User, task: Any) -> dict[str, Any] | None:
     """For the audit log: the absent person ``user`` completes ``task`` for, by id and name."""
     absent = acting_for(user, task)
     return None if absent is None else {"id": absent.id, "name": absent.display_name}
+
+
+# Domain packages add who else may work on a task (e.g. an agreement's drafting group): a Python check for one
+# task and the same rule as an SQL condition on human_tasks for the inbox lists.
+_TASK_RULES: list[tuple[Callable[[User, Any], bool], Callable[[User], Any]]] = []
+
+
+def register_task_rule(check: Callable[[User, Any], bool], condition: Callable[[User], Any]) -> None:
+    if (check, condition) not in _TASK_RULES:  # every app the process creates registers again
+        _TASK_RULES.append((check, condition))
+
+
+def extra_task_rule_allows(user: User, task: Any) -> bool:
+    return any(check(user, task) for check, _ in _TASK_RULES)
+
+
+def extra_task_conditions(user: User) -> list[Any]:
+    return [condition(user) for _, condition in _TASK_RULES]

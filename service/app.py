@@ -72,6 +72,9 @@ def _configure_domains() -> None:
     from service.disputes import hooks as dispute_hooks
 
     agreement_hooks.register()
+    from service.agreements import drafting
+
+    drafting.register()
     deviation_hooks.register()
     dispute_hooks.register()
 

@@ -37,8 +37,30 @@ def upgrade():
         batch_op.create_index('ix_process_incidents_status', ['status', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_incidents_instance_id'), ['instance_id'], unique=False)
 
+    op.create_table('agreement_drafters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['added_by_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], ),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('agreement_id', 'user_id')
+    )
+    with op.batch_alter_table('agreement_drafters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_drafters_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_drafters_user_id'), ['user_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('agreement_drafters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_drafters_user_id'))
+        batch_op.drop_index(batch_op.f('ix_agreement_drafters_agreement_id'))
+    op.drop_table('agreement_drafters')
     with op.batch_alter_table('process_incidents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_process_incidents_instance_id'))
         batch_op.drop_index('ix_process_incidents_status')

@@ -297,3 +297,21 @@ class FollowUp(db.Model):  # type: ignore[name-defined,misc]
     amendment_version_id: Mapped[int | None] = mapped_column(ForeignKey("agreement_versions.id"))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class AgreementDrafter(db.Model):  # type: ignore[name-defined,misc]
+    """A member of an agreement's drafting group (skrivgrupp): a case officer of one of the parties who may
+    work on the draft and the revision alongside the coordinator's group."""
+
+    __tablename__ = "agreement_drafters"
+    __table_args__ = (UniqueConstraint("agreement_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+    user = relationship("User", foreign_keys=[user_id])
+    organisation = relationship("Organisation")

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from service import access
+from service.agreements import drafting
 from service.agreements.models import Agreement
 from service.agreements.operations import terminate_agreement
 from service.errors import SamverkanError, ValidationFailed
@@ -37,3 +38,32 @@ def terminate(agreement_id: int) -> BaseResponse | str | tuple[str, int]:
                                message=exc.message), exc.status
     flash("Avtalet är uppsagt.")
     return redirect(url_for("inbox.agreement_page", agreement_id=agreement_id))
+
+
+@bp.route("/avtal/<int:agreement_id>/skrivgrupp", methods=["GET", "POST"])
+@login_required
+def drafting_group(agreement_id: int) -> BaseResponse | str | tuple[str, int]:
+    agreement = db.session.get(Agreement, agreement_id)
+    if agreement is None or not access.can_view_agreement(current_user, agreement):
+        abort(404)
+    message = None
+    if request.method == "POST":
+        action, user_id = request.form.get("action"), request.form.get("user_id", "")
+        if action not in ("add", "remove") or not user_id.isdigit():
+            message, status = "Välj en person (fältet user_id) och lägg till eller ta bort.", 400
+        else:
+            operation = drafting.add_drafter if action == "add" else drafting.remove_drafter
+            try:
+                commit_with_retry(lambda: operation(db.session.get_one(Agreement, agreement_id), int(user_id),
+                                                    by=current_user))
+                flash("Skrivgruppen är ändrad.")
+                return redirect(url_for("agreements.drafting_group", agreement_id=agreement_id))
+            except SamverkanError as exc:
+                db.session.rollback()
+                message, status = exc.message, exc.status
+    members = drafting.drafters(agreement)
+    taken = {member.user_id for member in members}
+    page = render_template("agreements/drafting_group.html", agreement=agreement, members=members, message=message,
+                           candidates=[(org, user) for org, user in drafting.eligible(agreement) if user.id not in taken],
+                           can_manage=drafting.can_manage(current_user, agreement))
+    return (page, status) if message else page

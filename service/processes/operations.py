@@ -108,7 +108,8 @@ def _validated(instance: ProcessInstance, task: HumanTask, data: Mapping[str, An
 def can_work_on(user: User, task: HumanTask) -> bool:
     """A named or claimed task is that person's alone, an unclaimed group task anyone's holding the role in
     the organisation; a substitute works on the tasks of the people they stand in for."""
-    return access.holds_task(user, task) or access.acting_for(user, task) is not None
+    return (access.holds_task(user, task) or access.acting_for(user, task) is not None
+            or access.extra_task_rule_allows(user, task))
 
 
 def _tolerating_incident(run: Callable[[], list[Step]], own_task_id: str | None) -> tuple[list[Step], list[EngineFailure]]:
@@ -137,7 +138,8 @@ def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definit
     change = _sync_task_list(instance, ready, keep={failure.task_id for failure in failures})
     for failure in failures:
         incidents.open_incident(instance, workflow, failure, actor)
-    for timer in sync_timers(instance, workflow):  # by its own job, or as a side effect of other work
+    fired = sync_timers(instance, workflow) if timers.definition_has_timers(definition) else []
+    for timer in fired:  # by its own job, or as a side effect of other work
         audit.record(None, "timer.fired", instance, instance_id=instance.id, timer=timer.bpmn_id, name=timer.name,
                      due_at=timer.due_at.isoformat())
     if change.created:
@@ -216,6 +218,7 @@ def _visible_to(user: User, scope: str = "all") -> Any:
     mine = or_(HumanTask.user_id.in_(ids), HumanTask.claimed_by_id.in_(ids))
     offered = and_(HumanTask.user_id.is_(None), HumanTask.claimed_by_id.is_(None),
                    tuple_(HumanTask.organisation_id, HumanTask.role).in_(groups)) if groups else false()
+    offered = or_(offered, *access.extra_task_conditions(user))  # e.g. an agreement's drafting group
     chosen = {"mine": mine, "group": offered}.get(scope, or_(mine, offered))
     return and_(HumanTask.status == TaskStatus.READY, chosen)
 
