@@ -18,16 +18,20 @@ lint: setup
 	$(BIN)/ruff check service tests bench
 	$(BIN)/mypy
 
-setup: $(VENV)/.installed node_modules/.installed translations
+setup: $(VENV)/.installed node_modules/.installed service/modeller/static/build/modeller.js translations
 
 # bpmn-js, the properties panel, htmx and Swagger UI come from the npm registry and are served by Flask.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The modeller's properties-panel extension, bundled with esbuild (also built by npm's postinstall).
+service/modeller/static/build/modeller.js: service/modeller/static/src/modeller.js node_modules/.installed
+	npm run --silent build-modeller
+
 # Message catalogues are compiled here, never committed as binaries.
 translations: $(VENV)/.installed
-	@if [ -d service/translations ]; then $(BIN)/pybabel compile -q -d service/translations; fi
+	@if [ -d service/translations ]; then $(BIN)/pybabel compile -d service/translations >/dev/null; fi
 
 browser:
 	bin/ensure-chromium
