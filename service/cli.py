@@ -75,14 +75,16 @@ def scheduler_command() -> None:
 @click.option("--comment", default="", help="Varför den här versionen driftsätts.")
 def deploy_command(files: tuple[Path, ...], comment: str) -> None:
     """Validate and deploy BPMN files as new process versions (with the forms they use)."""
+    from service.modeller.operations import edited_forms
     from service.processes.definitions import deploy_definition
 
     forms_dir = Path(current_app.config["FORMS_DIR"])
     for path in files:
         xml, name = path.read_bytes(), path.name
         try:
-            row, is_new = commit_with_retry(
-                lambda: deploy_definition(xml, name, forms_dir, by=None, comment=comment))  # noqa: B023 (called at once)
+            row, is_new = commit_with_retry(  # forms edited in the modeller win over forms/, as in the browser
+                lambda: deploy_definition(xml, name, forms_dir, by=None, comment=comment,  # noqa: B023 (called at once)
+                                          edited_forms=edited_forms()))
         except SamverkanError as exc:
             click.echo(f"{path.name}: avvisad: {exc.message}", err=True)
             sys.exit(1)
