@@ -197,12 +197,11 @@ def compare(stored: BpmnWorkflow, rebuilt: BpmnWorkflow) -> str | None:
 
 
 def snapshot(workflow: BpmnWorkflow) -> Snapshot:
-    """Which BPMN elements are completed, active or cancelled, and the case data as the open tokens see it."""
+    """Which BPMN elements are completed, active or cancelled, and the case data as the tasks left it."""
     result = Snapshot()
     seen: dict[str, set[str]] = {"completed": set(), "active": set(), "cancelled": set()}
-    open_data: dict[str, Any] = {}
-    last_completed: dict[str, Any] = {}
-    for task, _ in _walk(workflow.task_tree, 0, workflow):
+    touched: list[tuple[float, int, Any]] = []
+    for order, (task, _) in enumerate(_walk(workflow.task_tree, 0, workflow)):
         bpmn_id = task.task_spec.bpmn_id
         if bpmn_id is None:
             continue
@@ -210,12 +209,16 @@ def snapshot(workflow: BpmnWorkflow) -> Snapshot:
         if kind is not None and bpmn_id not in seen[kind]:
             seen[kind].add(bpmn_id)
             getattr(result, kind).append(bpmn_id)
-        if kind == "active":
-            open_data.update(task.data)
-        elif kind == "completed":
-            last_completed = task.data
-    # While the case runs its data travels with the open tokens; at the end it is the workflow's.
-    result.data = _plain(open_data if open_data else {**last_completed, **workflow.data})
+        if kind in ("completed", "active"):
+            touched.append((task.last_state_change or 0.0, order, task.data))
+    # The case data as the tasks saw it, latest change last (a finished multi-instance child shows its answer
+    # before the loop merges the answers); at the end the workflow's own data.
+    data: dict[str, Any] = {}
+    for _, _, task_data in sorted(touched, key=lambda item: (item[0], item[1])):
+        data.update(task_data)
+    if workflow.is_completed():
+        data.update(workflow.data)
+    result.data = _plain(data)
     return result
 
 
