@@ -109,8 +109,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/samverkan_bench_growth")
     parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--amend-every", type=int, default=2, help="an amendment every N years (0: never)")
     args = parser.parse_args()
-    print(f"growth: an agreement over {args.years} years, follow-up yearly, amendment every other year; "
+    print(f"growth: an agreement over {args.years} years, follow-up yearly, amendment every {args.amend_every or '-'} years; "
           f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     app = fresh_app(args.database_url)
     with app.app_context():
@@ -125,7 +126,7 @@ def main() -> None:
               f"(load {load_ms:.2f} ms)")
         try:
             for year in range(1, args.years + 1):
-                amend = year % 2 == 0
+                amend = bool(args.amend_every) and year % args.amend_every == 0
                 next_follow_up()
                 data = {**FOLLOW_UP, "start_amendment": amend, **({"amendment_motivation": "Ny lagstiftning."} if amend else {})}
                 submit_ms = complete("follow_up", data)
