@@ -123,6 +123,27 @@ def history(port: int, secret: str, organisation_id: int, loops: int) -> list[fl
     return times
 
 
+def engine_history(loops: int) -> str:
+    """Why submits slow down with history: the engine alone (no HTTP, no database) on peer_loop.bpmn, timing
+    load + complete + dump of the state around the 5th and the last submit, and the state's size."""
+    from service.engine import runner, serializer, specs
+
+    definition = specs.parse((PEER / "peer_loop.bpmn").read_bytes(), "peer_loop.bpmn")
+    workflow, _ = runner.start(definition, {"organisation_id": 1})
+    state, times, sizes = serializer.dump(workflow), [], []
+    for n in range(loops):
+        began = time.perf_counter()
+        workflow = runner.load(definition, state)
+        [ready] = runner.ready_tasks(workflow, definition)
+        runner.complete(workflow, ready.task_id, {"again": n < loops - 1})
+        state = serializer.dump(workflow)
+        times.append((time.perf_counter() - began) * 1000)
+        sizes.append(len(state))
+    early, late = statistics.median(times[2:7]), statistics.median(times[-5:])
+    return (f"engine only (load + complete + dump): around the 5th {early:.2f} ms, the {loops}th {late:.2f} ms "
+            f"({late / early:.1f}x); state {sizes[4]:,} chars after 5 submits, {sizes[-1]:,} after {loops}")
+
+
 def stats(values: list[float]) -> str:
     p95 = statistics.quantiles(values, n=20)[18] if len(values) > 1 else values[0]
     return f"median {statistics.median(values):6.2f} ms, p95 {p95:6.2f} ms ({len(values)})"
@@ -199,6 +220,7 @@ def report(args: argparse.Namespace, port: int, secret: str, organisation_id: in
     early, late = statistics.median(times[2:7]), statistics.median(times[-5:])
     print(f"history: submit median around the 5th {early:.2f} ms, around the {args.loop}th {late:.2f} ms "
           f"({late / early:.2f}x; target <= 1.2x)")
+    print(engine_history(args.loop))
     start, submit = statistics.median(single["start"]), statistics.median(single["submit"])
     print(f"targets: start {start:.2f} ms (<= 4: {'MET' if start <= 4 else 'MISSED'}), submit {submit:.2f} ms "
           f"(<= 4: {'MET' if submit <= 4 else 'MISSED'}), 4 clients {four_rate:.1f}/s (>= 50: "
