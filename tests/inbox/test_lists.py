@@ -114,3 +114,14 @@ def test_saving_a_filter_refuses_a_missing_name_or_a_foreign_group(app: Flask, d
     assert nameless.status_code == 422 and "name" in nameless.get_data(as_text=True)
     assert foreign.status_code == 422 and "share" in foreign.get_data(as_text=True)
     assert db.session.query(SavedFilter).count() == 0
+
+
+def test_htmx_gets_only_the_table_and_plain_get_the_whole_page(app: Flask, db: Any, world: World) -> None:
+    task = world.start()
+    alice = signed_in(app, "alice")
+
+    partial = alice.get("/uppgifter?lista=grupp", headers={"HX-Request": "true"}).get_data(as_text=True)
+    whole = alice.get("/uppgifter?lista=grupp").get_data(as_text=True)
+
+    assert partial.lstrip().startswith('<div id="task-table">') and f'data-task-id="{task.id}"' in partial
+    assert "<html" not in partial and "<html" in whole and 'id="filters"' in whole
