@@ -7,6 +7,7 @@ instance's own definition version, so an instance stays pinned to the version it
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import date
 from typing import Any
@@ -16,8 +17,20 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 from service.engine.specs import Definition
+
+# History compaction. SpiffWorkflow keeps every finished task in the tree, so a case that loops (rounds of
+# revision, yearly follow-ups) grows without end and every load and save gets slower. The finished chain
+# above the live part of the tree (every task not completed or cancelled) is history the engine no longer
+# reads: the audit log keeps it. It is cut in steps of CUT_STEP levels, keeping at least KEEP_LEVELS above
+# the live part's common ancestor; the cut depends only on how deep that ancestor is (counted from the
+# original root, kept in the state as ``root_depth``), so a replay that cuts once at the end gets the same tree.
+KEEP_LEVELS = 8
+CUT_STEP = 32
+_FINISHED = (TaskState.COMPLETED, TaskState.CANCELLED)
+_ROOT_DEPTH = "samverkan_root_depth"
 
 
 class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
@@ -25,6 +38,8 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["root_depth"] = getattr(workflow, _ROOT_DEPTH, 0)
+        compact(dct)
         return dct
 
     def from_dict(self, dct: dict[str, Any], definition: Definition | None = None) -> BpmnWorkflow:
@@ -38,7 +53,76 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        setattr(workflow, _ROOT_DEPTH, dct.pop("root_depth", 0))
         return workflow
+
+
+def compact(dct: dict[str, Any]) -> None:
+    """Cut the finished history above the live part of the top-level task tree (see KEEP_LEVELS)."""
+    tasks: dict[str, dict[str, Any]] = dct["tasks"]
+    if len(tasks) < KEEP_LEVELS + CUT_STEP:
+        return
+    live = [task_id for task_id, task in tasks.items() if task["state"] not in _FINISHED]
+    if not live:
+        return
+    common = _path_to_root(tasks, live[0])
+    for task_id in live[1:]:
+        path = _path_to_root(tasks, task_id)
+        length = next((i for i, (a, b) in enumerate(zip(common, path, strict=False)) if a != b), min(len(common), len(path)))
+        common = common[:length]
+    depth = dct["root_depth"] + len(common) - 1  # of the live part's common ancestor, from the original root
+    target = (depth - KEEP_LEVELS) // CUT_STEP * CUT_STEP
+    if target <= dct["root_depth"]:
+        return
+    new_root = common[target - dct["root_depth"]]
+    # Only the root stores its data whole; the others store a delta against their parent.
+    tasks[new_root]["data"] = _full_data(tasks, common[: target - dct["root_depth"] + 1])
+    tasks[new_root]["delta"] = {}
+    kept = _subtree(tasks, new_root)
+    removed = {task_id for task_id in tasks if task_id not in kept}
+    for task_id in removed:
+        del tasks[task_id]
+    _drop_subprocesses_of(dct["subprocesses"], removed)
+    tasks[new_root]["parent"] = None
+    dct["root"], dct["root_depth"] = new_root, target
+    if dct.get("last_task") not in kept:
+        dct["last_task"] = new_root
+
+
+def _full_data(tasks: dict[str, dict[str, Any]], path: list[str]) -> dict[str, Any]:
+    """A task's data from the root's data and the deltas down ``path`` (as SpiffWorkflow's loader does)."""
+    data: dict[str, Any] = copy.deepcopy(tasks[path[0]]["data"])
+    for task_id in path[1:]:
+        delta = tasks[task_id]["delta"] or {}
+        data.update(copy.deepcopy(delta.get("updates", {})))
+        for key in delta.get("deletions", []):
+            data.pop(key, None)
+    return data
+
+
+def _drop_subprocesses_of(subprocesses: dict[str, Any], removed: set[str]) -> None:
+    """Finished subprocesses owned by cut tasks, and those nested in them."""
+    owners = set(removed)
+    while doomed := [key for key in subprocesses if key in owners]:
+        for key in doomed:
+            owners.update(subprocesses.pop(key)["tasks"])
+
+
+def _path_to_root(tasks: dict[str, dict[str, Any]], task_id: str) -> list[str]:
+    """Root first."""
+    path = [task_id]
+    while (parent := tasks[path[-1]]["parent"]) is not None:
+        path.append(parent)
+    return path[::-1]
+
+
+def _subtree(tasks: dict[str, dict[str, Any]], root: str) -> set[str]:
+    found, stack = set(), [root]
+    while stack:
+        task_id = stack.pop()
+        found.add(task_id)
+        stack.extend(tasks[task_id]["children"])
+    return found
 
 
 def _uuid(value: str) -> UUID:
