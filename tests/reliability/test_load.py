@@ -17,7 +17,7 @@ SECONDS = float(os.environ.get("SAMVERKAN_LOAD_SECONDS", "30"))
 
 
 def run_load(postgres: str, process_log: IO[bytes], metrics_dir: Path, *, kill_worker_after: float | None) -> Any:
-    world = harness.build_world(users=6, organisations=3, cases_per_organisation=12)
+    world = harness.build_world(users=6, organisations=3, cases_per_organisation=25)
     scheduler = harness.start_scheduler(postgres, process_log)
     gunicorn, base = harness.start_gunicorn(postgres, 2, process_log, metrics_dir)
     killed: list[tuple[int, float]] = []
@@ -66,5 +66,5 @@ def test_kill_9_of_an_app_worker_mid_load_loses_nothing(postgres: str, process_l
     assert killed, "no worker was killed"
     assert_nothing_lost(postgres, outcomes, process_log)
     [(_, killed_at)] = killed
-    assert [o for o in outcomes if o.action == "complete" and o.status == 302 and o.at > killed_at + 1], \
-        "no completion after the kill: gunicorn did not carry on"
+    # Answers after the kill (the tasks may all be done by then, so not necessarily completions).
+    assert [o for o in outcomes if o.status in (200, 302) and o.at > killed_at + 1], "gunicorn did not carry on"
