@@ -122,8 +122,9 @@ def _apply(workflow: BpmnWorkflow, operation: Operation, reference: BpmnWorkflow
 def _match(workflow: BpmnWorkflow, operation: Completion, reference: BpmnWorkflow | None,
            replayed: dict[str, UUID]) -> SpiffTask | None:
     """The READY replayed task that plays the recorded one's part: same BPMN id, same sibling position."""
-    candidates = [task for task in workflow.get_tasks(state=TaskState.READY, manual=True)
-                  if task.task_spec.bpmn_id == operation.bpmn_id and task.id not in replayed.values()]
+    taken = set(replayed.values())
+    candidates = [task for task in _all_tasks(workflow) if task.state == TaskState.READY and task.task_spec.manual
+                  and task.task_spec.bpmn_id == operation.bpmn_id and task.id not in taken]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     original = _find(reference, operation.task_id)
@@ -133,6 +134,14 @@ def _match(workflow: BpmnWorkflow, operation: Completion, reference: BpmnWorkflo
             if lineage(task) == wanted:
                 return task
     return candidates[0]
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
+    """Every task of the workflow and its subprocesses, from their id maps (much cheaper than a tree walk)."""
+    found = list(workflow.tasks.values())
+    for subprocess in workflow.subprocesses.values():
+        found.extend(subprocess.tasks.values())
+    return found
 
 
 def _find(workflow: BpmnWorkflow | None, task_id: str) -> SpiffTask | None:
@@ -174,12 +183,17 @@ def describe(workflow: BpmnWorkflow) -> list[dict[str, Any]]:
 
 
 def _walk(task: SpiffTask, depth: int, workflow: BpmnWorkflow) -> Iterator[tuple[SpiffTask, int]]:
-    yield task, depth
-    subprocess = workflow.subprocesses.get(task.id)
-    if subprocess is not None:
-        yield from _walk(subprocess.task_tree, depth + 1, workflow)
-    for child in task.children:
-        yield from _walk(child, depth + 1, workflow)
+    """Depth-first, parents before children, subprocesses before the owner's children. Iterative: a loop
+    nests every round one level deeper, so a long history is far deeper than Python's recursion limit."""
+    stack = [(task, depth)]
+    while stack:
+        current, level = stack.pop()
+        yield current, level
+        following = [(child, level + 1) for child in current.children]
+        subprocess = workflow.subprocesses.get(current.id)
+        if subprocess is not None:
+            following.insert(0, (subprocess.task_tree, level + 1))
+        stack.extend(reversed(following))
 
 
 def compare(stored: BpmnWorkflow, rebuilt: BpmnWorkflow) -> str | None:
