@@ -9,6 +9,11 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "DISPLAY_TIMEZONE": "Europe/Stockholm",
+    # PostgreSQL connection pool per process (see docs: hosts × workers × (size + overflow) < max_connections).
+    "DB_POOL_SIZE": 5,
+    "DB_MAX_OVERFLOW": 10,
+    "DB_POOL_RECYCLE": 1800,
+    "DB_POOL_TIMEOUT": 30,
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     "LANGUAGES": "sv,en",

@@ -19,16 +19,17 @@ from service.processes.models import HumanTask
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
-def notify(users: Iterable[User], kind: str, subject: str, body: str, *,
-           instance_id: int | None = None, task_row_id: int | None = None) -> list[Notification]:
-    """Add one notification per person to the session; the sender e-mails those who have an address."""
+def notify(users: Iterable[User], kind: str, subject: str, body: str, *, instance_id: int | None = None,
+           task_row_id: int | None = None, digest_ids: set[int] | None = None) -> list[Notification]:
+    """Add one notification per person to the session (written at commit); the sender e-mails those who
+    have an address. ``digest_ids``: who wants new tasks in the daily digest, when the caller knows."""
     unique = list({user.id: user for user in users}.values())
-    digest_ids = _digest_user_ids(unique) if kind == NotificationKind.TASK_OFFERED else set()
-    rows = [Notification(user=user, kind=kind, subject=subject, body=body, instance_id=instance_id,
-                         task_row_id=task_row_id, is_digest=user.id in digest_ids, created_at=now())
+    if digest_ids is None:
+        digest_ids = _digest_user_ids(unique) if kind == NotificationKind.TASK_OFFERED else set()
+    rows = [Notification(user=user, user_id=user.id, kind=kind, subject=subject, body=body, instance_id=instance_id,
+                         task_row_id=task_row_id, is_digest=user.id in digest_ids, created_at=now(), attempts=0)
             for user in unique]
     db.session.add_all(rows)
-    db.session.flush()
     return rows
 
 
@@ -77,8 +78,24 @@ def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> list[Not
     else:
         kind, subject, intro = NotificationKind.TASK_OFFERED, f"Ny uppgift: {task.name}", \
             "En ny uppgift väntar på din grupp i Samverkan. Den som först öppnar och slutför den utför den."
-    return notify(recipients_for_task(task), kind, subject, task_body(task, intro),
-                  instance_id=task.instance_id, task_row_id=task.id)
+    recipients, digest_ids = _recipients_and_digest(task)
+    return notify(recipients, kind, subject, task_body(task, intro), instance_id=task.instance_id,
+                  task_row_id=task.id, digest_ids=digest_ids if kind == NotificationKind.TASK_OFFERED else set())
+
+
+def _recipients_and_digest(task: HumanTask) -> tuple[list[User], set[int]]:
+    """recipients_for_task and who of them wants the digest, in one query."""
+    query = select(User, NotificationSettings.wants_digest).outerjoin(
+        NotificationSettings, NotificationSettings.user_id == User.id)
+    if task.user_id is not None:
+        query = query.where(User.id == task.user_id)
+    elif task.organisation_id is not None:
+        query = query.join(Membership).where(Membership.organisation_id == task.organisation_id,
+                                             Membership.role == task.role, User.is_enabled.is_(True))
+    else:
+        return [], set()
+    rows = db.session.execute(query.order_by(User.id)).all()
+    return [user for user, _ in rows], {user.id for user, wants in rows if wants}
 
 
 def notify_deadline_soon(task: HumanTask) -> list[Notification]:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, tuple_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service import access, audit, clock
 from service.columns import now
@@ -25,6 +26,7 @@ from service.processes.models import (
     HumanTask,
     IncidentStatus,
     InstanceStatus,
+    ProcessDefinition,
     ProcessIncident,
     ProcessInstance,
     ProcessTimer,
@@ -86,12 +88,17 @@ def _lock_task(task_row_id: int) -> HumanTask:
     The lock_version check on write stays as a second line of defence.
     """
     _sqlite_write_lock(select(HumanTask.instance_id).where(HumanTask.id == task_row_id).scalar_subquery())
+    # The definition row comes in the same statement (the relationship then needs no query of its own);
+    # only the task and the instance are locked.
     row = db.session.execute(
-        select(HumanTask, ProcessInstance).join(HumanTask.instance).where(HumanTask.id == task_row_id)
-        .with_for_update().execution_options(populate_existing=True)).first()
+        select(HumanTask, ProcessInstance, ProcessDefinition).join(HumanTask.instance).join(ProcessInstance.definition)
+        .where(HumanTask.id == task_row_id)
+        .with_for_update(of=[HumanTask.__table__, ProcessInstance.__table__])
+        .execution_options(populate_existing=True)).first()
     if row is None:
         raise NotFound("Uppgiften finns inte.")
     task: HumanTask = row[0]
+    set_committed_value(row[1], "definition", row[2])  # loaded above: spare the lazy load its query
     if not task.is_ready:
         raise Conflict("Uppgiften är redan utförd eller har avbrutits.")
     return task
