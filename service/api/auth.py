@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Response, g, request
 from flask_login import current_user
 
+from service import access
 from service.api.errors import ApiProblem
 from service.api.tokens import find_usable_token
 from service.parties.models import User
@@ -43,7 +44,9 @@ def api_user() -> User:
 
 
 def require_write() -> User:
-    """The caller, if their token has the write scope."""
+    """The caller, if their token has the write scope (and they are not an auditor: auditors change nothing)."""
+    if access.is_auditor(api_user()):
+        raise ApiProblem(403, "read-only-role", "Granskare har läsbehörighet och kan inte ändra något.")
     if "write" not in g.api_scopes:
         raise ApiProblem(403, "insufficient-scope", "API-nyckeln har bara läsbehörighet.",
                          headers={"WWW-Authenticate": CHALLENGE + ', error="insufficient_scope", scope="write"'})

@@ -70,3 +70,15 @@ def test_other_organisation_cannot_read_the_case(api: ApiWorld) -> None:
     assert api.client("officer_b").get(f"/api/v1/instances/{instance_id}").status_code == 404
     assert api.client("auditor").get(f"/api/v1/instances/{instance_id}").status_code == 200
     assert api.client("officer_a").get("/api/v1/instances/999999").status_code == 404
+
+
+def test_auditors_change_nothing_even_with_a_write_key(api: ApiWorld, db: Any) -> None:
+    from service.audit.models import AuditEvent
+
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    auditor = api.client("auditor")
+    writes = [auditor.post("/api/v1/instances", json={"process_id": "api_simple", "title": "x", "data": {}}),
+              auditor.post("/api/v1/tasks/1/complete", json={"data": {}})]
+    assert [response.status_code for response in writes] == [403, 403]
+    assert all(response.get_json()["type"].endswith("read-only-role") for response in writes)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
