@@ -35,6 +35,7 @@ class TaskSchema(ma.Schema):
     role = fields.String(required=True)
     organisation_id = fields.Integer(allow_none=True)
     user_id = fields.Integer(allow_none=True)
+    claimed_by_id = fields.Integer(allow_none=True, metadata={"description": "Vem i gruppen som har tagit uppgiften."})
     status = fields.String(required=True, metadata={"description": "ready, completed eller cancelled."})
     due_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime(required=True)

@@ -1,4 +1,4 @@
-"""Tasks: list mine and my groups', read one with its form, save a draft, complete it with form data."""
+"""Tasks: list mine and my groups', claim and release, read one with its form, save a draft, complete it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from service.api.paging import json_response, page_response, paginate
 from service.api.schemas import CompleteTaskSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema
 from service.extensions import db
 from service.parties.models import User
+from service.processes.claims import claim_task, release_task
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
 from service.processes.operations import complete_task, form_values, list_tasks_for, save_task_draft
@@ -40,9 +41,9 @@ def list_tasks(args: dict[str, Any]) -> Response:
     if "bpmn_id" in args:
         tasks = [t for t in tasks if t.bpmn_id == args["bpmn_id"]]
     if args.get("assigned") == "me":
-        tasks = [t for t in tasks if t.user_id == user.id]
+        tasks = [t for t in tasks if user.id in (t.user_id, t.claimed_by_id)]
     elif args.get("assigned") == "group":
-        tasks = [t for t in tasks if t.user_id is None]
+        tasks = [t for t in tasks if t.user_id is None and t.claimed_by_id is None]
     return page_response(paginate(tasks, args, SORT_KEYS), TaskSchema)
 
 
@@ -81,6 +82,33 @@ def complete(fields: dict[str, Any], task_id: int) -> Response:
         return TaskSchema().dump(complete_task(task_id, fields["data"], by=user)), 200
 
     return run_idempotent(user, action)
+
+
+@bp.post("/tasks/<int(max=2147483647):task_id>/claim")
+@bp.response(200, TaskSchema)
+def claim(task_id: int) -> Response:
+    """Take a task offered to one of my groups (409 if a colleague took it first)."""
+    user = require_write()
+    group_task(user, task_id)
+    return json_response(TaskSchema().dump(commit_with_retry(lambda: claim_task(task_id, by=user))))
+
+
+@bp.post("/tasks/<int(max=2147483647):task_id>/release")
+@bp.response(200, TaskSchema)
+def release(task_id: int) -> Response:
+    """Give a task I have taken back to the group."""
+    user = require_write()
+    group_task(user, task_id)
+    return json_response(TaskSchema().dump(commit_with_retry(lambda: release_task(task_id, by=user))))
+
+
+def group_task(user: User, task_id: int) -> HumanTask:
+    """For claim and release: the task if it is offered to one of ``user``'s groups (even if a colleague has
+    taken it, so the answer can be 409 "taken"), or visible to them; 404 otherwise."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None or not (access.holds_task_group(user, task) or access.can_view_task(user, task)):
+        raise ApiProblem(404, "not-found", "Uppgiften finns inte.")
+    return task
 
 
 def visible_task(user: User, task_id: int) -> HumanTask:

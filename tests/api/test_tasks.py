@@ -101,3 +101,27 @@ def test_draft_requires_if_match_and_refuses_a_stale_one(api: ApiWorld) -> None:
     stale = client.put(url, json={"data": {"note": "Skriver över"}}, headers={"If-Match": etag})
     assert stale.status_code == 412
     assert client.get(f"/api/v1/tasks/{task_id}").get_json()["values"] == {"note": "Halvfärdig"}
+
+
+def test_claim_and_release_through_the_api(api: ApiWorld, db: Any, make_user: Any) -> None:
+    from service.parties.models import Role
+    from tests.api.conftest import ApiClient
+
+    task_id = open_task(api)
+    colleague = make_user([(api.org_a, Role.CASE_OFFICER)], username="colleague_a")
+    other = ApiClient(api.app.test_client(), api.token(colleague, {"read", "write"}))
+    me = api.client("officer_a")
+
+    claimed = me.post(f"/api/v1/tasks/{task_id}/claim")
+    assert claimed.status_code == 200 and claimed.get_json()["claimed_by_id"] == api.users["officer_a"].id
+    assert me.get("/api/v1/tasks?assigned=me").get_json()["total"] == 1
+    taken = other.post(f"/api/v1/tasks/{task_id}/claim")
+    assert taken.status_code == 409 and taken.content_type == "application/problem+json"
+    assert other.post(f"/api/v1/tasks/{task_id}/release").status_code == 403
+    assert api.client("officer_b").post(f"/api/v1/tasks/{task_id}/claim").status_code == 404
+    assert api.client("officer_a", read_only=True).post(f"/api/v1/tasks/{task_id}/claim").status_code == 403
+
+    released = me.post(f"/api/v1/tasks/{task_id}/release")
+    assert released.status_code == 200 and released.get_json()["claimed_by_id"] is None
+    actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("task.%"))))
+    assert actions.count("task.claimed") == 1 and actions.count("task.released") == 1
