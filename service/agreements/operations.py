@@ -243,12 +243,11 @@ def terminate_agreement(agreement: Agreement, *, reason: str, decision_reference
     amendment under way is abandoned, and the status becomes terminated; the versions stay readable."""
     from service.processes.operations import cancel_instance
 
-    if agreement.status not in (AgreementStatus.ACTIVE, AgreementStatus.UNDER_AMENDMENT):
-        raise InvalidTransition("Bara ett gällande avtal kan sägas upp.")
-    party = next((p for p in agreement.parties if any(by.has_role(p.organisation_id, role) for role in TERMINATING_ROLES)),
-                 None)
+    party = terminating_party(by, agreement)
     if party is None:
         raise NotPermitted("Bara en chef eller handläggare hos en av parterna kan säga upp avtalet.")
+    if agreement.status not in (AgreementStatus.ACTIVE, AgreementStatus.UNDER_AMENDMENT):
+        raise InvalidTransition("Bara ett gällande avtal kan sägas upp.")
     reason, decision_reference = reason.strip(), decision_reference.strip()
     missing = {name: ["Fältet måste fyllas i."] for name, value in
                (("reason", reason), ("decision_reference", decision_reference)) if not value}
@@ -261,6 +260,12 @@ def terminate_agreement(agreement: Agreement, *, reason: str, decision_reference
                  decision_reference=decision_reference,
                  version=agreement.current_version.number if agreement.current_version else None)
     return agreement
+
+
+def terminating_party(user: User, agreement: Agreement) -> AgreementParty | None:
+    """The party on whose behalf ``user`` may terminate the agreement (a manager or case officer of it)."""
+    return next((p for p in agreement.parties if any(user.has_role(p.organisation_id, role) for role in TERMINATING_ROLES)),
+                None)
 
 
 def _running_instances(agreement: Agreement) -> list[Any]:

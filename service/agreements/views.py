@@ -9,7 +9,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from service import access
 from service.agreements import drafting
 from service.agreements.models import Agreement
-from service.agreements.operations import terminate_agreement
+from service.agreements.operations import terminate_agreement, terminating_party
 from service.errors import SamverkanError, ValidationFailed
 from service.extensions import db
 from service.transactions import commit_with_retry
@@ -23,6 +23,8 @@ def terminate(agreement_id: int) -> BaseResponse | str | tuple[str, int]:
     agreement = db.session.get(Agreement, agreement_id)
     if agreement is None or not access.can_view_agreement(current_user, agreement):
         abort(404)  # not 403: do not reveal that the agreement exists
+    if terminating_party(current_user, agreement) is None:
+        abort(403)
     values = {"reason": request.form.get("reason", ""), "decision_reference": request.form.get("decision_reference", "")}
     if request.method == "GET":
         return render_template("agreements/terminate.html", agreement=agreement, values=values, errors={}, message=None)
