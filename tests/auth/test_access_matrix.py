@@ -211,3 +211,16 @@ def test_every_page_is_in_the_matrix(app: Flask) -> None:
     missing = sorted(rule.endpoint for rule in app.url_map.iter_rules()
                      if rule.endpoint.split(".")[0] in BLUEPRINTS and rule.endpoint not in covered)
     assert not missing, f"add rows to ROWS for: {missing}"
+
+
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.id) for row in ROWS if row.method == "POST"])
+def test_posts_without_csrf_token_are_refused_and_change_nothing(world: MatrixWorld, row: Row) -> None:
+    principal = sorted(row.allowed, key=PRINCIPALS.index)[0]
+    world.token(principal)  # signed in, with a token in the session that the form below leaves out
+    before = state()
+    for name in list(g):
+        g.pop(name)
+    data = {name: value.format(**world.ids()) for name, value in row.data.items()}
+    response = world.client(principal).post(row.path.format(**world.ids()), data=data)
+    assert response.status_code == 400
+    assert state() == before
