@@ -16,7 +16,7 @@ from service.processes.definitions import parsed
 from service.processes.models import ProcessInstance
 
 # The events that carry what the engine was given; every other event only describes what happened.
-ENGINE_ACTIONS = ("instance.started", "task.completed", "instance.timers_run")
+ENGINE_ACTIONS = ("instance.started", "task.completed", "instance.timers_run", "incident.resolved")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ def _operation(event: AuditEvent) -> engine_replay.Operation:
         return engine_replay.Start(input=data["input"], at=at)
     if event.action == "task.completed":
         return engine_replay.Completion(task_id=str(data["task_id"]), bpmn_id=str(data["task"]), input=data["input"], at=at)
+    if event.action == "incident.resolved":
+        return engine_replay.Retry(task_id=str(data["task_id"]), bpmn_id=str(data["task"]), input=data["input"], at=at)
     return engine_replay.TimersRun(at=at)
 
 
@@ -68,7 +70,7 @@ def replay_instance(instance: ProcessInstance) -> ReplayResult:
         return _differs(instance, events, 0, f"händelsen saknar uppgift om indata: {exc}")
     except engine_replay.Divergence as exc:
         return _differs(instance, events, exc.index, exc.message)
-    difference = engine_replay.compare(stored, rebuilt)
+    difference = engine_replay.compare(stored, engine_replay.round_trip(definition, rebuilt))
     if difference is not None:
         return _differs(instance, events, len(events) - 1, f"sluttillståndet skiljer sig: {difference}")
     return ReplayResult(instance.id, True, len(events))

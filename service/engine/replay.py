@@ -20,7 +20,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
 from service import clock
-from service.engine import runner, timers
+from service.engine import runner, serializer, timers
 from service.engine.specs import Definition
 
 
@@ -43,7 +43,21 @@ class TimersRun:
     at: datetime
 
 
-Operation = Start | Completion | TimersRun
+@dataclass(frozen=True)
+class Retry:
+    """A process owner corrected an incident's data and the failed task ran again."""
+
+    task_id: str
+    bpmn_id: str
+    input: Mapping[str, Any]
+    at: datetime
+
+
+Operation = Start | Completion | TimersRun | Retry
+
+# The service saves (and so compacts, see serializer.compact) after every operation; a replay round-trips
+# through the serializer every this many steps, so its tree stays as small and its cost linear.
+COMPACT_EVERY = 16
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,8 @@ def replay(definition: Definition, history: Sequence[RecordedStep], *, reference
                     workflow, steps = runner.start(definition, operation.input)
                 else:
                     assert workflow is not None
+                    if index % COMPACT_EVERY == 0:
+                        workflow = round_trip(definition, workflow)
                     steps = _apply(workflow, operation, reference, replayed, index)
         except Divergence:
             raise
@@ -107,23 +123,47 @@ def replay(definition: Definition, history: Sequence[RecordedStep], *, reference
     return workflow
 
 
+def round_trip(definition: Definition, workflow: BpmnWorkflow) -> BpmnWorkflow:
+    """Save and load as the service does after every operation (compacting the finished history)."""
+    return runner.load(definition, serializer.dump(workflow))
+
+
 def _apply(workflow: BpmnWorkflow, operation: Operation, reference: BpmnWorkflow | None,
            replayed: dict[str, UUID], index: int) -> list[runner.Step]:
     if isinstance(operation, TimersRun):
-        return timers.fire_due(workflow)
+        return _tolerating_incident(lambda: timers.fire_due(workflow), None)
+    if isinstance(operation, Retry):
+        failed = _match(workflow, operation, reference, replayed, states=(TaskState.ERROR, TaskState.READY),
+                        manual_only=False)
+        if failed is None:
+            raise Divergence(index, f"det felade steget {operation.bpmn_id} finns inte i omkörningen")
+        replayed[operation.task_id] = failed.id
+        return _tolerating_incident(lambda: runner.retry(workflow, str(failed.id), operation.input), str(failed.id))
     assert isinstance(operation, Completion)
     task = _match(workflow, operation, reference, replayed)
     if task is None:
         raise Divergence(index, f"uppgiften {operation.bpmn_id} är inte redo i omkörningen")
     replayed[operation.task_id] = task.id
-    return runner.complete(workflow, str(task.id), operation.input)
+    return _tolerating_incident(lambda: runner.complete(workflow, str(task.id), operation.input), str(task.id))
 
 
-def _match(workflow: BpmnWorkflow, operation: Completion, reference: BpmnWorkflow | None,
-           replayed: dict[str, UUID]) -> SpiffTask | None:
-    """The READY replayed task that plays the recorded one's part: same BPMN id, same sibling position."""
-    taken = set(replayed.values())
-    candidates = [task for task in _all_tasks(workflow) if task.state == TaskState.READY and task.task_spec.manual
+def _tolerating_incident(run: Callable[[], list[runner.Step]], own_task_id: str | None) -> list[runner.Step]:
+    """As the service does: a later task's failure became an incident (the operation stood, with no steps)."""
+    try:
+        return run()
+    except runner.EngineFailure as failure:
+        if failure.task_id is None or failure.task_id == own_task_id:
+            raise
+        return []
+
+
+def _match(workflow: BpmnWorkflow, operation: Completion | Retry, reference: BpmnWorkflow | None,
+           replayed: dict[str, UUID], *, states: tuple[int, ...] = (TaskState.READY,),
+           manual_only: bool = True) -> SpiffTask | None:
+    """The replayed task that plays the recorded one's part: same BPMN id, same sibling positions."""
+    taken = set(replayed.values()) if isinstance(operation, Completion) else set()
+    candidates = [task for task in _all_tasks(workflow) if task.state in states
+                  and (task.task_spec.manual or not manual_only)
                   and task.task_spec.bpmn_id == operation.bpmn_id and task.id not in taken]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
@@ -131,7 +171,9 @@ def _match(workflow: BpmnWorkflow, operation: Completion, reference: BpmnWorkflo
     if original is not None:
         wanted = lineage(original)
         for task in candidates:
-            if lineage(task) == wanted:
+            path = lineage(task)
+            common = min(len(path), len(wanted))  # compaction may have cut one tree higher than the other
+            if path[:common] == wanted[:common]:
                 return task
     return candidates[0]
 

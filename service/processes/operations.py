@@ -363,7 +363,7 @@ def retry_incident(incident_id: int, data: Mapping[str, Any], *, by: User) -> Pr
     workflow = runner.load(definition, instance.state)
     before, incident.data, incident.attempts = incident.data, dict(data), incident.attempts + 1
     with clock.pinned() as moment:
-        failure = _retry_failure(workflow, definition, incident, data)
+        failure, steps = _retry_failure(workflow, definition, incident, data)
         if failure is not None and failure.task_id in (incident.task_id, None):
             incident.message = failure.detail
             audit.record(by, "incident.retry_failed", incident, instance_id=instance.id, incident=incident.id,
@@ -373,17 +373,17 @@ def retry_incident(incident_id: int, data: Mapping[str, Any], *, by: User) -> Pr
         _advance(instance, workflow, definition, by, failures=[failure] if failure else [])
     audit.record(by, "incident.resolved", incident, instance_id=instance.id, incident=incident.id,
                  task=incident.bpmn_id, task_id=incident.task_id, data_before=before, input=dict(data),
-                 at=moment.isoformat())
+                 steps=_step_ids(steps), at=moment.isoformat())
     db.session.flush()
     return incident
 
 
 def _retry_failure(workflow: Any, definition: specs.Definition, incident: ProcessIncident,
-                   data: Mapping[str, Any]) -> EngineFailure | None:
+                   data: Mapping[str, Any]) -> tuple[EngineFailure | None, list[Step]]:
     try:
-        runner.retry(workflow, incident.task_id, data)
+        steps = runner.retry(workflow, incident.task_id, data)
     except EngineFailure as failure:
-        return failure
+        return failure, []
     failures: list[EngineFailure] = []
     runner.ready_tasks(workflow, definition, failures)  # a READY task's properties may still fail
-    return next((failure for failure in failures if failure.task_id == incident.task_id), None)
+    return next((failure for failure in failures if failure.task_id == incident.task_id), None), steps

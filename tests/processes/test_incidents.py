@@ -168,3 +168,19 @@ def test_a_due_moment_without_time_zone_is_an_incident_naming_the_task(db: Any, 
     db.session.expire_all()
     [approve] = ready(db, instance.id)
     assert approve.due_at.isoformat() == "2027-01-01T11:00:00+00:00"
+
+
+def test_a_case_with_a_corrected_incident_re_executes_identically(db: Any, office: Office) -> None:
+    from service.audit.replay import replay_instance
+
+    instance = start_and_register(db, office, approving_org=office.organisation.id)
+    incident = incident_of(db, instance.id)
+    commit_with_retry(lambda: retry_incident(incident.id, {**incident.data, "rate": None}, by=office.owner))
+    commit_with_retry(lambda: retry_incident(incident.id, {**incident.data, "rate": 0.5}, by=office.owner))
+    [approve] = ready(db, instance.id)
+    commit_with_retry(lambda: complete_task(approve.id, {"note": "Godkänd"}, by=office.manager))
+    db.session.expire_all()
+
+    result = replay_instance(db.session.get(ProcessInstance, instance.id))
+    assert result.is_identical, result.summary()
+    assert db.session.get(ProcessInstance, instance.id).status == "completed"
