@@ -57,7 +57,7 @@ Operation = Start | Completion | TimersRun | Retry
 
 # The service saves (and so compacts, see serializer.compact) after every operation; a replay round-trips
 # through the serializer every this many steps, so its tree stays as small and its cost linear.
-COMPACT_EVERY = 16
+COMPACT_EVERY = 8
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from service.engine.specs import Definition
 # the live part's common ancestor; the cut depends only on how deep that ancestor is (counted from the
 # original root, kept in the state as ``root_depth``), so a replay that cuts once at the end gets the same tree.
 KEEP_LEVELS = 8
-CUT_STEP = 32
+CUT_STEP = 8
 _FINISHED = (TaskState.COMPLETED, TaskState.CANCELLED)
 _ROOT_DEPTH = "samverkan_root_depth"
 
