@@ -9,6 +9,12 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "DISPLAY_TIMEZONE": "Europe/Stockholm",
+    # Audit: access-log retention (at least 5 years), the daily anchor of the hash chain's head (file directory,
+    # default instance/audit-anchors; usernames to e-mail it to, comma-separated; hour, Stockholm time).
+    "ACCESS_LOG_RETENTION_YEARS": 5,
+    "AUDIT_ANCHOR_DIR": "",
+    "AUDIT_ANCHOR_EMAIL": "",
+    "AUDIT_ANCHOR_HOUR": 2,
     # PostgreSQL connection pool per process (see docs: hosts × workers × (size + overflow) < max_connections).
     "DB_POOL_SIZE": 5,
     "DB_MAX_OVERFLOW": 10,

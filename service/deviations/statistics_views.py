@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request
 from flask_login import current_user, login_required
 
+from service import access
 from service.agreements.models import Agreement
 from service.deviations import queries
 from service.deviations.statistics import Scope, Statistics, deviation_statistics, swedish_number, to_csv
@@ -54,14 +55,16 @@ def party_statistics_csv(organisation_id: int) -> Response:
 
 def _agreement_scope(agreement_id: int) -> Scope:
     agreement = db.session.get(Agreement, agreement_id)
-    if agreement is None or not queries.can_view_agreement_statistics(current_user, agreement):
+    if agreement is None or not (queries.can_view_agreement_statistics(current_user, agreement)
+                                 or access.can_read_everything(current_user)):
         abort(404)
     return Scope(title=agreement.title, agreement_id=agreement.id, year=_year())
 
 
 def _party_scope(organisation_id: int) -> Scope:
     organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None or not any(m.organisation_id == organisation_id for m in current_user.memberships):
+    if organisation is None or not (any(m.organisation_id == organisation_id for m in current_user.memberships)
+                                    or access.can_read_everything(current_user)):
         abort(404)
     return Scope(title=organisation.name, organisation_id=organisation.id, year=_year())
 

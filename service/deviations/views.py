@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
+from service import access
 from service.deviations import deadlines, queries
 from service.deviations.form_pages import fields_for, load_form, read_submission
 from service.deviations.models import Deviation
@@ -27,6 +28,8 @@ DEADLINE_ROLES = frozenset({Role.MANAGER, Role.DEVIATION_COORDINATOR})
 @login_required
 def new_deviation() -> BaseResponse | tuple[str, int] | str:
     """Report a deviation in the collaboration."""
+    if access.is_auditor(current_user):
+        abort(403)  # auditors read everything and report nothing
     schema = load_form(REPORT_FORM)
     if request.method == "GET":
         return _render_new(schema, {}, {})
@@ -75,7 +78,7 @@ def deviations() -> str:
 def deviation_page(deviation_id: int) -> str:
     """Show a deviation: the report, each receiving party's answer, the analysis and the history."""
     deviation = db.get_or_404(Deviation, deviation_id)
-    if not queries.can_view_deviation(current_user, deviation):
+    if not access.can_view_deviation(current_user, deviation):
         abort(404)  # not 403: do not reveal that it exists
     return render_template("deviations/deviation.html", deviation=deviation,
                            agreement=queries.get_agreement_of(deviation), disputes=list_disputes_of_deviation(deviation.id),

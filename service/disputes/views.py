@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
+from service import access
 from service.agreements.models import Agreement, AgreementParty
 from service.deviations.deadlines import parse_period, period_label
 from service.deviations.form_pages import fields_for, load_form, read_submission
@@ -74,7 +75,7 @@ def _render_new(schema: dict[str, Any], values: dict[str, Any], errors: dict[str
 def dispute_page(dispute_id: int) -> str:
     """Show a dispute: the question, the parties' case numbers and every step up the ladder."""
     dispute = db.get_or_404(Dispute, dispute_id)
-    if not queries.can_view_dispute(current_user, dispute):
+    if not access.can_view_dispute(current_user, dispute):
         abort(404)  # not 403: do not reveal that it exists
     return render_template("disputes/dispute.html", dispute=dispute, agreement=db.session.get(Agreement, dispute.agreement_id),
                            levels=[(level, LEVEL_LABELS[level]) for level in LEVELS])

@@ -84,6 +84,10 @@ class TimerScheduler:
         for name, trigger, options in periodic:
             self.scheduler.add_job(f"service.scheduler.jobs:{name}_job", trigger, id=name, jobstore="local",
                                    replace_existing=True, **options)
+        # The audit chain verified and its head written to the anchor file once a day (service/audit/anchor.py).
+        self.scheduler.add_job("service.audit.anchor:daily_job", "cron", id="audit_anchor", jobstore="local",
+                               replace_existing=True, hour=int(config["AUDIT_ANCHOR_HOUR"]),
+                               timezone=config["DISPLAY_TIMEZONE"])
 
     def beat(self) -> None:
         """Write the heartbeat (in the caller's transaction)."""
