@@ -60,7 +60,8 @@ class InboxFilters:
     def args(self, **changes: Any) -> dict[str, str]:
         values = {**asdict(self), **changes}
         defaults = {f.name: f.default for f in fields(self)}
-        return {k: str(v) for k, v in values.items() if v not in (None, "") and v != defaults[k]}
+        # The list is always named: /uppgifter without it lands on whichever list has work.
+        return {k: str(v) for k, v in values.items() if v not in (None, "") and (v != defaults[k] or k == "lista")}
 
     @property
     def scope(self) -> str:

@@ -32,7 +32,7 @@ def test_a_claimed_task_moves_from_the_group_list_to_mine(app: Flask, db: Any, w
 
     assert response.status_code == 302
     assert task_row(db, task.id).claimed_by_id == world.alice.id
-    assert f'data-task-id="{task.id}"' in alice.get("/uppgifter").get_data(as_text=True)
+    assert f'data-task-id="{task.id}"' in alice.get("/uppgifter?lista=mina").get_data(as_text=True)
     assert f'data-task-id="{task.id}"' not in adam.get("/uppgifter?lista=grupp").get_data(as_text=True)
     assert "Tagen av Alice Ek" in adam.get(f"/uppgifter/{task.id}").get_data(as_text=True)
     refused = post(adam, f"/uppgifter/{task.id}", {**{"summary": "x"}, "action": "complete"}, page=f"/uppgifter/{task.id}")
@@ -110,7 +110,7 @@ def test_hand_over_to_a_colleague_in_the_group_is_audited(app: Flask, db: Any, w
     assert response.status_code == 302
     assert task_row(db, task.id).claimed_by_id == world.adam.id
     adam = signed_in(app, "adam")
-    assert f'data-task-id="{task.id}"' in adam.get("/uppgifter").get_data(as_text=True)
+    assert f'data-task-id="{task.id}"' in adam.get("/uppgifter?lista=mina").get_data(as_text=True)
     [event] = actions(db, "task.handed_over")
     assert event.actor_id == world.alice.id and event.data["to"] == {"id": world.adam.id, "name": "Adam Al"}
 

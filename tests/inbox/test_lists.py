@@ -35,8 +35,8 @@ def test_group_list_shows_unclaimed_tasks_of_my_groups_only(app: Flask, db: Any,
 
     assert listed(alice, "/uppgifter?lista=grupp") == [east.id]
     assert listed(bertil, "/uppgifter?lista=grupp") == [west.id]
-    assert listed(alice, "/uppgifter") == []
-    page = alice.get("/uppgifter").get_data(as_text=True)
+    assert listed(alice, "/uppgifter?lista=mina") == []
+    page = alice.get("/uppgifter?lista=mina").get_data(as_text=True)
     assert re.search(r'id="count-mine"[^>]*>0<', page) and re.search(r'id="count-group"[^>]*>1<', page)
 
 
@@ -125,3 +125,15 @@ def test_htmx_gets_only_the_table_and_plain_get_the_whole_page(app: Flask, db: A
 
     assert partial.lstrip().startswith('<div id="task-table">') and f'data-task-id="{task.id}"' in partial
     assert "<html" not in partial and "<html" in whole and 'id="filters"' in whole
+
+
+def test_the_landing_page_opens_the_list_with_work_in_it(app: Flask, db: Any, world: World, make_user: Any) -> None:
+    task = world.start()
+    alice = signed_in(app, "alice")
+
+    landing = alice.get("/uppgifter").get_data(as_text=True)
+    assert "<h1>Gruppens uppgifter</h1>" in landing and f'data-task-id="{task.id}"' in landing
+    post(alice, f"/uppgifter/{task.id}/ta")
+    assert "<h1>Mina uppgifter</h1>" in alice.get("/uppgifter").get_data(as_text=True)
+    assert "<h1>Mina uppgifter</h1>" in signed_in(app, "stranger").get("/uppgifter").get_data(as_text=True)  # nothing anywhere
+    assert 'href="/uppgifter?lista=mina"' in landing  # the menu names the list: a click always shows it

@@ -50,7 +50,7 @@ def test_within_the_period_the_substitute_sees_and_completes_and_the_audit_names
     assert name_substitute(app, world, colleague, "2026-11-23", "2026-11-27").status_code == 302
     eva = signed_in(app, "eva")
 
-    assert listed(eva, "/uppgifter") == [claimed.id]
+    assert listed(eva, "/uppgifter?lista=mina") == [claimed.id]
     assert listed(eva, "/uppgifter?lista=grupp") == [group_task.id]
     assert "Du ersätter Alice Ek." in eva.get(f"/uppgifter/{claimed.id}").get_data(as_text=True)
     done = post(eva, f"/uppgifter/{claimed.id}", {"action": "complete", **VALID}, page=f"/uppgifter/{claimed.id}")
