@@ -36,3 +36,6 @@ def init_app(app: Flask) -> None:
     csrf.exempt(pages.api_fallback)
     app.register_blueprint(pages.api_fallback)
     app.register_blueprint(pages.bp)
+    from service.api import commands
+
+    commands.register(app)

@@ -87,3 +87,16 @@ def test_settings_page_refuses_bad_input_and_others_tokens(api: ApiWorld, db: An
     others = db.session.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_secret(api.tokens["officer_a"])))
     assert browser.post(f"/konto/api-nycklar/{others}/aterkalla", data={"csrf_token": csrf_token(html)}).status_code == 404
     assert api.client("officer_a").get("/api/v1/tasks").status_code == 200
+
+
+def test_an_api_key_from_the_command_line(api: ApiWorld, app: Any) -> None:
+    runner = app.test_cli_runner()
+    issued = runner.invoke(args=["api-key", "officer_a", "--write", "--days", "7"])
+    assert issued.exit_code == 0, issued.output
+    secret = issued.output.strip()
+    response = app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200 and response.get_json()["total"] == 0
+    unknown = runner.invoke(args=["api-key", "nobody"])
+    assert unknown.exit_code == 1 and "finns inte" in unknown.output
+    too_long = runner.invoke(args=["api-key", "officer_a", "--days", "999"])
+    assert too_long.exit_code == 1 and "365" in too_long.output
