@@ -47,12 +47,12 @@ def propose_amendment(agreement: Agreement, motivation: str, *, by: User,
     """Start a new version from the one in force; every party's authorised body adopts it again.
 
     A party's case officer proposes it; a follow-up or renewal decision proposes it for the coordinator."""
-    if agreement.status != AgreementStatus.ACTIVE or agreement.current_version is None:
-        raise InvalidTransition("Bara ett gällande avtal utan pågående ändring kan ändras.")
     organisation = agreement.coordinator_organisation if on_behalf_of_coordinator else next(
         (p.organisation for p in agreement.parties if by.has_role(p.organisation_id, Role.CASE_OFFICER)), None)
     if organisation is None:
         raise NotPermitted("Du måste vara handläggare hos en av parterna för att föreslå en ändring.")
+    if agreement.status != AgreementStatus.ACTIVE or agreement.current_version is None:
+        raise InvalidTransition("Bara ett gällande avtal utan pågående ändring kan ändras.")
     current = agreement.current_version
     version = _new_version(agreement, by, title=current.title, sections=dict(current.sections), motivation=motivation,
                            valid_from=current.valid_from, valid_until=current.valid_until,

@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from service.agreements.checklist import SECTIONS
-from service.agreements.models import STATUS_LABELS
+from service.agreements.models import STATUS_LABELS, AgreementStatus
+from service.agreements.operations import terminating_party
 from service.agreements.queries import diff_versions
 from service.extensions import db
 from service.inbox import queries
@@ -64,6 +65,8 @@ def agreement_page(agreement_id: int) -> str:
     case = queries.Case("agreement", agreement.id, agreement.title, agreement)
     return render_template("inbox/agreement.html", agreement=agreement, version=shown, sections=SECTIONS,
                            can_amend=_can_amend(agreement), deviations=deviations, disputes=disputes,
+                           can_terminate=agreement.status in (AgreementStatus.ACTIVE, AgreementStatus.UNDER_AMENDMENT)
+                           and terminating_party(current_user, agreement) is not None,
                            timeline=queries.agreement_timeline(agreement), case=case, event_labels=EVENT_LABELS,
                            comments=queries.list_comments(case),
                            can_comment=any(m.role != "auditor" for m in current_user.memberships))

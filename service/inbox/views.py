@@ -34,10 +34,12 @@ def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 @bp.app_context_processor
 def navigation() -> dict[str, Any]:
     if not current_user.is_authenticated:
-        return {"task_count": 0, "mine_count": 0, "group_count": 0, "unread_count": 0, "role_labels": ROLE_LABELS}
+        return {"task_count": 0, "mine_count": 0, "group_count": 0, "unread_count": 0, "role_labels": ROLE_LABELS,
+                "held_roles": set()}
     mine, group = count_tasks_for(current_user, "mine"), count_tasks_for(current_user, "group")
     return {"task_count": mine + group, "mine_count": mine, "group_count": group,
-            "unread_count": count_unread(current_user), "role_labels": ROLE_LABELS}
+            "unread_count": count_unread(current_user), "role_labels": ROLE_LABELS,
+            "held_roles": {m.role for m in current_user.memberships}}
 
 
 @bp.get("/")
@@ -101,6 +103,8 @@ def logout() -> BaseResponse:
 def new_agreement() -> BaseResponse | tuple[str, int] | str:
     """Start drafting a new agreement as its coordinator."""
     organisations = [m.organisation for m in current_user.memberships if m.role == Role.CASE_OFFICER]
+    if not organisations:
+        abort(403)  # only a case officer coordinates an agreement
     if request.method == "GET":
         return render_template("inbox/new_agreement.html", organisations=organisations)
     title = request.form.get("title", "").strip()
@@ -127,6 +131,8 @@ def new_agreement() -> BaseResponse | tuple[str, int] | str:
 def propose_amendment(agreement_id: int) -> BaseResponse | tuple[str, int] | str:
     """Propose an amendment: a new version every party adopts again."""
     agreement = _visible_agreement(agreement_id)
+    if not any(current_user.has_role(p.organisation_id, Role.CASE_OFFICER) for p in agreement.parties):
+        abort(403)  # a party's case officer proposes amendments
     if request.method == "GET":
         return render_template("inbox/amend.html", agreement=agreement)
     motivation = request.form.get("motivation", "").strip()
