@@ -59,7 +59,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     # Test requests run inside the fixture's app context, so ``g`` outlives a request; in production
     # every request has its own. Flask-WTF and Flask-Login cache per-request values (the CSRF token,
     # the current user) in ``g``: start every request with an empty one.
-    application.before_request(_empty_g)
+    application.before_request_funcs.setdefault(None, []).insert(0, _empty_g)  # before every other hook
     with application.app_context():
         _db.session.remove()
         _empty_schema(request.param)
