@@ -1,4 +1,4 @@
-"""gunicorn settings for Samverkan's app processes (deploy/README section in docs/README-ops.md).
+"""gunicorn settings for Samverkan's app processes (deploy/README section in docs/operations.md).
 
     SAMVERKAN_SCHEDULER=off gunicorn -c deploy/gunicorn.conf.py "service.app:create_app()"
 

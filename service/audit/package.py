@@ -1,7 +1,7 @@
 """An agreement's cases as one information package for archiving, in the shape of an E-ARK CSIP/SIP:
 ``METS.xml`` at the root, descriptive metadata, one representation with every case's history (JSON with
 the hash chain, and CSV), and the schemas. METS.xml is validated against schemas/mets-subset.xsd, a subset
-of METS written for this package (see docs/README-audit.md)."""
+of METS written for this package (see docs/auditing.md)."""
 
 from __future__ import annotations
 

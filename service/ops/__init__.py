@@ -1,4 +1,4 @@
-"""Operations: /healthz, /readyz, /metrics, JSON logs with a request id (see docs/README-ops.md)."""
+"""Operations: /healthz, /readyz, /metrics, JSON logs with a request id (see docs/operations.md)."""
 
 from __future__ import annotations
 

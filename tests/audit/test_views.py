@@ -129,8 +129,7 @@ def test_verify_page(world: World) -> None:
 def test_auditor_reads_everything_and_changes_nothing(world: World) -> None:
     dispute = scenarios.dispute_to_county(world)
     reader = auditor(world)
-    # /tvister/<id> and /avvikelser/<id> still ask their own queries, not service/access.py (see docs/README-audit.md).
-    for url in (f"/avtal/{world.agreement.id}", "/granskning", f"/granskning/dispute/{dispute.id}",
+    for url in (f"/avtal/{world.agreement.id}", "/granskning", f"/granskning/dispute/{dispute.id}", f"/tvister/{dispute.id}",
                 f"/granskning/agreement/{world.agreement.id}"):
         assert reader.get(url).status_code == 200, url
     for url in ("/tvister/ny", "/avvikelser/ny", "/avtal/nytt", "/avvikelser/svarstider", "/tvister/nivaer",
