@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from flask import Flask
 from service.parties.models import Role
 from tests.audit import scenarios
 from tests.browser.conftest import screenshot, sign_in
-from tests.conftest import ROOT
 from tests.deviations.world import World, _user, deployed, frozen  # noqa: F401 (fixtures)
 
 
@@ -64,4 +62,4 @@ def test_stepping_through_an_escalated_dispute(live_server: str, page: Any, disp
     page.locator("#replay-slider").fill("1")
     assert "Steg 1 av 5" in page.locator("#replay-step").inner_text()
     assert page.js_errors == []
-    shutil.copyfile(screenshot_path, ROOT / "docs" / "screenshots" / "history-replay.png")
+    assert screenshot_path.stat().st_size > 0  # docs/screenshots/history-replay.png is a chosen copy of it
