@@ -169,6 +169,9 @@ def _match(workflow: BpmnWorkflow, operation: Completion | Retry, reference: Bpm
         return candidates[0] if candidates else None
     original = _find(reference, operation.task_id)
     if original is not None:
+        by_data = _by_data(candidates, original)
+        if by_data is not None:
+            return by_data
         wanted = lineage(original)
         for task in candidates:
             path = lineage(task)
@@ -176,6 +179,18 @@ def _match(workflow: BpmnWorkflow, operation: Completion | Retry, reference: Bpm
             if path[:common] == wanted[:common]:
                 return task
     return candidates[0]
+
+
+def _by_data(candidates: list[SpiffTask], original: SpiffTask) -> SpiffTask | None:
+    """The one candidate whose data agrees with the recorded task on every value the candidates differ in
+    (a multi-instance child's own item, e.g. the party it is for); None if that does not single one out."""
+    keys = set().union(*(candidate.data for candidate in candidates))
+    varying = [key for key in keys if len({repr(candidate.data.get(key)) for candidate in candidates}) > 1]
+    if not varying:
+        return None
+    fitting = [candidate for candidate in candidates
+               if all(_plain(candidate.data.get(key)) == _plain(original.data.get(key)) for key in varying)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
