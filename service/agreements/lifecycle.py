@@ -14,10 +14,13 @@ from sqlalchemy import func, select
 from service import audit
 from service.agreements import operations as ops
 from service.agreements.models import Agreement, AgreementStatus, AgreementVersion, FollowUp
+from service.audit.models import AuditEvent
 from service.columns import now
 from service.engine.calendar import STOCKHOLM
 from service.extensions import db
-from service.parties.models import User
+from service.notifications.models import NotificationKind
+from service.notifications.operations import notify
+from service.parties.models import Membership, Role, User
 from service.processes import hooks
 from service.processes.models import HumanTask, ProcessInstance
 from service.processes.operations import cancel_instance, start_process
@@ -101,6 +104,8 @@ class LifecycleHooks:
 
     def advanced(self, instance: ProcessInstance, progress: hooks.Progress, actor: User | None) -> None:
         agreement = getattr(instance, "lifecycle_of", None)
+        if agreement is not None and any(task.bpmn_id == "renewal_decision" for task in progress.ready):
+            _notify_parties_of_expiry(agreement, instance, actor)
         # The terminate end event "expired" completes the whole instance; the other ends leave it running.
         if agreement is not None and progress.is_completed and agreement.status != AgreementStatus.EXPIRED \
                 and progress.data.get("expires_at") and now() >= datetime.fromisoformat(progress.data["expires_at"]):
@@ -108,6 +113,30 @@ class LifecycleHooks:
 
     def initial_values(self, task: HumanTask) -> dict[str, Any]:
         return {}
+
+
+EXPIRY_NOTICE = "agreement.expiry_notice_sent"
+NOTIFIED_ROLES = (Role.CASE_OFFICER, Role.MANAGER)
+
+
+def _notify_parties_of_expiry(agreement: Agreement, instance: ProcessInstance, actor: User | None) -> None:
+    """Once per lifecycle: tell every party's case officers and managers that the end date is near (the
+    coordinator also gets the renew-or-expire decision as a task)."""
+    if db.session.scalar(select(AuditEvent.id).where(AuditEvent.instance_id == instance.id,
+                                                     AuditEvent.action == EXPIRY_NOTICE).limit(1)) is not None:
+        return
+    organisations = {party.organisation_id for party in agreement.parties}
+    people = db.session.scalars(select(User).join(Membership).where(
+        Membership.organisation_id.in_(organisations), Membership.role.in_(NOTIFIED_ROLES),
+        User.is_enabled.is_(True)).order_by(User.id)).unique().all()
+    version = agreement.current_version
+    until = version.valid_until.isoformat() if version is not None and version.valid_until else ""
+    notify(people, NotificationKind.OTHER, f"Avtalet upphör {until}: {agreement.title}",
+           f"Samverkansavtalet {agreement.title} gäller till och med {until}. Den samordnande organisationen "
+           "beslutar om avtalet ska förnyas eller upphöra; vill er organisation något, kontakta samordnaren.",
+           instance_id=instance.id)
+    audit.record(actor, EXPIRY_NOTICE, agreement, instance_id=instance.id, valid_until=until,
+                 recipients=[person.id for person in people])
 
 
 def _agreement(instance: ProcessInstance) -> Agreement:

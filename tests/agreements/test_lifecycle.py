@@ -119,3 +119,23 @@ def test_a_party_terminates_the_agreement_in_force(client: FlaskClient, db: Any,
     again = post_form(client, url, {"reason": "Igen", "decision_reference": "x"})
     assert again.status_code == 409
     assert csrf_token(client.get(f"/avtal/{agreement_id}").get_data(as_text=True))
+
+
+def test_the_parties_are_told_before_the_end_date(client: FlaskClient, db: Any, parties: Parties, make_user: Any,
+                                                  frozen: None) -> None:
+    from service.notifications.models import Notification
+
+    manager = make_user([(parties.alingsas, Role.MANAGER)], username="chef_alingsas")
+    agreement_id = adopted_agreement(client, db, parties, valid_until="2027-12-31")
+    clock.freeze(datetime(2027, 10, 3, 12, 0, tzinfo=UTC))  # 90 days before the end of 31 December
+    fire_due_timers(db)
+    fire_due_timers(db)  # a second pass changes nothing: the notice goes out once
+
+    notices = db.session.scalars(select(Notification).where(Notification.subject.like("Avtalet upphör%"))).all()
+    told = {notice.user_id for notice in notices}
+    assert manager.id in told and all(parties.officers[org.id].id in told for org in parties.all)
+    assert len(notices) == len(told)
+    assert all("2027-12-31" in notice.subject for notice in notices)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "agreement.expiry_notice_sent")) == 1
+    assert agreement(db, agreement_id).status == AgreementStatus.ACTIVE
