@@ -131,30 +131,20 @@ def round_trip(definition: Definition, workflow: BpmnWorkflow) -> BpmnWorkflow:
 def _apply(workflow: BpmnWorkflow, operation: Operation, reference: BpmnWorkflow | None,
            replayed: dict[str, UUID], index: int) -> list[runner.Step]:
     if isinstance(operation, TimersRun):
-        return _tolerating_incident(lambda: timers.fire_due(workflow), None)
+        return runner.tolerating_incident(lambda: timers.fire_due(workflow), None)[0]
     if isinstance(operation, Retry):
         failed = _match(workflow, operation, reference, replayed, states=(TaskState.ERROR, TaskState.READY),
                         manual_only=False)
         if failed is None:
             raise Divergence(index, f"det felade steget {operation.bpmn_id} finns inte i omkörningen")
         replayed[operation.task_id] = failed.id
-        return _tolerating_incident(lambda: runner.retry(workflow, str(failed.id), operation.input), str(failed.id))
+        return runner.tolerating_incident(lambda: runner.retry(workflow, str(failed.id), operation.input), str(failed.id))[0]
     assert isinstance(operation, Completion)
     task = _match(workflow, operation, reference, replayed)
     if task is None:
         raise Divergence(index, f"uppgiften {operation.bpmn_id} är inte redo i omkörningen")
     replayed[operation.task_id] = task.id
-    return _tolerating_incident(lambda: runner.complete(workflow, str(task.id), operation.input), str(task.id))
-
-
-def _tolerating_incident(run: Callable[[], list[runner.Step]], own_task_id: str | None) -> list[runner.Step]:
-    """As the service does: a later task's failure became an incident (the operation stood, with no steps)."""
-    try:
-        return run()
-    except runner.EngineFailure as failure:
-        if failure.task_id is None or failure.task_id == own_task_id:
-            raise
-        return []
+    return runner.tolerating_incident(lambda: runner.complete(workflow, str(task.id), operation.input), str(task.id))[0]
 
 
 def _match(workflow: BpmnWorkflow, operation: Completion | Retry, reference: BpmnWorkflow | None,

@@ -5,7 +5,7 @@ Every function takes or returns a live ``BpmnWorkflow``; persistence is the call
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -179,6 +179,18 @@ def _task(workflow: BpmnWorkflow, task_id: str) -> SpiffTask:
         return workflow.get_task_from_id(UUID(task_id))
     except (ValueError, TaskNotFoundException):
         raise Conflict("Uppgiften finns inte längre i ärendet.") from None
+
+
+def tolerating_incident(run: Callable[[], list[Step]], own_task_id: str | None) -> tuple[list[Step], list[EngineFailure]]:
+    """Run the engine; a failure in a later task (script, condition, expression) becomes an incident on the
+    case and the work done so far stands. A failure with no task, or of ``own_task_id`` (the task being
+    completed or retried), refuses the whole operation. The service and the replay share this rule."""
+    try:
+        return run(), []
+    except EngineFailure as failure:
+        if failure.task_id is None or failure.task_id == own_task_id:
+            raise
+        return [], [failure]
 
 
 def get_ready_task(workflow: BpmnWorkflow, task_id: str) -> SpiffTask:

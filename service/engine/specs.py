@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -71,6 +72,14 @@ class Definition:
     @property
     def form_names(self) -> set[str]:
         return {t.form for t in self.user_tasks.values() if t.form}
+
+    @cached_property
+    def has_timers(self) -> bool:
+        """Whether any process of the definition has a timer event: instances of a diagram without timers
+        skip the timer bookkeeping altogether."""
+        specs = [self.spec, *self.subprocess_specs.values()]
+        return any(isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+                   for spec in specs for task_spec in spec.task_specs.values())
 
 
 def parse(xml: bytes, filename: str) -> Definition:

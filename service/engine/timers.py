@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -97,16 +96,3 @@ def has_fired(workflow: BpmnWorkflow, task_id: str) -> bool:
         return False
     return bool(task.state in (TaskState.COMPLETED, TaskState.WAITING, TaskState.READY))
 
-
-_HAS_TIMERS: dict[int, bool] = {}
-
-
-def definition_has_timers(definition: Any) -> bool:
-    """Whether any process of the definition (or its subprocesses) has a timer event; cached per parsed
-    definition, so instances of a diagram without timers skip the timer bookkeeping altogether."""
-    key = id(definition)
-    if key not in _HAS_TIMERS:
-        specs = [definition.spec, *definition.subprocess_specs.values()]
-        _HAS_TIMERS[key] = any(isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
-                               for spec in specs for task_spec in spec.task_specs.values())
-    return _HAS_TIMERS[key]

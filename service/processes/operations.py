@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,7 +68,7 @@ def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> Hum
     values = _validated(instance, task, data)
     values = hooks_for(instance.definition.process_id).prepare(instance, task, values, spiff_task.data)
     with clock.pinned() as moment:
-        steps, failure = _tolerating_incident(lambda: runner.complete(workflow, task.task_id, values), task.task_id)
+        steps, failure = runner.tolerating_incident(lambda: runner.complete(workflow, task.task_id, values), task.task_id)
         task.status, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now(), by.id
         hooks_for(instance.definition.process_id).completed(instance, task, values, by)
         _advance(instance, workflow, definition, by, failures=failure)
@@ -119,18 +119,6 @@ def can_work_on(user: User, task: HumanTask) -> bool:
             or access.extra_task_rule_allows(user, task))
 
 
-def _tolerating_incident(run: Callable[[], list[Step]], own_task_id: str | None) -> tuple[list[Step], list[EngineFailure]]:
-    """Run the engine; a failure in a later task (script, condition, expression) becomes an incident on
-    the case and the work done so far stands. A failure with no task, or of the submitted task itself,
-    refuses the whole operation (nothing is written)."""
-    try:
-        return run(), []
-    except EngineFailure as failure:
-        if failure.task_id is None or failure.task_id == own_task_id:
-            raise
-        return [], [failure]
-
-
 def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition,
              actor: User | None, *, by_timer: bool = False, failures: Sequence[EngineFailure] = ()) -> TaskListChange:
     """Write the engine state, project its READY user tasks and waiting timers into their tables, and
@@ -145,7 +133,7 @@ def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definit
     change = _sync_task_list(instance, ready, keep={failure.task_id for failure in failures})
     for failure in failures:
         incidents.open_incident(instance, workflow, failure, actor)
-    fired = sync_timers(instance, workflow) if timers.definition_has_timers(definition) else []
+    fired = sync_timers(instance, workflow) if definition.has_timers else []
     for timer in fired:  # by its own job, or as a side effect of other work
         audit.record(None, "timer.fired", instance, instance_id=instance.id, timer=timer.bpmn_id, name=timer.name,
                      due_at=timer.due_at.isoformat())
@@ -253,7 +241,7 @@ def fire_timer(timer_id: int) -> bool:
     definition = parsed(instance.definition)
     workflow = runner.load(definition, instance.state)
     with clock.pinned() as moment:
-        steps, failure = _tolerating_incident(lambda: timers.fire_due(workflow), None)
+        steps, failure = runner.tolerating_incident(lambda: timers.fire_due(workflow), None)
         change = _advance(instance, workflow, definition, None, by_timer=True, failures=failure)
     audit.record(None, "instance.timers_run", instance, instance_id=instance.id, job_timer=timer.bpmn_id,
                  steps=_step_ids(steps), at=moment.isoformat())
