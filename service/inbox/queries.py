@@ -24,7 +24,7 @@ from service.extensions import db
 from service.inbox.models import CaseComment, SavedFilter
 from service.parties.models import ROLE_LABELS, Organisation, Role, User
 from service.processes.models import HumanTask, ProcessDefinition, ProcessInstance
-from service.processes.operations import _visible_to
+from service.processes.operations import visible_to
 
 PER_PAGE = 25
 DUE_SOON = timedelta(days=3)
@@ -117,7 +117,7 @@ def list_inbox(user: User, filters: InboxFilters, per_page: int = PER_PAGE) -> P
 
 def _filtered(user: User, filters: InboxFilters) -> Select[Any]:
     query = select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
-        .where(_visible_to(user, filters.scope))
+        .where(visible_to(user, filters.scope))
     if filters.process:
         query = query.join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id) \
             .where(ProcessDefinition.process_id == filters.process)

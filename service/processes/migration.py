@@ -19,7 +19,7 @@ from service.extensions import db
 from service.parties.models import User
 from service.processes.definitions import parsed
 from service.processes.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
-from service.processes.operations import _advance, lock_instance
+from service.processes.operations import advance, lock_instance
 
 
 @dataclass
@@ -84,7 +84,7 @@ def _apply(instance: ProcessInstance, target: ProcessDefinition, plan: migration
     old_version = instance.definition.version
     instance.definition = target
     definition = parsed(target)
-    _advance(instance, plan.workflow, definition, by)
+    advance(instance, plan.workflow, definition, by)
     # Open tasks keep their ids (and rows); name and form follow the new version.
     for row in db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                           HumanTask.status == TaskStatus.READY)):

@@ -47,7 +47,7 @@ def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, A
         instance = ProcessInstance(definition=row, title=title, state=serializer.dump(workflow), started_by_id=by.id)
         db.session.add(instance)
         db.session.flush()
-        _advance(instance, workflow, definition, by)
+        advance(instance, workflow, definition, by)
     # ``input`` and ``at`` are what the engine was given: enough to re-execute the case from nothing.
     audit.record(by, "instance.started", instance, instance_id=instance.id, process_id=row.process_id,
                  version=row.version, data=dict(data), steps=_step_ids(steps), input=engine_input,
@@ -71,7 +71,7 @@ def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> Hum
         steps, failure = runner.tolerating_incident(lambda: runner.complete(workflow, task.task_id, values), task.task_id)
         task.status, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now(), by.id
         hooks_for(instance.definition.process_id).completed(instance, task, values, by)
-        _advance(instance, workflow, definition, by, failures=failure)
+        advance(instance, workflow, definition, by, failures=failure)
     audit.record(by, "task.completed", instance, instance_id=instance.id, task=task.bpmn_id,
                  task_id=task.task_id, name=task.name, data=dict(data), steps=_step_ids(steps),
                  input=values, at=moment.isoformat(), on_behalf_of=access.on_behalf_of(by, task))
@@ -119,7 +119,7 @@ def can_work_on(user: User, task: HumanTask) -> bool:
             or access.extra_task_rule_allows(user, task))
 
 
-def _advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition,
+def advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition,
              actor: User | None, *, by_timer: bool = False, failures: Sequence[EngineFailure] = ()) -> TaskListChange:
     """Write the engine state, project its READY user tasks and waiting timers into their tables, and
     notify the people new tasks are offered to (a timer that cancelled a task escalated it). Engine
@@ -196,16 +196,16 @@ def _step_ids(steps: Sequence[Step]) -> list[str]:
 def list_tasks_for(user: User, scope: str = "all") -> list[HumanTask]:
     """READY tasks named to or claimed by ``user`` or offered to a group (organisation × role) they belong
     to, and those of the people they stand in for; ``scope`` "mine" or "group" gives one of the two lists."""
-    return list(db.session.scalars(select(HumanTask).where(_visible_to(user, scope))
+    return list(db.session.scalars(select(HumanTask).where(visible_to(user, scope))
                                    .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)))
 
 
 def count_tasks_for(user: User, scope: str = "all") -> int:
     """How many tasks list_tasks_for would show (one COUNT, for the menu on every page)."""
-    return int(db.session.scalar(select(func.count()).select_from(HumanTask).where(_visible_to(user, scope))) or 0)
+    return int(db.session.scalar(select(func.count()).select_from(HumanTask).where(visible_to(user, scope))) or 0)
 
 
-def _visible_to(user: User, scope: str = "all") -> Any:
+def visible_to(user: User, scope: str = "all") -> Any:
     """Only indexed columns of human_tasks: user_id, claimed_by_id, (organisation_id, role) with status."""
     people = [user, *access.substituting_for(user)]
     ids = [person.id for person in people]
@@ -242,7 +242,7 @@ def fire_timer(timer_id: int) -> bool:
     workflow = runner.load(definition, instance.state)
     with clock.pinned() as moment:
         steps, failure = runner.tolerating_incident(lambda: timers.fire_due(workflow), None)
-        change = _advance(instance, workflow, definition, None, by_timer=True, failures=failure)
+        change = advance(instance, workflow, definition, None, by_timer=True, failures=failure)
     audit.record(None, "instance.timers_run", instance, instance_id=instance.id, job_timer=timer.bpmn_id,
                  steps=_step_ids(steps), at=moment.isoformat())
     for task in change.cancelled:
@@ -358,7 +358,7 @@ def retry_incident(incident_id: int, data: Mapping[str, Any], *, by: User) -> Pr
                          task=incident.bpmn_id, data_before=before, data=dict(data), message=failure.detail)
             return incident
         incident.status, incident.resolved_at, incident.resolved_by_id = IncidentStatus.RESOLVED, now(), by.id
-        _advance(instance, workflow, definition, by, failures=[failure] if failure else [])
+        advance(instance, workflow, definition, by, failures=[failure] if failure else [])
     audit.record(by, "incident.resolved", incident, instance_id=instance.id, incident=incident.id,
                  task=incident.bpmn_id, task_id=incident.task_id, data_before=before, input=dict(data),
                  steps=_step_ids(steps), at=moment.isoformat())
