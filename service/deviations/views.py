@@ -11,11 +11,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from service import access
 from service.deviations import deadlines, queries
 from service.deviations.form_pages import fields_for, load_form, read_submission
-from service.deviations.models import Deviation
+from service.deviations.models import DEVIATION_STATUS_LABELS, Deviation
 from service.deviations.operations import report_deviation
 from service.disputes.queries import list_disputes_of_deviation
 from service.errors import NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
+from service.listing import ListFilter
 from service.parties.models import Role
 from service.transactions import commit_with_retry
 
@@ -66,10 +67,13 @@ def deviations() -> str:
     parties = [o for o in queries.list_user_organisations(current_user) if o.id in queries.party_organisation_ids(current_user)]
     if organisation_id is not None and organisation_id not in {o.id for o in parties}:
         abort(404)
-    found = queries.list_deviations_for(current_user, organisation_id)
+    chosen = ListFilter.from_args(request.args, DEVIATION_STATUS_LABELS)
+    found = chosen.apply(queries.list_deviations_for(current_user, organisation_id), lambda d: d.status,
+                         lambda d: [d.case_number, d.description, *(r.case_number or "" for r in d.receivers)])
     # Case numbers in the party's own series when the list is one party's (or the user handles only one).
     perspective = organisation_id or (parties[0].id if len(parties) == 1 else None)
     return render_template("deviations/list.html", deviations=found, parties=parties, organisation_id=organisation_id,
+                           chosen=chosen, statuses=DEVIATION_STATUS_LABELS,
                            perspective=perspective, case_number_for=queries.case_number_for)
 
 

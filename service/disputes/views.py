@@ -15,10 +15,19 @@ from service.deviations.deadlines import parse_period, period_label
 from service.deviations.form_pages import fields_for, load_form, read_submission
 from service.deviations.queries import list_agreements_of, list_organisations
 from service.disputes import queries
-from service.disputes.models import DEFAULT_PERIODS, LEVEL_LABELS, LEVELS, Dispute, DisputeLevel, DisputeLevelSetting
+from service.disputes.models import (
+    DEFAULT_PERIODS,
+    DISPUTE_STATUS_LABELS,
+    LEVEL_LABELS,
+    LEVELS,
+    Dispute,
+    DisputeLevel,
+    DisputeLevelSetting,
+)
 from service.disputes.operations import NewDispute, open_dispute, set_level_setting
 from service.errors import NotPermitted, ValidationFailed
 from service.extensions import db
+from service.listing import ListFilter
 from service.parties.models import Organisation, Role
 from service.transactions import commit_with_retry
 
@@ -30,7 +39,10 @@ OPEN_FORM = "dispute-open.schema.json"
 @login_required
 def disputes() -> str:
     """List the disputes my organisations are involved in."""
-    return render_template("disputes/list.html", disputes=queries.list_disputes_for(current_user),
+    chosen = ListFilter.from_args(request.args, DISPUTE_STATUS_LABELS)
+    found = chosen.apply(queries.list_disputes_for(current_user), lambda d: d.status,
+                         lambda d: [d.case_number, d.question, *(p.case_number or "" for p in d.parties)])
+    return render_template("disputes/list.html", disputes=found, chosen=chosen, statuses=DISPUTE_STATUS_LABELS,
                            can_open=bool(queries.list_manager_organisations(current_user)))
 
 
