@@ -56,10 +56,10 @@ def can_view_dispute(user: User, dispute: Any) -> bool:
 
 
 def can_work_on(user: User, task: Any) -> bool:
-    """Complete, claim or save a draft of ``task``: offered to the user or to one of their groups."""
-    from service.processes.operations import can_work_on as rule
-
-    return rule(user, task)
+    """Complete, release or save a draft of ``task``: a named or claimed task is that person's alone, an
+    unclaimed group task anyone's holding the role in the organisation; a substitute works on the tasks of
+    the people they stand in for; registered rules (e.g. a drafting group) add others."""
+    return holds_task(user, task) or acting_for(user, task) is not None or extra_task_rule_allows(user, task)
 
 
 def can_view_task(user: User, task: Any) -> bool:

@@ -59,7 +59,7 @@ def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, A
 def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> HumanTask:
     """Complete a READY task with form data, under the instance's lock; 409 if it is no longer READY."""
     task = _lock_task(task_row_id)
-    if not can_work_on(by, task):
+    if not access.can_work_on(by, task):
         raise NotPermitted("Uppgiften är inte tilldelad dig eller någon av dina grupper.")
     instance = task.instance
     definition = parsed(instance.definition)
@@ -110,13 +110,6 @@ def _validated(instance: ProcessInstance, task: HumanTask, data: Mapping[str, An
     if errors:
         raise ValidationFailed("Formuläret innehåller fel. Inget har sparats.", errors)
     return {**forms.defaults(schema), **data}
-
-
-def can_work_on(user: User, task: HumanTask) -> bool:
-    """A named or claimed task is that person's alone, an unclaimed group task anyone's holding the role in
-    the organisation; a substitute works on the tasks of the people they stand in for."""
-    return (access.holds_task(user, task) or access.acting_for(user, task) is not None
-            or access.extra_task_rule_allows(user, task))
 
 
 def advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition,
@@ -286,7 +279,7 @@ def save_task_draft(task_row_id: int, data: Mapping[str, Any], *, by: User) -> H
     task = db.session.get(HumanTask, task_row_id)
     if task is None:
         raise NotFound("Uppgiften finns inte.")
-    if not can_work_on(by, task):
+    if not access.can_work_on(by, task):
         raise NotPermitted("Uppgiften är inte tilldelad dig eller någon av dina grupper.")
     if not task.is_ready:
         raise Conflict("Uppgiften är redan utförd eller har avbrutits.")
