@@ -3,7 +3,7 @@ started and completed through the running service: ``samverkan run`` (waitress, 
 over loopback, through the REST API (POST /api/v1/instances, POST /api/v1/tasks/<id>/complete, Bearer token).
 
 Measures start and submit latency (median, p95) as the client sees it, instances/s with 1 and 4 concurrent
-clients (an instance: start, 3 x (complete, read the instance for its next task)), and submit time as one
+clients (an instance: start, 3 x complete; each completion answers with the tasks the caller can do next), and submit time as one
 instance's history grows (bench/peer/peer_loop.bpmn: the 500th submit vs the 5th). Targets (issue #10):
 <= 4 ms median per start and per submit, >= 50 instances/s with 4 clients, 500th within 1.2x of the 5th.
 The peer (SpiffArena's backend): 44 ms start, 40 ms per submit, 4.6 instances/s.
@@ -82,10 +82,6 @@ class Client:
         return self.call("POST", "/api/v1/instances", {"process_id": process_id, "title": "Peer",
                                                       "data": {"organisation_id": organisation_id}})
 
-    def next_task(self, instance_id: int) -> dict[str, Any] | None:
-        tasks = self.call("GET", f"/api/v1/instances/{instance_id}")[1]["open_tasks"]
-        return tasks[0] if tasks else None
-
 
 def run_instances(port: int, secret: str, organisation_id: int, count: int, ms: dict[str, list[float]]) -> None:
     client = Client(port, secret)
@@ -94,9 +90,9 @@ def run_instances(port: int, secret: str, organisation_id: int, count: int, ms: 
         ms["start"].append(elapsed)
         task: dict[str, Any] | None = instance["open_tasks"][0]
         while task is not None:
-            elapsed, _ = client.call("POST", f"/api/v1/tasks/{task['id']}/complete", {"data": FORM_DATA[task["bpmn_id"]]})
+            elapsed, done = client.call("POST", f"/api/v1/tasks/{task['id']}/complete", {"data": FORM_DATA[task["bpmn_id"]]})
             ms["submit"].append(elapsed)
-            task = client.next_task(instance["id"])
+            task = next(iter(done["next_tasks"]), None)
 
 
 def concurrent(port: int, secret: str, organisation_id: int, clients: int,
@@ -117,9 +113,9 @@ def history(port: int, secret: str, organisation_id: int, loops: int) -> list[fl
     _, instance = client.start("peer_loop", organisation_id)
     task, times = instance["open_tasks"][0], []
     for n in range(loops):
-        elapsed, _ = client.call("POST", f"/api/v1/tasks/{task['id']}/complete", {"data": {"again": n < loops - 1}})
+        elapsed, done = client.call("POST", f"/api/v1/tasks/{task['id']}/complete", {"data": {"again": n < loops - 1}})
         times.append(elapsed)
-        task = client.next_task(instance["id"])
+        task = next(iter(done["next_tasks"]), None)
     return times
 
 
@@ -189,9 +185,9 @@ def profile(url: str, secret: str, organisation_id: int) -> None:
         created = client.post("/api/v1/instances", json=body, headers=headers).get_json()
         task = created["open_tasks"][0]
         while task is not None:
-            client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": FORM_DATA[task["bpmn_id"]]}, headers=headers)
-            tasks = client.get(f"/api/v1/instances/{created['id']}", headers=headers).get_json()["open_tasks"]
-            task = tasks[0] if tasks else None
+            done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": FORM_DATA[task["bpmn_id"]]},
+                               headers=headers).get_json()
+            task = next(iter(done["next_tasks"]), None)
     for _ in range(10):
         instance()
     profiler = Profiler(interval=0.0005)

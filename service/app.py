@@ -31,6 +31,7 @@ def _configure_database(app: Flask) -> None:
     if uri.startswith("sqlite"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         options.setdefault("connect_args", {"timeout": 30})
+        options["pool_pre_ping"] = False  # a file, not a server: nothing to reconnect to (and a query per request)
     else:
         for option, key in (("pool_size", "DB_POOL_SIZE"), ("max_overflow", "DB_MAX_OVERFLOW"),
                             ("pool_recycle", "DB_POOL_RECYCLE"), ("pool_timeout", "DB_POOL_TIMEOUT")):

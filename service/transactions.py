@@ -1,13 +1,17 @@
-"""The one place a unit of work is committed, retried when a concurrent writer got there first."""
+"""The one place a unit of work is committed, retried when a concurrent writer got there first; and how
+a transaction takes SQLite's write lock."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
 from flask import current_app
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.errors import Conflict
@@ -54,3 +58,36 @@ def _is_retryable_integrity(exc: Exception) -> bool:
     # A unique violation is a race only on the audit chain's head or seq; anything else is a real error.
     text = str(exc)
     return not isinstance(exc, IntegrityError) or "audit_chain_head" in text or "audit_events" in text
+
+
+def take_write_lock(session: Session) -> None:
+    """SQLite has no row locks: take the database's write lock now (BEGIN IMMEDIATE), which is what
+    SELECT ... FOR UPDATE does on PostgreSQL (there this does nothing). Writers in other processes wait on
+    SQLite's busy timeout; threads of this process queue on a lock of their own first, because SQLite's
+    busy handler polls with sleeps of up to 100 ms where a thread waiting on a lock wakes at its release.
+    Every flush that writes takes it too (_lock_before_flush). Released when the transaction ends."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not session.info.get(_WRITER_KEY):
+        _WRITER.acquire()
+        session.info[_WRITER_KEY] = True
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:  # a transaction that has written holds the lock
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_WRITER = threading.RLock()
+_WRITER_KEY = "samverkan.sqlite_writer"
+
+
+@event.listens_for(Session, "before_flush")
+def _lock_before_flush(session: Session, flush_context: object, instances: object) -> None:
+    if (session.new or session.dirty or session.deleted) and not session.info.get(_WRITER_KEY):
+        take_write_lock(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_writer(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and session.info.pop(_WRITER_KEY, False):
+        _WRITER.release()

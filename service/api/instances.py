@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload
 
 from service import access
 from service.api.auth import api_user, require_write
@@ -13,7 +15,7 @@ from service.api.errors import ApiProblem
 from service.api.etags import etag_of
 from service.api.idempotency import run_idempotent
 from service.api.paging import json_response
-from service.api.schemas import InstanceSchema, NewInstanceSchema
+from service.api.schemas import INSTANCE_SCHEMA, InstanceSchema, NewInstanceSchema
 from service.engine.specs import Definition
 from service.errors import NotPermitted, ValidationFailed
 from service.extensions import db
@@ -37,7 +39,7 @@ def start_instance(fields: dict[str, Any]) -> Response:
 
     def action() -> tuple[dict[str, Any], int]:
         instance = _start(user, fields)
-        return InstanceSchema().dump(instance), 201
+        return INSTANCE_SCHEMA.dump(instance), 201
 
     response = run_idempotent(user, action)
     if response.status_code == 201:
@@ -62,7 +64,7 @@ def _start(user: User, fields: dict[str, Any]) -> ProcessInstance:
     if organisation_id is not None and organisation_id not in allowed:
         raise ValidationFailed(FORM_ERROR, {"data.organisation_id": [
             "Ange en organisation där du har rollen som startar processen."]})
-    return start_process(process_id, by=user, title=fields["title"], data=data)
+    return start_process(process_id, by=user, title=fields["title"], data=data, latest=row)
 
 
 def start_role(definition: Definition) -> Role | None:
@@ -77,10 +79,12 @@ def start_role(definition: Definition) -> Role | None:
 @bp.response(200, InstanceSchema)
 def get_instance(instance_id: int) -> Response:
     """Read a case: status, title, definition version and its open tasks."""
-    instance = db.session.get(ProcessInstance, instance_id)
+    # The definition (process id, version) comes along; the engine state is not read at all.
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                 .options(joinedload(ProcessInstance.definition), defer(ProcessInstance.state)))
     if instance is None or not can_view_instance(api_user(), instance):
         raise ApiProblem(404, "not-found", "Ärendet finns inte.")
-    return json_response(InstanceSchema().dump(instance), headers={"ETag": instance_etag(instance)})
+    return json_response(INSTANCE_SCHEMA.dump(instance), headers={"ETag": instance_etag(instance)})
 
 
 def instance_etag(instance: ProcessInstance) -> str:

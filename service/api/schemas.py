@@ -6,6 +6,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from service.api.paging import PageArgs, id_field, page_schema, sort_field
+from service.processes.models import HumanTask, ProcessInstance
+from service.processes.operations import open_task_rows
 
 
 class FieldErrorSchema(ma.Schema):
@@ -44,6 +46,23 @@ class TaskSchema(ma.Schema):
     draft_saved_at = fields.AwareDateTime(allow_none=True)
 
 
+# Schemas keep no state between dumps: one instance each spares building the fields on every request.
+TASK_SCHEMA, TASKS_SCHEMA = TaskSchema(), TaskSchema(many=True)
+
+
+def open_tasks(instance: ProcessInstance) -> list[HumanTask]:
+    """The instance's READY tasks: from its task list if loaded (a new instance's), else one indexed query that
+    reads only the open rows (an instance's whole history of tasks can be long)."""
+    if "tasks" in instance.__dict__:
+        return [task for task in instance.tasks if task.is_ready]
+    return open_task_rows(instance.id)
+
+
+class CompletedTaskSchema(TaskSchema):
+    next_tasks = fields.List(fields.Nested(TaskSchema), required=True, metadata={
+        "description": "Ärendets öppna uppgifter som du kan utföra nu (du behöver inte läsa ärendet för att hitta dem)."})
+
+
 class TaskDetailSchema(TaskSchema):
     form_schema = fields.Dict(required=True, metadata={"description": "Formulärets JSON Schema."})
     values = fields.Dict(required=True, metadata={"description": "Sparat utkast eller förslag från ärendet."})
@@ -74,8 +93,11 @@ class InstanceSchema(ma.Schema):
     started_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
     completed_at = fields.AwareDateTime(allow_none=True)
-    open_tasks = fields.Function(lambda i: TaskSchema(many=True).dump([t for t in i.tasks if t.is_ready]),
+    open_tasks = fields.Function(lambda i: TASKS_SCHEMA.dump(open_tasks(i)),
                                  required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/Task"}})
+
+
+INSTANCE_SCHEMA = InstanceSchema()
 
 
 class NewInstanceSchema(ma.Schema):

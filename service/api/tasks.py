@@ -13,7 +13,17 @@ from service.api.errors import ApiProblem
 from service.api.etags import check_if_match, etag_of
 from service.api.idempotency import run_idempotent
 from service.api.paging import json_response, page_response, paginate
-from service.api.schemas import CompleteTaskSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema
+from service.api.schemas import (
+    TASK_SCHEMA,
+    TASKS_SCHEMA,
+    CompletedTaskSchema,
+    CompleteTaskSchema,
+    TaskDetailSchema,
+    TaskListArgs,
+    TaskPageSchema,
+    TaskSchema,
+    open_tasks,
+)
 from service.extensions import db
 from service.parties.models import User
 from service.processes.claims import claim_task, release_task
@@ -70,16 +80,21 @@ def save_draft(fields: dict[str, Any], task_id: int) -> Response:
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/complete")
 @bp.arguments(CompleteTaskSchema)
-@bp.response(200, TaskSchema)
+@bp.response(200, CompletedTaskSchema)
 @bp.doc(parameters=[IF_MATCH, IDEMPOTENCY_KEY])
 def complete(fields: dict[str, Any], task_id: int) -> Response:
     """Complete a task with form data; 422 names the fields at fault, 409 if it is already done."""
     user = require_write()
-    task = visible_task(user, task_id)
-    check_if_match(task_etag(task), required=False)
+
+    def check(task: HumanTask) -> None:  # under the instance's lock, before anything changes
+        if not _is_visible(user, task):
+            raise ApiProblem(404, "not-found", "Uppgiften finns inte.")
+        check_if_match(task_etag(task), required=False)
 
     def action() -> tuple[dict[str, Any], int]:
-        return TaskSchema().dump(complete_task(task_id, fields["data"], by=user)), 200
+        task = complete_task(task_id, fields["data"], by=user, check=check)
+        next_tasks = [other for other in open_tasks(task.instance) if access.can_work_on(user, other)]
+        return {**TASK_SCHEMA.dump(task), "next_tasks": TASKS_SCHEMA.dump(next_tasks)}, 200
 
     return run_idempotent(user, action)
 
@@ -90,7 +105,7 @@ def claim(task_id: int) -> Response:
     """Take a task offered to one of my groups (409 if a colleague took it first)."""
     user = require_write()
     group_task(user, task_id)
-    return json_response(TaskSchema().dump(commit_with_retry(lambda: claim_task(task_id, by=user))))
+    return json_response(TASK_SCHEMA.dump(commit_with_retry(lambda: claim_task(task_id, by=user))))
 
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/release")
@@ -99,7 +114,7 @@ def release(task_id: int) -> Response:
     """Give a task I have taken back to the group."""
     user = require_write()
     group_task(user, task_id)
-    return json_response(TaskSchema().dump(commit_with_retry(lambda: release_task(task_id, by=user))))
+    return json_response(TASK_SCHEMA.dump(commit_with_retry(lambda: release_task(task_id, by=user))))
 
 
 def group_task(user: User, task_id: int) -> HumanTask:
@@ -114,13 +129,17 @@ def group_task(user: User, task_id: int) -> HumanTask:
 def visible_task(user: User, task_id: int) -> HumanTask:
     """The task if ``user`` may see it (offered to them, done by them, or an auditor); 404 otherwise, as on the web."""
     task = db.session.get(HumanTask, task_id)
-    if task is None or not (access.can_view_task(user, task) or task.completed_by_id == user.id):
+    if task is None or not _is_visible(user, task):
         raise ApiProblem(404, "not-found", "Uppgiften finns inte.")
     return task
 
 
+def _is_visible(user: User, task: HumanTask) -> bool:
+    return access.can_view_task(user, task) or task.completed_by_id == user.id
+
+
 def task_detail(task: HumanTask) -> dict[str, Any]:
-    detail: dict[str, Any] = TaskSchema().dump(task)
+    detail: dict[str, Any] = TASK_SCHEMA.dump(task)
     detail["form_schema"] = form_schema(task.instance.definition, task.form) if task.form else {}
     detail["values"] = form_values(task) if task.is_ready else {}
     return detail

@@ -7,7 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from service import audit
 from service.api.models import ApiToken
@@ -64,9 +65,14 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
+# Built once (every API request runs it); the user and their memberships come in the same statement.
+_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+            .options(joinedload(ApiToken.user).joinedload(User.memberships)))
+
+
 def find_usable_token(secret: str) -> ApiToken | None:
     """The token with this secret, if it is neither revoked nor expired and its user is enabled."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    token = db.session.scalars(_BY_HASH, {"token_hash": hash_secret(secret)}).unique().first()
     if token is None or not token.is_usable_at(now()) or not token.user.is_enabled:
         return None
     return token

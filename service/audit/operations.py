@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, select, update
 from sqlalchemy import event as orm_event
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditChainHead, AuditEvent
 from service.columns import now
 from service.extensions import db
+from service.transactions import take_write_lock
 
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
@@ -39,6 +40,13 @@ def record(actor: Any, action: str, subject: Any, *, instance_id: int | None = N
     return entry
 
 
+# Core statements on the table (not the ORM's bulk update path): these run in every transaction that records.
+_HEAD = AuditChainHead.__table__
+_LOCK_HEAD = (update(_HEAD).where(_HEAD.c.id == _HEAD_ID).values(seq=_HEAD.c.seq)
+              .returning(_HEAD.c.seq, _HEAD.c.hash))
+_WRITE_HEAD = update(_HEAD).where(_HEAD.c.id == _HEAD_ID).values(seq=bindparam("seq"), hash=bindparam("hash"))
+
+
 @dataclass
 class _Head:
     seq: int
@@ -52,10 +60,9 @@ def _locked_head(session: Session) -> _Head:
     Later events of the same transaction chain on in memory; the head is written back before commit."""
     head: _Head | None = session.info.get(_SESSION_KEY)
     if head is None:
-        statement = (update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID)
-                     .values(seq=AuditChainHead.seq).returning(AuditChainHead.seq, AuditChainHead.hash)
-                     .execution_options(synchronize_session=False))
-        row = session.execute(statement).first()
+        take_write_lock(session)
+        with session.no_autoflush:  # the head is not among the changes pending: they are flushed with the event
+            row = session.execute(_LOCK_HEAD).first()
         seq, chain_head = (int(row[0]), str(row[1])) if row is not None else (0, GENESIS_HASH)
         if row is None:  # an empty database built without migrations: start the chain
             session.add(AuditChainHead(id=_HEAD_ID, seq=0, hash=GENESIS_HASH))
@@ -69,8 +76,7 @@ def _locked_head(session: Session) -> _Head:
 def _write_head(session: Session) -> None:
     head: _Head | None = session.info.pop(_SESSION_KEY, None)
     if head is not None and head.seq != head.locked_seq:
-        session.execute(update(AuditChainHead).where(AuditChainHead.id == _HEAD_ID)
-                        .values(seq=head.seq, hash=head.hash).execution_options(synchronize_session=False))
+        session.execute(_WRITE_HEAD, {"seq": head.seq, "hash": head.hash})
 
 
 @orm_event.listens_for(Session, "after_rollback")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, Insert, Select, and_, bindparam, false, func, insert, literal, select
 
 from service.columns import now
 from service.errors import NotPermitted
@@ -66,8 +67,11 @@ def recipients_for_task(task: HumanTask) -> list[User]:
     return list(db.session.scalars(query))
 
 
-def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> list[Notification]:
-    """Tell the task's recipients that it waits for them (or has been escalated to them)."""
+def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> int:
+    """Tell the task's recipients that it waits for them (or has been escalated to them); how many were told.
+
+    One INSERT ... SELECT over the recipients (the named person, or the enabled members of the group) with
+    their digest choice: this runs for every new task, inside the completion that created it."""
     whom = "dig" if task.user_id is not None else "din grupp"
     if escalated:
         kind, subject, intro = NotificationKind.ESCALATED, f"Eskalerad uppgift: {task.name}", \
@@ -78,24 +82,36 @@ def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> list[Not
     else:
         kind, subject, intro = NotificationKind.TASK_OFFERED, f"Ny uppgift: {task.name}", \
             "En ny uppgift väntar på din grupp i Samverkan. Den som först öppnar och slutför den utför den."
-    recipients, digest_ids = _recipients_and_digest(task)
-    return notify(recipients, kind, subject, task_body(task, intro), instance_id=task.instance_id,
-                  task_row_id=task.id, digest_ids=digest_ids if kind == NotificationKind.TASK_OFFERED else set())
+    if task.user_id is None and task.organisation_id is None:
+        return 0
+    statement = _NOTIFY_NAMED if task.user_id is not None else _NOTIFY_GROUP
+    rows = db.session.execute(statement, {
+        "user_id": task.user_id, "organisation_id": task.organisation_id, "role": task.role,
+        "kind": kind, "subject": subject, "body": task_body(task, intro), "instance_id": task.instance_id,
+        "task_row_id": task.id, "created_at": now(), "digest_applies": kind == NotificationKind.TASK_OFFERED,
+    }).all()
+    return len(rows)
 
 
-def _recipients_and_digest(task: HumanTask) -> tuple[list[User], set[int]]:
-    """recipients_for_task and who of them wants the digest, in one query."""
-    query = select(User, NotificationSettings.wants_digest).outerjoin(
-        NotificationSettings, NotificationSettings.user_id == User.id)
-    if task.user_id is not None:
-        query = query.where(User.id == task.user_id)
-    elif task.organisation_id is not None:
-        query = query.join(Membership).where(Membership.organisation_id == task.organisation_id,
-                                             Membership.role == task.role, User.is_enabled.is_(True))
-    else:
-        return [], set()
-    rows = db.session.execute(query.order_by(User.id)).all()
-    return [user for user, _ in rows], {user.id for user, wants in rows if wants}
+def _notify_statement(recipients: Select[Any]) -> Insert:
+    """INSERT INTO notifications ... SELECT over ``recipients`` (user ids), everything else bound per task."""
+    table = Notification.__table__
+    wants_digest = select(NotificationSettings.wants_digest).where(
+        NotificationSettings.user_id == User.id).scalar_subquery()
+    bound = ("kind", "subject", "body", "instance_id", "task_row_id", "created_at")
+    columns = [bindparam(name, type_=table.c[name].type).label(name) for name in bound]
+    is_digest = and_(bindparam("digest_applies", type_=Boolean), func.coalesce(wants_digest, false()))
+    rows = recipients.add_columns(*columns, literal(0).label("attempts"), literal("").label("last_error"),
+                                  is_digest.label("is_digest"))
+    return (insert(table).from_select(["user_id", *bound, "attempts", "last_error", "is_digest"], rows)
+            .returning(table.c.id))
+
+
+# Built once: one runs for every new task.
+_NOTIFY_NAMED = _notify_statement(select(User.id).where(User.id == bindparam("user_id")))
+_NOTIFY_GROUP = _notify_statement(select(User.id).join(Membership).where(
+    Membership.organisation_id == bindparam("organisation_id"), Membership.role == bindparam("role"),
+    User.is_enabled.is_(True)).order_by(User.id))
 
 
 def notify_deadline_soon(task: HumanTask) -> list[Notification]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, false, func, or_, select, tuple_
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service import access, audit, clock
@@ -35,11 +35,14 @@ from service.processes.models import (
 )
 from service.processes.timers import remember as remember_timer
 from service.processes.timers import sync_timers
+from service.transactions import take_write_lock
 
 
-def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, Any]) -> ProcessInstance:
-    """Start an instance on the latest version of ``process_id`` and run it to its first wait."""
-    row = require_latest_definition(process_id)
+def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, Any],
+                  latest: ProcessDefinition | None = None) -> ProcessInstance:
+    """Start an instance on the latest version of ``process_id`` (``latest``: that version's row, if the
+    caller has read it already) and run it to its first wait."""
+    row = latest or require_latest_definition(process_id)
     definition = parsed(row)
     engine_input = {**data, "started_by": by.id}
     with clock.pinned() as moment:
@@ -47,7 +50,8 @@ def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, A
         instance = ProcessInstance(definition=row, title=title, state=serializer.dump(workflow), started_by_id=by.id)
         db.session.add(instance)
         db.session.flush()
-        advance(instance, workflow, definition, by)
+        change = advance(instance, workflow, definition, by, new=True)
+        set_committed_value(instance, "tasks", change.created)  # a new instance's tasks: no query to read them
     # ``input`` and ``at`` are what the engine was given: enough to re-execute the case from nothing.
     audit.record(by, "instance.started", instance, instance_id=instance.id, process_id=row.process_id,
                  version=row.version, data=dict(data), steps=_step_ids(steps), input=engine_input,
@@ -56,9 +60,17 @@ def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, A
     return instance
 
 
-def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> HumanTask:
-    """Complete a READY task with form data, under the instance's lock; 409 if it is no longer READY."""
+def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User,
+                  check: Callable[[HumanTask], None] | None = None) -> HumanTask:
+    """Complete a READY task with form data, under the instance's lock; 409 if it is no longer READY.
+
+    ``check`` sees the task first, read under the lock (the API's visibility and If-Match checks), so that
+    the task is read once and the checks cannot race a concurrent change."""
     task = _lock_task(task_row_id)
+    if check is not None:
+        check(task)
+    if not task.is_ready:
+        raise Conflict("Uppgiften är redan utförd eller har avbrutits.")
     if not access.can_work_on(by, task):
         raise NotPermitted("Uppgiften är inte tilldelad dig eller någon av dina grupper.")
     instance = task.instance
@@ -79,28 +91,37 @@ def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User) -> Hum
     return task
 
 
+# Statements of every task completion, built once. The definition row comes with the lock (the relationship
+# then needs no query of its own); only the task and the instance are locked.
+_LOCK_TASK = (select(HumanTask, ProcessInstance, ProcessDefinition).join(HumanTask.instance)
+              .join(ProcessInstance.definition).where(HumanTask.id == bindparam("task_row_id"))
+              .with_for_update(of=[HumanTask.__table__, ProcessInstance.__table__])
+              .execution_options(populate_existing=True))
+_OPEN_ROWS = (select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
+                                      HumanTask.status == TaskStatus.READY).order_by(HumanTask.id))
+
+
+def open_task_rows(instance_id: int) -> list[HumanTask]:
+    """The instance's READY task rows (one indexed query: only the open rows, however long its history)."""
+    return list(db.session.scalars(_OPEN_ROWS, {"instance_id": instance_id}))
+
+
 def _lock_task(task_row_id: int) -> HumanTask:
     """Lock the task's instance and read task and instance fresh under the lock, in one statement.
 
     Two parties approving their own tasks of one instance queue here; the second then works on the
     state the first wrote. PostgreSQL: SELECT ... FOR UPDATE locks both rows. SQLite has no row locks:
-    a no-op UPDATE first takes the database's write lock (other writers wait on the busy timeout).
-    The lock_version check on write stays as a second line of defence.
+    the database's write lock is taken first (take_write_lock). The lock_version check on write stays
+    as a second line of defence.
     """
-    _sqlite_write_lock(select(HumanTask.instance_id).where(HumanTask.id == task_row_id).scalar_subquery())
-    # The definition row comes in the same statement (the relationship then needs no query of its own);
-    # only the task and the instance are locked.
-    row = db.session.execute(
-        select(HumanTask, ProcessInstance, ProcessDefinition).join(HumanTask.instance).join(ProcessInstance.definition)
-        .where(HumanTask.id == task_row_id)
-        .with_for_update(of=[HumanTask.__table__, ProcessInstance.__table__])
-        .execution_options(populate_existing=True)).first()
+    take_write_lock(db.session())
+    row = db.session.execute(_LOCK_TASK, {"task_row_id": task_row_id}).first()
     if row is None:
         raise NotFound("Uppgiften finns inte.")
     task: HumanTask = row[0]
-    set_committed_value(row[1], "definition", row[2])  # loaded above: spare the lazy load its query
-    if not task.is_ready:
-        raise Conflict("Uppgiften är redan utförd eller har avbrutits.")
+    # Loaded above: spare the lazy loads their queries (and keep the instance alive: the identity map is weak).
+    set_committed_value(task, "instance", row[1])
+    set_committed_value(row[1], "definition", row[2])
     return task
 
 
@@ -112,18 +133,19 @@ def _validated(instance: ProcessInstance, task: HumanTask, data: Mapping[str, An
     return {**forms.defaults(schema), **data}
 
 
-def advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition,
-             actor: User | None, *, by_timer: bool = False, failures: Sequence[EngineFailure] = ()) -> TaskListChange:
+def advance(instance: ProcessInstance, workflow: Any, definition: specs.Definition, actor: User | None, *,
+            by_timer: bool = False, failures: Sequence[EngineFailure] = (), new: bool = False) -> TaskListChange:
     """Write the engine state, project its READY user tasks and waiting timers into their tables, and
     notify the people new tasks are offered to (a timer that cancelled a task escalated it). Engine
-    failures (given, or found describing READY tasks) open incidents in the same transaction."""
+    failures (given, or found describing READY tasks) open incidents in the same transaction. ``new``:
+    the instance has just been created, so it has no task rows yet."""
     failures = list(failures)
     ready = runner.ready_tasks(workflow, definition, failures)
     instance.state = serializer.dump(workflow)
     instance.updated_at = now()
     if runner.is_completed(workflow):
         instance.status, instance.completed_at = InstanceStatus.COMPLETED, now()
-    change = _sync_task_list(instance, ready, keep={failure.task_id for failure in failures})
+    change = _sync_task_list(instance, ready, keep={failure.task_id for failure in failures}, new=new)
     for failure in failures:
         incidents.open_incident(instance, workflow, failure, actor)
     fired = sync_timers(instance, workflow) if definition.has_timers else []
@@ -145,12 +167,14 @@ class TaskListChange:
     cancelled: list[HumanTask]
 
 
-def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask], keep: set[str | None]) -> TaskListChange:
+def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask], keep: set[str | None],
+                    new: bool = False) -> TaskListChange:
     """Make the READY rows equal the engine's READY user tasks (``keep``: tasks with an incident keep
     their rows). Only open rows are read, so the cost does not grow with the instance's history."""
     wanted = {task.task_id: task for task in ready}
-    open_rows = db.session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)).all()
+    with db.session.no_autoflush:  # the state and the completed task are written with the rest, in one flush
+        rows = [] if new else open_task_rows(instance.id)
+    open_rows = [row for row in rows if row.is_ready]  # not the task completed in memory, not yet written
     cancelled = [row for row in open_rows if row.task_id not in wanted and row.task_id not in keep]
     for row in cancelled:
         row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
@@ -250,7 +274,7 @@ def fire_timer(timer_id: int) -> bool:
 
 def lock_instance(instance_id: int) -> ProcessInstance:
     """The instance row, locked until commit (see _lock_task for how on each database)."""
-    _sqlite_write_lock(instance_id)
+    take_write_lock(db.session())
     instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
                                  .with_for_update().execution_options(populate_existing=True))
     if instance is None:
@@ -313,15 +337,6 @@ def cancel_instance(instance: ProcessInstance, reason: str, *, by: User | None) 
         remember_timer(timer)
     instance.status, instance.completed_at = InstanceStatus.CANCELLED, moment
     audit.record(by, "instance.cancelled", instance, instance_id=instance.id, reason=reason)
-
-
-def _sqlite_write_lock(instance_id: Any) -> None:
-    """SQLite has no row locks: a no-op UPDATE of the instance takes the database's write lock now (other
-    writers wait on the busy timeout) rather than at commit, which is what FOR UPDATE does on PostgreSQL."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
-                           .values(lock_version=ProcessInstance.lock_version)
-                           .execution_options(synchronize_session=False))
 
 
 def retry_incident(incident_id: int, data: Mapping[str, Any], *, by: User) -> ProcessIncident:

@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from service.audit.models import AuditEvent
-from tests.api.conftest import ApiWorld, problem_fields
+from service.processes.definitions import deploy_definition
+from service.transactions import commit_with_retry
+from tests.api.conftest import FIXTURES, FORMS, ApiWorld, problem_fields
 
 
 def open_task(api: ApiWorld) -> int:
@@ -67,6 +69,20 @@ def test_complete_then_again_is_a_conflict(api: ApiWorld) -> None:
     assert again.status_code == 409 and again.content_type == "application/problem+json"
     instance = client.get(f"/api/v1/instances/{done.get_json()['instance_id']}").get_json()
     assert instance["status"] == "completed" and instance["open_tasks"] == []
+
+
+def test_complete_answers_with_the_next_tasks_the_caller_can_do(api: ApiWorld) -> None:
+    xml = (FIXTURES / "api_two_steps.bpmn").read_bytes()
+    commit_with_retry(lambda: deploy_definition(xml, "api_two_steps.bpmn", FORMS, by=None))
+    client = api.client("officer_a")
+    started = client.post("/api/v1/instances", json={
+        "process_id": "api_two_steps", "title": "Två steg", "data": {"organisation_id": api.org_a.id}}).get_json()
+    [check] = [task for task in started["open_tasks"] if task["bpmn_id"] == "check"]
+    done = client.post(f"/api/v1/tasks/{check['id']}/complete", json={"data": {"note": "Klart"}}).get_json()
+    assert done["status"] == "completed" and [task["bpmn_id"] for task in done["next_tasks"]] == ["handle"]
+    instance = client.get(f"/api/v1/instances/{started['id']}").get_json()  # the manager's task is open, not theirs
+    assert sorted(task["bpmn_id"] for task in instance["open_tasks"]) == ["approve", "handle"]
+    assert done["next_tasks"] == [task for task in instance["open_tasks"] if task["bpmn_id"] == "handle"]
 
 
 def test_idempotent_complete_returns_the_first_result(api: ApiWorld, db: Any) -> None:

@@ -77,9 +77,10 @@ def test_task_offered_text_is_swedish_and_links_to_the_task(app: Flask, db: Any,
     task = make_task(kommun, Role.CASE_OFFICER, due_at=datetime(2026, 12, 1, 22, 30, tzinfo=UTC))
     app.config["PUBLIC_URL"] = "https://samverkan.example.se/"
     try:
-        [row] = notify_task_offered(task)
+        assert notify_task_offered(task) == 1
     finally:
         app.config.pop("PUBLIC_URL")
+    row = db.session.scalars(select(Notification).where(Notification.task_row_id == task.id)).one()
     assert (row.user_id, row.kind, row.subject) == (member.id, "task_offered", "Ny uppgift: Besluta om avtalet")
     assert f"https://samverkan.example.se/uppgifter/{task.id}" in row.body
     assert "Handläggare, Göteborgs Stad" in row.body
@@ -93,7 +94,8 @@ def test_escalation_and_deadline_reminder(db: Any, make_organisation: Callable[.
     user = make_user([(kommun, Role.MANAGER)])
     set_wants_digest(user, True)
     task = make_task(kommun, Role.MANAGER, due_at=datetime(2026, 12, 1, 9, tzinfo=UTC))
-    [escalated] = notify_task_offered(task, escalated=True)
+    assert notify_task_offered(task, escalated=True) == 1
+    escalated = db.session.scalars(select(Notification).where(Notification.task_row_id == task.id)).one()
     [reminder] = notify_deadline_soon(task)
     assert (escalated.kind, escalated.is_digest) == ("escalated", False)
     assert escalated.subject == "Eskalerad uppgift: Besluta om avtalet"
