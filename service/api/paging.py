@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from flask import Response, json
 from marshmallow import fields, validate
+from sqlalchemy import Select, func, select
+
+from service.extensions import db
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
@@ -53,6 +56,21 @@ def paginate(items: Sequence[T], args: Mapping[str, Any], keys: Mapping[str, Cal
     page, size = int(args.get("page", 1)), int(args.get("page_size", 20))
     start = (page - 1) * size
     return {"items": ordered[start:start + size], "page": page, "page_size": size, "total": len(ordered)}
+
+
+def paginate_query(query: Select[Any], args: Mapping[str, Any], columns: Mapping[str, Any],
+                   load: Sequence[Any] = ()) -> dict[str, Any]:
+    """paginate() in the database, for lists that can be long: a COUNT and one page of rows, sorted by
+    ``columns[args['sort']]`` (None last), then by id; ``load``: loader options for the page's rows."""
+    sort = str(args.get("sort") or "")
+    column = columns.get(sort.lstrip("-"))
+    page, size = int(args.get("page", 1)), int(args.get("page_size", 20))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    ordering = [] if column is None else [column.is_(None), column.desc() if sort.startswith("-") else column]
+    primary_key = query.column_descriptions[0]["entity"].id
+    rows = db.session.scalars(query.order_by(*ordering, primary_key).options(*load)
+                              .limit(size).offset((page - 1) * size)).all()
+    return {"items": list(rows), "page": page, "page_size": size, "total": int(total or 0)}
 
 
 def page_response(page: dict[str, Any], item: type[ma.Schema]) -> Response:

@@ -55,10 +55,6 @@ class Retry:
 
 Operation = Start | Completion | TimersRun | Retry
 
-# The service saves (and so compacts, see serializer.compact) after every operation; a replay round-trips
-# through the serializer every this many steps, so its tree stays as small and its cost linear.
-COMPACT_EVERY = 8
-
 
 @dataclass(frozen=True)
 class RecordedStep:
@@ -107,9 +103,8 @@ def replay(definition: Definition, history: Sequence[RecordedStep], *, reference
                     workflow, steps = runner.start(definition, operation.input)
                 else:
                     assert workflow is not None
-                    if index % COMPACT_EVERY == 0:
-                        workflow = round_trip(definition, workflow)
                     steps = _apply(workflow, operation, reference, replayed, index)
+                serializer.compact_in_memory(workflow)  # as the service's save after every operation does
         except Divergence:
             raise
         except Exception as exc:  # the engine refused what it once accepted

@@ -89,6 +89,62 @@ def compact(dct: dict[str, Any]) -> None:
         dct["last_task"] = new_root
 
 
+def compact_in_memory(workflow: BpmnWorkflow) -> None:
+    """compact() on a live workflow: the same cut (same rule, same depths), without a save and a load. A
+    task in memory holds its whole data, so the new root needs nothing more (a replay cuts after every step,
+    as the service does at every save)."""
+    tasks = workflow.tasks
+    if len(tasks) < KEEP_LEVELS + CUT_STEP:
+        return
+    live = [task for task in tasks.values() if task.state not in _FINISHED]
+    if not live:
+        return
+    common = _live_common_path(live)
+    root_depth = getattr(workflow, _ROOT_DEPTH, 0)
+    target = (root_depth + len(common) - 1 - KEEP_LEVELS) // CUT_STEP * CUT_STEP
+    if target <= root_depth:
+        return
+    new_root = common[target - root_depth]
+    kept, stack = set(), [new_root.id]
+    while stack:
+        task_id = stack.pop()
+        kept.add(task_id)
+        stack.extend(tasks[task_id]._children)
+    removed = {task_id for task_id in tasks if task_id not in kept}
+    for task_id in removed:
+        del tasks[task_id]
+    owners = set(removed)
+    while doomed := [key for key in workflow.subprocesses if key in owners]:
+        for key in doomed:
+            owners.update(workflow.subprocesses.pop(key).tasks)
+    new_root._parent = None
+    workflow.task_tree = new_root
+    setattr(workflow, _ROOT_DEPTH, target)
+    if workflow.last_task is not None and workflow.last_task.id not in kept:
+        workflow.last_task = new_root
+
+
+def _live_common_path(live: list[Any]) -> list[Any]:
+    """From the root to the live tasks' common ancestor; the others climb only until the first one's path."""
+    common = _live_path(live[0])
+    position = {id(task): number for number, task in enumerate(common)}
+    end = len(common)
+    for task in live[1:]:
+        node = task
+        while id(node) not in position:
+            node = node.parent
+        end = min(end, position[id(node)] + 1)
+    return common[:end]
+
+
+def _live_path(task: Any) -> list[Any]:
+    """Root first."""
+    path = [task]
+    while (parent := path[-1].parent) is not None:
+        path.append(parent)
+    return path[::-1]
+
+
 def _full_data(tasks: dict[str, dict[str, Any]], path: list[str]) -> dict[str, Any]:
     """A task's data from the root's data and the deltas down ``path`` (as SpiffWorkflow's loader does)."""
     data: dict[str, Any] = copy.deepcopy(tasks[path[0]]["data"])

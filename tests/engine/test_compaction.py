@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from service.engine import runner, serializer, specs
+from service.engine import replay, runner, serializer, specs
 from tests.conftest import ROOT
 
 DIAGRAM = ROOT / "tests" / "fixtures" / "bpmn" / "parallel_loop.bpmn"
@@ -44,3 +44,27 @@ def test_compaction_changes_nothing_for_a_short_case() -> None:
     workflow, _ = runner.start(definition, {"organisation_id": 7, "rounds": 0, "last_round": 3})
     state = json.loads(serializer.dump(workflow))
     assert state["root_depth"] == 0 and state["tasks"][state["root"]]["task_spec"] == "Start"
+
+
+def test_compacting_in_memory_cuts_where_a_save_and_load_would() -> None:
+    """A replay compacts the live workflow after every step instead of saving and loading it."""
+    definition = specs.parse(DIAGRAM.read_bytes(), DIAGRAM.name)
+    start = {"organisation_id": 7, "rounds": 0, "last_round": 40}
+    saved, _ = runner.start(definition, start)
+    live, _ = runner.start(definition, start)
+    serializer.compact_in_memory(live)
+    depths = set()
+    for step in range(80):
+        saved = runner.load(definition, serializer.dump(saved))
+        [first_saved, *_] = runner.ready_tasks(saved, definition)
+        [first_live, *_] = runner.ready_tasks(live, definition)
+        assert first_saved.bpmn_id == first_live.bpmn_id
+        runner.complete(saved, first_saved.task_id, {"note": f"{step}"})
+        runner.complete(live, first_live.task_id, {"note": f"{step}"})
+        serializer.compact_in_memory(live)
+        after_save = runner.load(definition, serializer.dump(saved))
+        assert replay.describe(live) == replay.describe(after_save), step
+        assert len(live.tasks) == len(after_save.tasks)
+        depths.add(json.loads(serializer.dump(saved))["root_depth"])
+    assert len(depths) > 3  # the tree was cut several times on the way
+    assert runner.final_data(live) == runner.final_data(saved)
