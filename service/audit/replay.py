@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from service.audit.models import AuditEvent
 from service.engine import replay as engine_replay
@@ -35,19 +35,20 @@ class ReplayResult:
                 f"(händelse {self.differing_seq}): {self.reason}")
 
 
-def engine_events(instance_id: int) -> list[AuditEvent]:
-    """The instance's events that drove the engine, in chain order."""
-    return list(db.session.scalars(select(AuditEvent).where(
+def engine_events(instance_id: int) -> list[Row[Any]]:
+    """The instance's events that drove the engine, in chain order: their seq, action and data (rows, not
+    whole events: a long case has hundreds)."""
+    return list(db.session.execute(select(AuditEvent.seq, AuditEvent.action, AuditEvent.data).where(
         AuditEvent.instance_id == instance_id, AuditEvent.action.in_(ENGINE_ACTIONS)).order_by(AuditEvent.seq)))
 
 
-def recorded_history(events: list[AuditEvent]) -> list[engine_replay.RecordedStep]:
+def recorded_history(events: list[Row[Any]]) -> list[engine_replay.RecordedStep]:
     """Turn audit events into the operations the engine performed."""
     return [engine_replay.RecordedStep(_operation(event), list(event.data.get("steps", [])), event.action)
             for event in events]
 
 
-def _operation(event: AuditEvent) -> engine_replay.Operation:
+def _operation(event: Row[Any]) -> engine_replay.Operation:
     data = event.data
     at = datetime.fromisoformat(str(data["at"]))
     if event.action == "instance.started":
@@ -76,7 +77,7 @@ def replay_instance(instance: ProcessInstance) -> ReplayResult:
     return ReplayResult(instance.id, True, len(events))
 
 
-def _differs(instance: ProcessInstance, events: list[AuditEvent], index: int, reason: str) -> ReplayResult:
+def _differs(instance: ProcessInstance, events: list[Row[Any]], index: int, reason: str) -> ReplayResult:
     seq = events[index].seq if 0 <= index < len(events) else None
     return ReplayResult(instance.id, False, len(events), index + 1, seq, reason)
 

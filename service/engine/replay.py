@@ -92,7 +92,7 @@ def replay(definition: Definition, history: Sequence[RecordedStep], *, reference
     if not history or not isinstance(history[0].operation, Start):
         raise Divergence(0, "historiken börjar inte med att ärendet startades")
     workflow: BpmnWorkflow | None = None
-    replayed: dict[str, UUID] = {}
+    taken: set[UUID] = set()  # replayed tasks already matched to a recorded completion
     for index, recorded in enumerate(history):
         operation = recorded.operation
         try:
@@ -103,7 +103,7 @@ def replay(definition: Definition, history: Sequence[RecordedStep], *, reference
                     workflow, steps = runner.start(definition, operation.input)
                 else:
                     assert workflow is not None
-                    steps = _apply(workflow, operation, reference, replayed, index)
+                    steps = _apply(workflow, operation, reference, taken, index)
                 serializer.compact_in_memory(workflow)  # as the service's save after every operation does
         except Divergence:
             raise
@@ -124,32 +124,31 @@ def round_trip(definition: Definition, workflow: BpmnWorkflow) -> BpmnWorkflow:
 
 
 def _apply(workflow: BpmnWorkflow, operation: Operation, reference: BpmnWorkflow | None,
-           replayed: dict[str, UUID], index: int) -> list[runner.Step]:
+           taken: set[UUID], index: int) -> list[runner.Step]:
     if isinstance(operation, TimersRun):
         return runner.tolerating_incident(lambda: timers.fire_due(workflow), None)[0]
     if isinstance(operation, Retry):
-        failed = _match(workflow, operation, reference, replayed, states=(TaskState.ERROR, TaskState.READY),
+        failed = _match(workflow, operation, reference, set(), states=(TaskState.ERROR, TaskState.READY),
                         manual_only=False)
         if failed is None:
             raise Divergence(index, f"det felade steget {operation.bpmn_id} finns inte i omkörningen")
-        replayed[operation.task_id] = failed.id
+        taken.add(failed.id)
         return runner.tolerating_incident(lambda: runner.retry(workflow, str(failed.id), operation.input), str(failed.id))[0]
     assert isinstance(operation, Completion)
-    task = _match(workflow, operation, reference, replayed)
+    task = _match(workflow, operation, reference, taken)
     if task is None:
         raise Divergence(index, f"uppgiften {operation.bpmn_id} är inte redo i omkörningen")
-    replayed[operation.task_id] = task.id
+    taken.add(task.id)
     return runner.tolerating_incident(lambda: runner.complete(workflow, str(task.id), operation.input), str(task.id))[0]
 
 
 def _match(workflow: BpmnWorkflow, operation: Completion | Retry, reference: BpmnWorkflow | None,
-           replayed: dict[str, UUID], *, states: tuple[int, ...] = (TaskState.READY,),
+           taken: set[UUID], *, states: tuple[int, ...] = (TaskState.READY,),
            manual_only: bool = True) -> SpiffTask | None:
     """The replayed task that plays the recorded one's part: same BPMN id, same sibling positions."""
-    taken = set(replayed.values()) if isinstance(operation, Completion) else set()
     candidates = [task for task in _all_tasks(workflow) if task.state in states
-                  and (task.task_spec.manual or not manual_only)
-                  and task.task_spec.bpmn_id == operation.bpmn_id and task.id not in taken]
+                  and task.task_spec.bpmn_id == operation.bpmn_id
+                  and (task.task_spec.manual or not manual_only) and task.id not in taken]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     original = _find(reference, operation.task_id)
