@@ -1,5 +1,7 @@
 """Time the inbox with 100 000 open tasks on PostgreSQL: list pages and the menu's COUNT queries.
 
+Also the REST API's task list (GET /api/v1/tasks with a read token), paged and sorted in the database.
+
 Data: 500 groups (100 organisations × 5 roles), 100 000 READY tasks spread evenly over them (one process
 instance each, with a 2 kB serialized state the lists must never read), 10 000 agreements whose versions
 own the first 10 000 instances. Measured through the Flask test client as a logged-in user (a page
@@ -28,6 +30,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.dialects import postgresql
 
 from service.agreements.models import Agreement, AgreementParty, AgreementVersion
+from service.api.tokens import create_token
 from service.extensions import db
 from service.inbox import queries
 from service.parties.models import Membership, Organisation, Role, User
@@ -146,6 +149,25 @@ def measure(app: Flask, runs: int) -> None:
             median, p95 = timed(runs, get)
             rows = client.get(url).get_data(as_text=True).count('data-task-id="')
             print(f"{label:34}{median:10.2f}{p95:9.2f}  {rows}")
+        measure_api(app, username, runs)
+
+
+def measure_api(app: Flask, username: str, runs: int) -> None:
+    """The REST API's task list for the same person, with a read token."""
+    api_lists = [("API list, page 1 (25)", "/api/v1/tasks?page_size=25"),
+                 ("API list, page 4, newest first", "/api/v1/tasks?page_size=25&page=4&sort=-created_at"),
+                 ("API list, group tasks", "/api/v1/tasks?page_size=25&assigned=group")]
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        secret = commit_with_retry(lambda: create_token(user, "bench", {"read"}, 1)).secret
+    client, headers = app.test_client(), {"Authorization": f"Bearer {secret}"}
+    for label, url in api_lists:
+        def call(url: str = url) -> None:
+            response = client.get(url, headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)
+        median, p95 = timed(runs, call)
+        rows = len(client.get(url, headers=headers).get_json()["items"])
+        print(f"{label:34}{median:10.2f}{p95:9.2f}  {rows}")
 
 
 def explain(app: Flask) -> None:
@@ -153,7 +175,7 @@ def explain(app: Flask) -> None:
         user = db.session.scalar(select(User).where(User.username == "bench10"))
         for args in ({"lista": "grupp"}, {"lista": "mina"}):
             filters = queries.InboxFilters.from_args(args)
-            query = queries._sorted(queries._filtered(user, filters), filters.sortera).limit(25)
+            query = queries._sorted(queries._filtered(user, filters, ordered=True), filters.sortera).limit(25)
             sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
             plan = [row[0] for row in db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))]
             print(f"\nEXPLAIN ANALYZE list query ({args['lista']}, bench10):")

@@ -95,7 +95,7 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(32), default=AgreementStatus.DRAFT)
-    coordinator_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    coordinator_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -104,7 +104,7 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
     expiry_notice_days: Mapped[int] = mapped_column(default=90)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("agreement_versions.id", use_alter=True, name="fk_agreements_current_version_id"))
-    lifecycle_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    lifecycle_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
 
     parties: Mapped[list[AgreementParty]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementParty.id")
@@ -136,7 +136,7 @@ class AgreementParty(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     diarienummer: Mapped[str] = mapped_column(String(50), default="")
     agreement: Mapped[Agreement] = relationship(back_populates="parties")
     organisation: Mapped[Organisation] = relationship()

@@ -107,17 +107,22 @@ class Page:
 
 def list_inbox(user: User, filters: InboxFilters, per_page: int = PER_PAGE) -> Page:
     """One page of a list: the ids by an indexed query on human_tasks, then the 25 rows' details."""
-    query = _filtered(user, filters)
-    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    counted = _filtered(user, filters)
+    total = int(db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
     number = min(filters.sida, max(math.ceil(total / per_page), 1))
-    ids = list(db.session.scalars(_sorted(query, filters.sortera).limit(per_page).offset((number - 1) * per_page)))
+    query = _sorted(_filtered(user, filters, ordered=True), filters.sortera)
+    ids = list(db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)))
     details = {row.id: row for row in _details(ids)}
     return Page(rows=[details[i] for i in ids if i in details], total=total, number=number, per_page=per_page)
 
 
-def _filtered(user: User, filters: InboxFilters) -> Select[Any]:
-    query = select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
-        .where(visible_to(user, filters.scope))
+def _filtered(user: User, filters: InboxFilters, *, ordered: bool = False) -> Select[Any]:
+    """The ids of the tasks the list shows (``ordered``: for sorting them, which may need the case too)."""
+    query = select(HumanTask.id).where(visible_to(user, filters.scope))
+    # The case (process instance) only when the filter, the search or the order needs it: a join costs a
+    # lookup per matching task, and the COUNT matches all of them.
+    if filters.process or filters.q or (ordered and filters.sortera == "case"):
+        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
     if filters.process:
         query = query.join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id) \
             .where(ProcessDefinition.process_id == filters.process)

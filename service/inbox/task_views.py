@@ -26,7 +26,7 @@ from service.parties.models import Membership, Organisation, User
 from service.processes import claims
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
-from service.processes.operations import complete_task, count_tasks_for, form_values, save_task_draft
+from service.processes.operations import complete_task, count_tasks_by_scope, form_values, save_task_draft
 from service.transactions import commit_with_retry
 
 
@@ -36,8 +36,8 @@ def my_tasks() -> str:
     """List my tasks (named to or claimed by me) or my groups' unclaimed tasks, filtered, sorted and paged."""
     args = request.args.to_dict()
     if "lista" not in args:  # the landing page (after login, after a completed task) opens the list with work in it
-        empty = count_tasks_for(current_user, "mine") == 0 and count_tasks_for(current_user, "group") > 0
-        args["lista"] = "grupp" if empty else "mina"
+        mine, group = count_tasks_by_scope(current_user)
+        args["lista"] = "grupp" if mine == 0 and group > 0 else "mina"
     filters = queries.InboxFilters.from_args(args)
     page = queries.list_inbox(current_user, filters)
     template = "inbox/_task_table.html" if request.headers.get("HX-Request") else "inbox/tasks.html"

@@ -16,7 +16,7 @@ from service.errors import SamverkanError
 from service.extensions import db
 from service.notifications.operations import count_unread
 from service.parties.models import ROLE_LABELS, Role
-from service.processes.operations import count_tasks_for
+from service.processes.operations import count_tasks_by_scope
 from service.transactions import commit_with_retry
 
 bp = Blueprint("inbox", __name__, template_folder="templates", static_folder="static",
@@ -36,7 +36,7 @@ def navigation() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {"task_count": 0, "mine_count": 0, "group_count": 0, "unread_count": 0, "role_labels": ROLE_LABELS,
                 "held_roles": set()}
-    mine, group = count_tasks_for(current_user, "mine"), count_tasks_for(current_user, "group")
+    mine, group = count_tasks_by_scope(current_user)
     return {"task_count": mine + group, "mine_count": mine, "group_count": group,
             "unread_count": count_unread(current_user), "role_labels": ROLE_LABELS,
             "held_roles": {m.role for m in current_user.memberships}}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import g, has_request_context, request
 from sqlalchemy import and_, bindparam, false, func, or_, select, tuple_
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -218,21 +219,49 @@ def list_tasks_for(user: User, scope: str = "all") -> list[HumanTask]:
 
 
 def count_tasks_for(user: User, scope: str = "all") -> int:
-    """How many tasks list_tasks_for would show (one COUNT, for the menu on every page)."""
+    """How many tasks list_tasks_for would show (one COUNT)."""
     return int(db.session.scalar(select(func.count()).select_from(HumanTask).where(visible_to(user, scope))) or 0)
+
+
+def count_tasks_by_scope(user: User) -> tuple[int, int]:
+    """(mine, my groups'): the two counts of the menu on every page, in one statement."""
+    mine, offered = _scopes(user)
+    row = db.session.execute(select(func.count().filter(mine), func.count().filter(offered)).select_from(HumanTask)
+                             .where(HumanTask.status == TaskStatus.READY, or_(mine, offered))).one()
+    return int(row[0]), int(row[1])
 
 
 def visible_to(user: User, scope: str = "all") -> Any:
     """Only indexed columns of human_tasks: user_id, claimed_by_id, (organisation_id, role) with status."""
-    people = [user, *access.substituting_for(user)]
-    ids = [person.id for person in people]
-    groups = sorted(set().union(*(person.groups() for person in people)))
+    mine, offered = _scopes(user)
+    chosen = {"mine": mine, "group": offered}.get(scope, or_(mine, offered))
+    return and_(HumanTask.status == TaskStatus.READY, chosen)
+
+
+def _scopes(user: User) -> tuple[Any, Any]:
+    """The conditions of "mine" (named to or claimed by the user or the people they stand in for) and of
+    "my groups'" (offered to a group of theirs, or by another rule such as a drafting group)."""
+    ids, groups, extra = _visibility(user)
     mine = or_(HumanTask.user_id.in_(ids), HumanTask.claimed_by_id.in_(ids))
     offered = and_(HumanTask.user_id.is_(None), HumanTask.claimed_by_id.is_(None),
                    tuple_(HumanTask.organisation_id, HumanTask.role).in_(groups)) if groups else false()
-    offered = or_(offered, *_extra_task_ids(user))  # e.g. an agreement's drafting group
-    chosen = {"mine": mine, "group": offered}.get(scope, or_(mine, offered))
-    return and_(HumanTask.status == TaskStatus.READY, chosen)
+    return mine, or_(offered, *extra)
+
+
+_VISIBILITY = "samverkan_visibility"
+
+
+def _visibility(user: User) -> tuple[list[int], list[tuple[int, str]], list[Any]]:
+    """Whose tasks and which groups' ``user`` sees, and the other rules' task ids. A page asks three times
+    (its list and the menu's counts): a GET request reads them once; a change may alter them, so other
+    requests read them every time."""
+    cache: dict[int, Any] = g.setdefault(_VISIBILITY, {}) if has_request_context() and request.method == "GET" else {}
+    if user.id not in cache:
+        people = [user, *access.substituting_for(user)]
+        groups = sorted(set().union(*(person.groups() for person in people)))
+        cache[user.id] = ([person.id for person in people], groups, _extra_task_ids(user))
+    found: tuple[list[int], list[tuple[int, str]], list[Any]] = cache[user.id]
+    return found
 
 
 def _extra_task_ids(user: User) -> list[Any]:
