@@ -81,6 +81,7 @@ def _bulk_instances_and_tasks(definition_id: int, count: int, groups: list[tuple
              "lock_version": 1, "started_at": start, "updated_at": start} for n in numbers]).all()
         db.session.execute(insert(HumanTask), [
             {"instance_id": instance_id, "task_id": f"t{n}", "bpmn_id": "decide", "name": f"Uppgift {n % 50}",
+             "case_title": f"Ärende {n} om samverkan",
              "form": "agreement-decision.schema.json", "role": groups[n % len(groups)][1],
              "organisation_id": groups[n % len(groups)][0], "status": "ready",
              "claimed_by_id": claimer if n % 1000 == 0 else None,
@@ -175,7 +176,7 @@ def explain(app: Flask) -> None:
         user = db.session.scalar(select(User).where(User.username == "bench10"))
         for args in ({"lista": "grupp"}, {"lista": "mina"}):
             filters = queries.InboxFilters.from_args(args)
-            query = queries._sorted(queries._filtered(user, filters, ordered=True), filters.sortera).limit(25)
+            query = queries._sorted(queries._filtered(user, filters), filters.sortera).limit(25)
             sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
             plan = [row[0] for row in db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))]
             print(f"\nEXPLAIN ANALYZE list query ({args['lista']}, bench10):")

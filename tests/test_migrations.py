@@ -37,3 +37,29 @@ def _empty(backend: str) -> Any:
         if backend == "postgresql":
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_tasks_get_their_case_title_on_upgrade(backend: str, tmp_path: Path) -> None:
+    """0650 copies each case's title onto its existing tasks (the inbox searches and sorts by the copy)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, "samverkan_migrations"),
+                      "SECRET_KEY": "test"})
+    with app.app_context():
+        _empty(backend)
+        upgrade(revision="a1b2c3d40645")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO process_definitions (id, process_id, version, name, filename, bpmn_xml, forms, sha256,"
+                " comment, deployed_at) VALUES (1, 'p', 1, 'P', 'p.bpmn', '', '{}', 'x', '', CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO process_instances (id, definition_id, title, status, state, lock_version, started_at,"
+                " updated_at) VALUES (1, 1, 'Avtal om färdtjänst', 'running', '{}', 1, CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO human_tasks (instance_id, task_id, bpmn_id, name, form, role, status, created_at)"
+                " VALUES (1, 't1', 'decide', 'Besluta', '', 'manager', 'ready', CURRENT_TIMESTAMP)"))
+        upgrade()
+        with db.engine.connect() as connection:
+            titles = connection.execute(text("SELECT case_title FROM human_tasks")).scalars().all()
+        db.engine.dispose()
+    assert titles == ["Avtal om färdtjänst"]

@@ -107,24 +107,22 @@ class Page:
 
 def list_inbox(user: User, filters: InboxFilters, per_page: int = PER_PAGE) -> Page:
     """One page of a list: the ids by an indexed query on human_tasks, then the 25 rows' details."""
-    counted = _filtered(user, filters)
-    total = int(db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+    query = _filtered(user, filters)
+    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     number = min(filters.sida, max(math.ceil(total / per_page), 1))
-    query = _sorted(_filtered(user, filters, ordered=True), filters.sortera)
-    ids = list(db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)))
+    ids = list(db.session.scalars(_sorted(query, filters.sortera).limit(per_page).offset((number - 1) * per_page)))
     details = {row.id: row for row in _details(ids)}
     return Page(rows=[details[i] for i in ids if i in details], total=total, number=number, per_page=per_page)
 
 
-def _filtered(user: User, filters: InboxFilters, *, ordered: bool = False) -> Select[Any]:
-    """The ids of the tasks the list shows (``ordered``: for sorting them, which may need the case too)."""
+def _filtered(user: User, filters: InboxFilters) -> Select[Any]:
+    """The ids of the tasks the list shows."""
     query = select(HumanTask.id).where(visible_to(user, filters.scope))
-    # The case (process instance) only when the filter, the search or the order needs it: a join costs a
-    # lookup per matching task, and the COUNT matches all of them.
-    if filters.process or filters.q or (ordered and filters.sortera == "case"):
-        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    # The case (process instance) only for the process filter: a join costs a lookup per matching task, and
+    # the COUNT matches all of them (search and order use the task's copy of the case title).
     if filters.process:
-        query = query.join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id) \
+        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id) \
             .where(ProcessDefinition.process_id == filters.process)
     if filters.avtal is not None:
         query = query.where(HumanTask.instance_id.in_(_instances_of_agreement(filters.avtal)))
@@ -133,7 +131,7 @@ def _filtered(user: User, filters: InboxFilters, *, ordered: bool = False) -> Se
     query = _due_filter(query, filters)
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
-        query = query.where(or_(func.lower(HumanTask.name).like(pattern), func.lower(ProcessInstance.title).like(pattern)))
+        query = query.where(or_(func.lower(HumanTask.name).like(pattern), func.lower(HumanTask.case_title).like(pattern)))
     return query
 
 
@@ -157,7 +155,7 @@ def _sorted(query: Select[Any], sort: str) -> Select[Any]:
     if sort == "name":
         return query.order_by(HumanTask.name, HumanTask.id)
     if sort == "case":
-        return query.order_by(ProcessInstance.title, HumanTask.id)
+        return query.order_by(HumanTask.case_title, HumanTask.id)
     return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
 
 

@@ -86,6 +86,9 @@ class HumanTask(db.Model):  # type: ignore[name-defined,misc]
     task_id: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
+    # The case's title, copied when the task is created (a case's title never changes): the inbox searches
+    # and sorts by it without a lookup of the case for every task that matches.
+    case_title: Mapped[str] = mapped_column(String(300), default="")
     form: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(40))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))

@@ -180,16 +180,17 @@ def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask], keep:
     for row in cancelled:
         row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
     known = {row.task_id for row in open_rows}
-    created = [_new_task_row(task, instance.id) for task in ready if task.task_id not in known]
+    created = [_new_task_row(task, instance) for task in ready if task.task_id not in known]
     db.session.add_all(created)
     return TaskListChange(created=created, cancelled=cancelled)
 
 
-def _new_task_row(task: ReadyTask, instance_id: int) -> HumanTask:
+def _new_task_row(task: ReadyTask, instance: ProcessInstance) -> HumanTask:
     role = role_for_lane(task.lane or "")
     created = now()
     return HumanTask(
-        instance_id=instance_id, task_id=task.task_id, bpmn_id=task.bpmn_id, name=task.name, form=task.form or "",
+        instance_id=instance.id, task_id=task.task_id, bpmn_id=task.bpmn_id, name=task.name, form=task.form or "",
+        case_title=instance.title,
         role=str(role), organisation_id=_optional_int(task.organisation), user_id=_optional_int(task.assignee),
         created_at=created, due_at=_due_at(task, created),
     )
