@@ -21,6 +21,7 @@ from common import fresh_app  # bench/common.py
 from sqlalchemy import select
 
 from service import clock
+from service.access import can_work_on
 from service.agreements.demo import PARTIES, TITLE, seed_demo_agreement
 from service.agreements.models import Agreement
 from service.agreements.operations import form_from_version
@@ -30,7 +31,7 @@ from service.extensions import db
 from service.parties.models import Organisation, User
 from service.processes.definitions import deploy_definition, parsed
 from service.processes.models import HumanTask, ProcessInstance, ProcessTimer, TaskStatus, TimerStatus
-from service.processes.operations import can_work_on, complete_task, fire_timer
+from service.processes.operations import complete_task, fire_timer
 from service.transactions import commit_with_retry
 
 FOLLOW_UP = {"process_indicators": "Samverkan har fungerat.", "result_indicators": "Målen är delvis nådda.",
