@@ -67,14 +67,16 @@ def take_write_lock(session: Session) -> None:
     busy handler polls with sleeps of up to 100 ms where a thread waiting on a lock wakes at its release.
     Every flush that writes takes it too (_lock_before_flush). Released when the transaction ends."""
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    if connection.dialect.name != "sqlite" or session.info.get(_WRITER_KEY):
         return
-    if not session.info.get(_WRITER_KEY):
-        _WRITER.acquire()
-        session.info[_WRITER_KEY] = True
     driver = connection.connection.driver_connection
-    if driver is not None and not driver.in_transaction:  # a transaction that has written holds the lock
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if driver is None or driver.in_transaction:
+        # It has written already, so it holds SQLite's lock: no other writer can be running, and waiting for
+        # our lock now (held by a thread waiting on SQLite's) would only stall both until the busy timeout.
+        return
+    _WRITER.acquire()
+    session.info[_WRITER_KEY] = True
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _WRITER = threading.RLock()

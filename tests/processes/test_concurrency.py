@@ -22,7 +22,7 @@ from service.engine import runner
 from service.processes import operations
 from service.processes.models import HumanTask, ProcessInstance, TaskStatus
 from service.processes.operations import complete_task
-from service.transactions import commit_with_retry
+from service.transactions import commit_with_retry, take_write_lock
 from tests.conftest import Parties, csrf_token, decision_data, draft_data, login
 
 
@@ -115,3 +115,31 @@ def test_same_task_submitted_twice_at_once_has_one_winner(app: Flask, db: Any, p
     db.session.expire_all()
     assert len(db.session.get(Agreement, agreement.id).latest_version.current_decisions()) == 1
     assert verify().is_intact
+
+
+def test_sqlite_writers_of_one_process_queue_on_its_lock(app: Flask, db: Any) -> None:
+    """On SQLite a second writer waits, on our lock, until the first commits (not in SQLite's busy handler,
+    which polls with sleeps of up to 100 ms); on PostgreSQL there is nothing to take (rows are locked instead)."""
+    order: list[str] = []
+    first_has_lock, let_first_commit = threading.Event(), threading.Event()
+
+    def first() -> None:
+        take_write_lock(db.session())
+        order.append("first locked")
+        first_has_lock.set()
+        let_first_commit.wait(10)
+        order.append("first commits")
+        db.session.commit()
+
+    def second() -> None:
+        first_has_lock.wait(10)
+        threading.Timer(1.0, let_first_commit.set).start()
+        take_write_lock(db.session())
+        order.append("second locked")
+        db.session.commit()
+
+    run_together(app, first, second)
+    if db.engine.dialect.name == "sqlite":
+        assert order == ["first locked", "first commits", "second locked"]
+    else:
+        assert order == ["first locked", "second locked", "first commits"]
