@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -70,8 +71,7 @@ def compact(dct: dict[str, Any]) -> None:
         path = _path_to_root(tasks, task_id)
         length = next((i for i, (a, b) in enumerate(zip(common, path, strict=False)) if a != b), min(len(common), len(path)))
         common = common[:length]
-    depth = dct["root_depth"] + len(common) - 1  # of the live part's common ancestor, from the original root
-    target = (depth - KEEP_LEVELS) // CUT_STEP * CUT_STEP
+    target = _cut_depth(dct["root_depth"], len(common))
     if target <= dct["root_depth"]:
         return
     new_root = common[target - dct["root_depth"]]
@@ -89,6 +89,13 @@ def compact(dct: dict[str, Any]) -> None:
         dct["last_task"] = new_root
 
 
+def _cut_depth(root_depth: int, common_length: int) -> int:
+    """Where the new root goes (depth from the original root), for a tree whose root is at ``root_depth`` and
+    whose path from the root to the live part's common ancestor is ``common_length`` tasks long."""
+    depth = root_depth + common_length - 1  # of the live part's common ancestor, from the original root
+    return (depth - KEEP_LEVELS) // CUT_STEP * CUT_STEP
+
+
 def compact_in_memory(workflow: BpmnWorkflow) -> None:
     """compact() on a live workflow: the same cut (same rule, same depths), without a save and a load. A
     task in memory holds its whole data, so the new root needs nothing more (a replay cuts after every step,
@@ -101,7 +108,7 @@ def compact_in_memory(workflow: BpmnWorkflow) -> None:
         return
     common = _live_common_path(live)
     root_depth = getattr(workflow, _ROOT_DEPTH, 0)
-    target = (root_depth + len(common) - 1 - KEEP_LEVELS) // CUT_STEP * CUT_STEP
+    target = _cut_depth(root_depth, len(common))
     if target <= root_depth:
         return
     new_root = common[target - root_depth]
@@ -113,10 +120,7 @@ def compact_in_memory(workflow: BpmnWorkflow) -> None:
     removed = {task_id for task_id in tasks if task_id not in kept}
     for task_id in removed:
         del tasks[task_id]
-    owners = set(removed)
-    while doomed := [key for key in workflow.subprocesses if key in owners]:
-        for key in doomed:
-            owners.update(workflow.subprocesses.pop(key).tasks)
+    _drop_subprocesses_of(workflow.subprocesses, removed, lambda subprocess: subprocess.tasks)
     new_root._parent = None
     workflow.task_tree = new_root
     setattr(workflow, _ROOT_DEPTH, target)
@@ -156,12 +160,13 @@ def _full_data(tasks: dict[str, dict[str, Any]], path: list[str]) -> dict[str, A
     return data
 
 
-def _drop_subprocesses_of(subprocesses: dict[str, Any], removed: set[str]) -> None:
-    """Finished subprocesses owned by cut tasks, and those nested in them."""
+def _drop_subprocesses_of(subprocesses: dict[Any, Any], removed: set[Any],
+                          tasks_of: Callable[[Any], Iterable[Any]] = lambda subprocess: subprocess["tasks"]) -> None:
+    """Finished subprocesses owned by cut tasks, and those nested in them (serialized or live: ``tasks_of``)."""
     owners = set(removed)
     while doomed := [key for key in subprocesses if key in owners]:
         for key in doomed:
-            owners.update(subprocesses.pop(key)["tasks"])
+            owners.update(tasks_of(subprocesses.pop(key)))
 
 
 def _path_to_root(tasks: dict[str, dict[str, Any]], task_id: str) -> list[str]:
