@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response
@@ -92,9 +93,7 @@ def complete(fields: dict[str, Any], task_id: int) -> Response:
     user = require_write()
 
     def check(task: HumanTask) -> None:  # under the instance's lock, before anything changes
-        if not _is_visible(user, task):
-            raise ApiProblem(404, "not-found", "Uppgiften finns inte.")
-        check_if_match(task_etag(task), required=False)
+        check_if_match(task_etag(_visible(user, task)), required=False)
 
     def action() -> tuple[dict[str, Any], int]:
         task = complete_task(task_id, fields["data"], by=user, check=check)
@@ -108,18 +107,20 @@ def complete(fields: dict[str, Any], task_id: int) -> Response:
 @bp.response(200, TaskSchema)
 def claim(task_id: int) -> Response:
     """Take a task offered to one of my groups (409 if a colleague took it first)."""
-    user = require_write()
-    group_task(user, task_id)
-    return json_response(TASK_SCHEMA.dump(commit_with_retry(lambda: claim_task(task_id, by=user))))
+    return _change_claim(task_id, claim_task)
 
 
 @bp.post("/tasks/<int(max=2147483647):task_id>/release")
 @bp.response(200, TaskSchema)
 def release(task_id: int) -> Response:
     """Give a task I have taken back to the group."""
+    return _change_claim(task_id, release_task)
+
+
+def _change_claim(task_id: int, change: Callable[..., HumanTask]) -> Response:
     user = require_write()
     group_task(user, task_id)
-    return json_response(TASK_SCHEMA.dump(commit_with_retry(lambda: release_task(task_id, by=user))))
+    return json_response(TASK_SCHEMA.dump(commit_with_retry(lambda: change(task_id, by=user))))
 
 
 def group_task(user: User, task_id: int) -> HumanTask:
@@ -133,14 +134,13 @@ def group_task(user: User, task_id: int) -> HumanTask:
 
 def visible_task(user: User, task_id: int) -> HumanTask:
     """The task if ``user`` may see it (offered to them, done by them, or an auditor); 404 otherwise, as on the web."""
-    task = db.session.get(HumanTask, task_id)
-    if task is None or not _is_visible(user, task):
+    return _visible(user, db.session.get(HumanTask, task_id))
+
+
+def _visible(user: User, task: HumanTask | None) -> HumanTask:
+    if task is None or not (access.can_view_task(user, task) or task.completed_by_id == user.id):
         raise ApiProblem(404, "not-found", "Uppgiften finns inte.")
     return task
-
-
-def _is_visible(user: User, task: HumanTask) -> bool:
-    return access.can_view_task(user, task) or task.completed_by_id == user.id
 
 
 def task_detail(task: HumanTask) -> dict[str, Any]:
