@@ -42,6 +42,7 @@ from service.agreements.models import Agreement, AgreementVersion
 from service.engine import scripting, specs
 from service.extensions import db
 from service.parties.models import Organisation, User
+from service.parties.operations import load_user
 from service.processes.definitions import deploy_definition
 from service.processes.models import HumanTask, ProcessInstance, ProcessTimer, TimerStatus
 from service.processes.operations import complete_task, fire_timer
@@ -116,6 +117,13 @@ def set_up_service(url: str, parties: int) -> tuple[Flask, Demo]:
     return app, demo
 
 
+def signed_in(user_id: int) -> User:
+    """The person as a web request's sign-in loads them (with their memberships, one statement)."""
+    user = load_user(user_id)
+    assert user is not None, f"no user {user_id}"
+    return user
+
+
 def request(timings: Timings, kind: str, work: Callable[[], T]) -> T:
     """One web request: fresh session, the work, commit; the session is closed after (untimed, no I/O)."""
     try:
@@ -135,7 +143,7 @@ def start(demo: Demo, timings: Timings, title: str) -> int:
     """Open an agreement as the coordinator; return its process instance id."""
     def work() -> int:
         agreement = agreement_ops.start_drafting(
-            by=db.session.get_one(User, demo.coordinator_id), title=title,
+            by=signed_in(demo.coordinator_id), title=title,
             organisation=db.session.get_one(Organisation, demo.coordinator_org_id))
         db.session.flush()
         version = agreement.latest_version
@@ -145,7 +153,7 @@ def start(demo: Demo, timings: Timings, title: str) -> int:
 
 
 def submit(timings: Timings, task_row_id: int, data: dict[str, Any], user_id: int) -> None:
-    request(timings, "submit", lambda: complete_task(task_row_id, data, by=db.session.get_one(User, user_id)))
+    request(timings, "submit", lambda: complete_task(task_row_id, data, by=signed_in(user_id)))
 
 
 def adoption_round(demo: Demo, timings: Timings, instance_id: int, title: str, outcome: str) -> None:

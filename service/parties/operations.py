@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from service.audit import operations as audit
 from service.auth.operations import password_errors
@@ -14,6 +15,11 @@ from service.errors import ValidationFailed
 from service.extensions import db
 from service.parties.models import AuthorisedBody, Membership, Organisation, Role, User
 from service.parties.validation import normalise_org_number, organisation_errors, user_errors
+
+
+def load_user(user_id: int) -> User | None:
+    """The signed-in person with their memberships, in one statement: every request asks what they may do."""
+    return db.session.get(User, user_id, options=[joinedload(User.memberships)])
 
 
 def _refuse(errors: dict[str, list[str]]) -> None:

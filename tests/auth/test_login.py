@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
 
 from service import clock
 from service.audit.models import AuditEvent
 from service.auth.models import LoginAttempt, LoginOutcome
+from service.parties.models import Role
+from service.parties.operations import load_user
 from tests.conftest import PASSWORD, csrf_token, login
 
 
@@ -149,3 +151,25 @@ def test_session_cookie_is_secure_over_https(app: Any, person: Any, db: Any) -> 
         headers={"Referer": "https://samverkan.example/logga-in"})
     assert response.status_code == 302
     assert "Secure" in response.headers["Set-Cookie"]
+
+
+
+def test_the_signed_in_person_comes_with_their_memberships_in_one_statement(db: Any, make_organisation: Any,
+                                                                             make_user: Any) -> None:
+    kommun = make_organisation()
+    kommun_id, user_id = kommun.id, make_user([(kommun, Role.CASE_OFFICER), (kommun, Role.MANAGER)]).id
+    db.session.expunge_all()
+    statements: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        user = load_user(user_id)
+        assert user is not None and "memberships" not in inspect(user).unloaded
+        assert user.has_role(kommun_id, Role.MANAGER) and not user.has_role(kommun_id, Role.BODY_SECRETARY)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert load_user(user_id + 1000) is None
