@@ -8,13 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Boolean, Insert, Select, and_, bindparam, false, func, insert, literal, select
+from sqlalchemy import Boolean, Insert, Select, String, and_, bindparam, false, func, insert, literal, select
 
 from service.columns import now
 from service.errors import NotPermitted
 from service.extensions import db
 from service.notifications.models import Notification, NotificationKind, NotificationSettings
-from service.parties.models import ROLE_LABELS, Membership, Role, User
+from service.parties.models import ROLE_LABELS, Membership, Organisation, Role, User
 from service.processes.models import HumanTask
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
@@ -84,34 +84,40 @@ def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> int:
             "En ny uppgift väntar på din grupp i Samverkan. Den som först öppnar och slutför den utför den."
     if task.user_id is None and task.organisation_id is None:
         return 0
-    statement = _NOTIFY_NAMED if task.user_id is not None else _NOTIFY_GROUP
+    head, tail = _body_around_organisation(task, intro)
+    statement = _NOTIFY_NAMED if tail is None else _NOTIFY_GROUP
     rows = db.session.execute(statement, {
         "user_id": task.user_id, "organisation_id": task.organisation_id, "role": task.role,
-        "kind": kind, "subject": subject, "body": task_body(task, intro), "instance_id": task.instance_id,
+        "kind": kind, "subject": subject, "body": head, "body_tail": tail or "", "instance_id": task.instance_id,
         "task_row_id": task.id, "created_at": now(), "digest_applies": kind == NotificationKind.TASK_OFFERED,
     }).all()
     return len(rows)
 
 
-def _notify_statement(recipients: Select[Any]) -> Insert:
-    """INSERT INTO notifications ... SELECT over ``recipients`` (user ids), everything else bound per task."""
+def _notify_statement(recipients: Select[Any], body: Any) -> Insert:
+    """INSERT INTO notifications ... SELECT over ``recipients`` (user ids) with ``body``, everything else
+    bound per task."""
     table = Notification.__table__
     wants_digest = select(NotificationSettings.wants_digest).where(
         NotificationSettings.user_id == User.id).scalar_subquery()
-    bound = ("kind", "subject", "body", "instance_id", "task_row_id", "created_at")
+    bound = ("kind", "subject", "instance_id", "task_row_id", "created_at")
     columns = [bindparam(name, type_=table.c[name].type).label(name) for name in bound]
     is_digest = and_(bindparam("digest_applies", type_=Boolean), func.coalesce(wants_digest, false()))
-    rows = recipients.add_columns(*columns, literal(0).label("attempts"), literal("").label("last_error"),
-                                  is_digest.label("is_digest"))
-    return (insert(table).from_select(["user_id", *bound, "attempts", "last_error", "is_digest"], rows)
+    rows = recipients.add_columns(*columns, body.label("body"), literal(0).label("attempts"),
+                                  literal("").label("last_error"), is_digest.label("is_digest"))
+    return (insert(table).from_select(["user_id", *bound, "body", "attempts", "last_error", "is_digest"], rows)
             .returning(table.c.id))
 
 
-# Built once: one runs for every new task.
-_NOTIFY_NAMED = _notify_statement(select(User.id).where(User.id == bindparam("user_id")))
-_NOTIFY_GROUP = _notify_statement(select(User.id).join(Membership).where(
-    Membership.organisation_id == bindparam("organisation_id"), Membership.role == bindparam("role"),
-    User.is_enabled.is_(True)).order_by(User.id))
+# Built once: one runs for every new task. A group's text names its organisation, read in the same statement.
+_BODY = bindparam("body", type_=String)
+_NOTIFY_NAMED = _notify_statement(select(User.id).where(User.id == bindparam("user_id")), _BODY)
+_NOTIFY_GROUP = _notify_statement(
+    select(User.id).join(Membership, Membership.user_id == User.id)
+    .join(Organisation, Organisation.id == Membership.organisation_id).where(
+        Membership.organisation_id == bindparam("organisation_id"), Membership.role == bindparam("role"),
+        User.is_enabled.is_(True)).order_by(User.id),
+    _BODY + Organisation.name + bindparam("body_tail", type_=String))
 
 
 def notify_deadline_soon(task: HumanTask) -> list[Notification]:
@@ -124,13 +130,19 @@ def notify_deadline_soon(task: HumanTask) -> list[Notification]:
 
 def task_body(task: HumanTask, intro: str) -> str:
     """The e-mail text about one task: what, in which case, for whom, by when, and where to open it."""
-    lines = [intro, "", f"Uppgift: {task.name}", f"Ärende: {task.instance.title}"]
-    if task.user_id is None and task.organisation is not None:
-        lines.append(f"Erbjuden till: {role_label(task.role)}, {task.organisation.name}")
-    if task.due_at is not None:
-        lines.append(f"Senast: {local_date(task.due_at)}")
-    lines += ["", f"Öppna uppgiften: {task_link(task)}"]
-    return "\n".join(lines)
+    head, tail = _body_around_organisation(task, intro)
+    return head if tail is None else head + task.organisation.name + tail
+
+
+def _body_around_organisation(task: HumanTask, intro: str) -> tuple[str, str | None]:
+    """The text of task_body before and after the name of the organisation a group task is offered to
+    (``None`` after: a named task, which names no group)."""
+    before = [intro, "", f"Uppgift: {task.name}", f"Ärende: {task.case_title}"]
+    after = [f"Senast: {local_date(task.due_at)}"] if task.due_at is not None else []
+    after += ["", f"Öppna uppgiften: {task_link(task)}"]
+    if task.user_id is not None or task.organisation_id is None:
+        return "\n".join(before + after), None
+    return "\n".join([*before, f"Erbjuden till: {role_label(task.role)}, "]), "\n" + "\n".join(after)
 
 
 def task_link(task: HumanTask) -> str:

@@ -100,6 +100,7 @@ def make_task(db: Any) -> Callable[..., HumanTask]:
     def make(organisation: Organisation | None = None, role: str = "case_officer", **overrides: Any) -> HumanTask:
         overrides.setdefault("name", "Besluta om avtalet")
         task = HumanTask(instance=instance, task_id=str(uuid.uuid4()), bpmn_id="decide", form="decision", role=role,
+                         case_title=instance.title,
                          organisation_id=organisation.id if organisation is not None else None, **overrides)
         db.session.add(task)
         db.session.commit()

@@ -22,6 +22,7 @@ from service.notifications.operations import (
     notify_task_offered,
     recipients_for_task,
     set_wants_digest,
+    task_body,
 )
 from service.parties.models import Role
 
@@ -78,12 +79,16 @@ def test_task_offered_text_is_swedish_and_links_to_the_task(app: Flask, db: Any,
     app.config["PUBLIC_URL"] = "https://samverkan.example.se/"
     try:
         assert notify_task_offered(task) == 1
+        reminder_text = task_body(task, "Påminnelse")
     finally:
         app.config.pop("PUBLIC_URL")
     row = db.session.scalars(select(Notification).where(Notification.task_row_id == task.id)).one()
     assert (row.user_id, row.kind, row.subject) == (member.id, "task_offered", "Ny uppgift: Besluta om avtalet")
     assert f"https://samverkan.example.se/uppgifter/{task.id}" in row.body
-    assert "Handläggare, Göteborgs Stad" in row.body
+    assert "Ärende: Samverkan kring psykisk hälsa" in row.body
+    assert "Handläggare, Göteborgs Stad\n" in row.body  # the group's name, joined in by the INSERT ... SELECT
+    # The same text as the one composed in Python (deadline reminders), but for the first line.
+    assert row.body.split("\n")[1:] == reminder_text.split("\n")[1:]
     assert "Senast: 2026-12-01" in row.body  # 23:30 in Stockholm, still the 1st
     assert (row.instance_id, row.task_row_id) == (task.instance_id, task.id)
 
