@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy import event as orm_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from service.audit.models import AuditChainHead, AuditEvent
 from service.columns import now
@@ -21,13 +21,18 @@ GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
 _BATCH = 1000
 _SESSION_KEY = "samverkan.audit_head"
+_RECORDED_KEY = "samverkan.audit_recorded"
 
 
 def record(actor: Any, action: str, subject: Any, *, instance_id: int | None = None, **data: Any) -> AuditEvent:
-    """Append one event to the chain in the caller's transaction (the chain head stays locked until commit)."""
+    """Append one event to the chain in the caller's transaction (the chain head stays locked until commit).
+
+    The row is written at once, by a Core INSERT, not at the next flush of the unit of work; the event
+    returned is not in the session (``recorded(session)`` lists the transaction's events)."""
+    session = db.session()
     if getattr(subject, "id", None) is None:
-        db.session.flush()
-    head = _locked_head(db.session())
+        session.flush()
+    head = _locked_head(session)
     entry = AuditEvent(
         seq=head.seq + 1, occurred_at=now(), actor_id=getattr(actor, "id", None),
         actor_name=getattr(actor, "display_name", None) or "Systemet", action=action,
@@ -36,11 +41,21 @@ def record(actor: Any, action: str, subject: Any, *, instance_id: int | None = N
     )
     entry.hash = chain_hash(head.hash, entry)
     head.seq, head.hash = entry.seq, entry.hash
-    db.session.add(entry)
+    session.execute(_INSERT_EVENT, {column: getattr(entry, column) for column in _EVENT_COLUMNS})
+    session.info.setdefault(_RECORDED_KEY, []).append(entry)
     return entry
 
 
-# Core statements on the table (not the ORM's bulk update path): these run in every transaction that records.
+def recorded(session: Session) -> list[AuditEvent]:
+    """The events recorded in the session's current transaction (read them at its commit, e.g. to count them)."""
+    events: list[AuditEvent] = session.info.get(_RECORDED_KEY, [])
+    return events
+
+
+# Core statements on the tables (not the ORM's unit of work): these run in every transaction that records.
+_EVENT_COLUMNS = ("seq", "occurred_at", "actor_id", "actor_name", "action", "subject_type", "subject_id",
+                  "instance_id", "data", "prev_hash", "hash")
+_INSERT_EVENT = insert(AuditEvent.__table__)
 _HEAD = AuditChainHead.__table__
 _LOCK_HEAD = (update(_HEAD).where(_HEAD.c.id == _HEAD_ID).values(seq=_HEAD.c.seq)
               .returning(_HEAD.c.seq, _HEAD.c.hash))
@@ -82,6 +97,13 @@ def _write_head(session: Session) -> None:
 @orm_event.listens_for(Session, "after_rollback")
 def _forget_head(session: Session) -> None:
     session.info.pop(_SESSION_KEY, None)
+    session.info.pop(_RECORDED_KEY, None)
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_recorded(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # after the commit's listeners (after_commit) have read them
+        session.info.pop(_RECORDED_KEY, None)
 
 
 def canonical(event: AuditEvent) -> bytes:

@@ -6,7 +6,7 @@ of any worker adds them up. Figures that live in the database (outbox backlog, h
 time, so every worker reports the same value.
 
 Task completions and timer firings are counted without touching the packages that do them: the audit events
-``task.completed`` and ``timer.fired`` flushed in a transaction are counted once it commits (a rolled-back or
+``task.completed`` and ``timer.fired`` recorded in a transaction are counted once it commits (a rolled-back or
 retried attempt counts nothing).
 """
 
@@ -26,13 +26,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from service.audit.models import AuditEvent
+from service.audit.operations import recorded
 from service.extensions import db
 
 bp = Blueprint("ops_metrics", __name__)
-_PENDING = "ops.counted_events"
 _STARTED = "samverkan.metrics_started"
-COUNTED = {"task.completed", "timer.fired"}
 
 REQUEST_SECONDS = Histogram(
     "samverkan_http_request_duration_seconds", "Time to answer an HTTP request (server side)",
@@ -101,28 +99,16 @@ class DatabaseCollector(Collector):
                                     "heartbeat", value=age_seconds(heartbeat))
 
 
-@event.listens_for(Session, "after_flush")
-def _collect(session: Session, context: Any) -> None:
-    events = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.action in COUNTED]
-    if events:
-        session.info.setdefault(_PENDING, []).extend((e.action, e.occurred_at, e.data) for e in events)
-
-
 @event.listens_for(Session, "after_commit")
 def _count(session: Session) -> None:
-    for action, occurred_at, data in session.info.pop(_PENDING, []):
-        if action == "task.completed":
+    for entry in recorded(session):
+        if entry.action == "task.completed":
             TASK_COMPLETIONS.inc()
-        else:
+        elif entry.action == "timer.fired":
             TIMERS_FIRED.inc()
-            lateness = _lateness(occurred_at, data)
+            lateness = _lateness(entry.occurred_at, entry.data)
             if lateness is not None:
                 TIMER_LATENESS.observe(lateness)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
 
 
 def _lateness(occurred_at: datetime, data: dict[str, Any]) -> float | None:
