@@ -25,14 +25,13 @@ from service.api.schemas import (
     TaskListArgs,
     TaskPageSchema,
     TaskSchema,
-    open_tasks,
 )
 from service.extensions import db
 from service.parties.models import User
 from service.processes.claims import claim_task, release_task
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask, ProcessInstance
-from service.processes.operations import complete_task, form_values, save_task_draft, visible_to
+from service.processes.operations import complete_with_open_tasks, form_values, save_task_draft, visible_to
 from service.transactions import commit_with_retry
 
 bp = resource("tasks", "Uppgifter: mina och mina gruppers, utkast och slutförande.")
@@ -96,9 +95,9 @@ def complete(fields: dict[str, Any], task_id: int) -> Response:
         check_if_match(task_etag(_visible(user, task)), required=False)
 
     def action() -> tuple[dict[str, Any], int]:
-        task = complete_task(task_id, fields["data"], by=user, check=check)
-        next_tasks = [other for other in open_tasks(task.instance) if access.can_work_on(user, other)]
-        return {**TASK_SCHEMA.dump(task), "next_tasks": TASKS_SCHEMA.dump(next_tasks)}, 200
+        done = complete_with_open_tasks(task_id, fields["data"], by=user, check=check)
+        next_tasks = [other for other in done.open_tasks if access.can_work_on(user, other)]
+        return {**TASK_SCHEMA.dump(done.task), "next_tasks": TASKS_SCHEMA.dump(next_tasks)}, 200
 
     return run_idempotent(user, action)
 

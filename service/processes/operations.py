@@ -61,12 +61,25 @@ def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, A
     return instance
 
 
+@dataclass(frozen=True)
+class Completion:
+    task: HumanTask
+    open_tasks: list[HumanTask]  # the case's READY tasks after the completion, in the order open_task_rows gives
+
+
 def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User,
                   check: Callable[[HumanTask], None] | None = None) -> HumanTask:
     """Complete a READY task with form data, under the instance's lock; 409 if it is no longer READY.
 
     ``check`` sees the task first, read under the lock (the API's visibility and If-Match checks), so that
     the task is read once and the checks cannot race a concurrent change."""
+    return complete_with_open_tasks(task_row_id, data, by=by, check=check).task
+
+
+def complete_with_open_tasks(task_row_id: int, data: Mapping[str, Any], *, by: User,
+                             check: Callable[[HumanTask], None] | None = None) -> Completion:
+    """complete_task, which also gives the case's open tasks afterwards (known from the task-list sync,
+    so that the caller does not read them again)."""
     task = _lock_task(task_row_id)
     if check is not None:
         check(task)
@@ -84,12 +97,12 @@ def complete_task(task_row_id: int, data: Mapping[str, Any], *, by: User,
         steps, failure = runner.tolerating_incident(lambda: runner.complete(workflow, task.task_id, values), task.task_id)
         task.status, task.completed_at, task.completed_by_id = TaskStatus.COMPLETED, now(), by.id
         hooks_for(instance.definition.process_id).completed(instance, task, values, by)
-        advance(instance, workflow, definition, by, failures=failure)
+        change = advance(instance, workflow, definition, by, failures=failure)
     audit.record(by, "task.completed", instance, instance_id=instance.id, task=task.bpmn_id,
                  task_id=task.task_id, name=task.name, data=dict(data), steps=_step_ids(steps),
                  input=values, at=moment.isoformat(), on_behalf_of=access.on_behalf_of(by, task))
     db.session.flush()
-    return task
+    return Completion(task, change.open)
 
 
 # Statements of every task completion, built once. The definition row comes with the lock (the relationship
@@ -166,6 +179,7 @@ def advance(instance: ProcessInstance, workflow: Any, definition: specs.Definiti
 class TaskListChange:
     created: list[HumanTask]
     cancelled: list[HumanTask]
+    open: list[HumanTask]  # every READY row afterwards, by id
 
 
 def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask], keep: set[str | None],
@@ -182,7 +196,8 @@ def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask], keep:
     known = {row.task_id for row in open_rows}
     created = [_new_task_row(task, instance) for task in ready if task.task_id not in known]
     db.session.add_all(created)
-    return TaskListChange(created=created, cancelled=cancelled)
+    still_open = [row for row in open_rows if row.status == TaskStatus.READY]
+    return TaskListChange(created=created, cancelled=cancelled, open=still_open + created)
 
 
 def _new_task_row(task: ReadyTask, instance: ProcessInstance) -> HumanTask:

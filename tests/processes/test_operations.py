@@ -12,7 +12,7 @@ from service.agreements.models import Agreement, AgreementStatus
 from service.audit.models import AuditEvent
 from service.errors import Conflict, NotPermitted, ValidationFailed
 from service.processes.models import HumanTask, ProcessInstance, TaskStatus
-from service.processes.operations import complete_task, count_tasks_for, list_tasks_for
+from service.processes.operations import complete_task, complete_with_open_tasks, count_tasks_for, list_tasks_for
 from service.transactions import commit_with_retry
 from tests.conftest import Parties, decision_data, draft_data
 
@@ -160,3 +160,28 @@ def test_a_script_failing_at_run_time_opens_an_incident(db: Any, parties: Partie
     [incident] = db.session.scalars(select(ProcessIncident)).all()
     assert incident.bpmn_id == "not_adopted" and "Import" in incident.message and incident.is_open
     assert not db.session.get(HumanTask, task.id).is_ready
+
+
+def test_a_completion_gives_the_open_tasks_the_task_list_holds_afterwards(db: Any, parties: Parties) -> None:
+    """Created, kept and cancelled rows: what complete_with_open_tasks gives equals a fresh read after commit."""
+    agreement = start(db, parties)
+    instance_id = agreement.latest_version.instance_id
+    [draft] = ready_tasks(db, instance_id)
+
+    def open_ids(task_id: int, data: dict[str, Any], by: Any) -> list[int]:
+        done = commit_with_retry(lambda: complete_with_open_tasks(task_id, data, by=by))
+        return [task.id for task in done.open_tasks]
+
+    after_draft = open_ids(draft.id, draft_data(parties), parties.coordinator)  # one decision per party created
+    decide = ready_tasks(db, instance_id)
+    assert after_draft == [task.id for task in decide] and len(decide) == len(parties.all)
+    first, second = decide[0], decide[1]
+    org = next(o for o in parties.all if o.id == first.organisation_id)
+    after_one = open_ids(first.id, decision_data(org), parties.secretaries[org.id])
+    now_open = ready_tasks(db, instance_id)  # the other decisions kept, the party's minutes created
+    assert after_one == [task.id for task in now_open]
+    assert [task.bpmn_id for task in now_open] == ["decide"] * (len(decide) - 1) + ["record_minutes"]
+    org = next(o for o in parties.all if o.id == second.organisation_id)
+    after_rejection = open_ids(second.id, decision_data(org, "rejected"), parties.secretaries[org.id])  # cancelled
+    [redraft] = ready_tasks(db, instance_id)
+    assert after_rejection == [redraft.id] and redraft.bpmn_id == "draft"
