@@ -53,25 +53,9 @@ def set_wants_digest(user: User, wants_digest: bool) -> NotificationSettings:
     return settings
 
 
-def recipients_for_task(task: HumanTask) -> list[User]:
-    """The named person, or every enabled member of the task's group (organisation × role)."""
-    if task.user_id is not None:
-        user = db.session.get(User, task.user_id)
-        return [user] if user is not None else []
-    if task.organisation_id is None:
-        return []
-    query = (select(User).join(Membership)
-             .where(Membership.organisation_id == task.organisation_id, Membership.role == task.role,
-                    User.is_enabled.is_(True))
-             .order_by(User.id))
-    return list(db.session.scalars(query))
-
-
 def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> int:
     """Tell the task's recipients that it waits for them (or has been escalated to them); how many were told.
-
-    One INSERT ... SELECT over the recipients (the named person, or the enabled members of the group) with
-    their digest choice: this runs for every new task, inside the completion that created it."""
+    This runs for every new task, inside the completion that created it."""
     whom = "dig" if task.user_id is not None else "din grupp"
     if escalated:
         kind, subject, intro = NotificationKind.ESCALATED, f"Eskalerad uppgift: {task.name}", \
@@ -82,6 +66,19 @@ def notify_task_offered(task: HumanTask, *, escalated: bool = False) -> int:
     else:
         kind, subject, intro = NotificationKind.TASK_OFFERED, f"Ny uppgift: {task.name}", \
             "En ny uppgift väntar på din grupp i Samverkan. Den som först öppnar och slutför den utför den."
+    return _notify_recipients(task, kind, subject, intro)
+
+
+def notify_deadline_soon(task: HumanTask) -> int:
+    """Remind the task's recipients that its deadline is near; how many were reminded."""
+    when = f" – senast {local_date(task.due_at)}" if task.due_at is not None else ""
+    return _notify_recipients(task, NotificationKind.DEADLINE_SOON, f"Påminnelse: {task.name}{when}",
+                              "Påminnelse: en uppgift i Samverkan närmar sig sista dag.")
+
+
+def _notify_recipients(task: HumanTask, kind: str, subject: str, intro: str) -> int:
+    """One INSERT ... SELECT over the task's recipients: the named person, or every enabled member of its group
+    (organisation × role), with their digest choice for new tasks. How many rows it wrote."""
     if task.user_id is None and task.organisation_id is None:
         return 0
     head, tail = _body_around_organisation(task, intro)
@@ -118,14 +115,6 @@ _NOTIFY_GROUP = _notify_statement(
         Membership.organisation_id == bindparam("organisation_id"), Membership.role == bindparam("role"),
         User.is_enabled.is_(True)).order_by(User.id),
     _BODY + Organisation.name + bindparam("body_tail", type_=String))
-
-
-def notify_deadline_soon(task: HumanTask) -> list[Notification]:
-    """Remind the task's recipients that its deadline is near."""
-    when = f" – senast {local_date(task.due_at)}" if task.due_at is not None else ""
-    body = task_body(task, "Påminnelse: en uppgift i Samverkan närmar sig sista dag.")
-    return notify(recipients_for_task(task), NotificationKind.DEADLINE_SOON, f"Påminnelse: {task.name}{when}", body,
-                  instance_id=task.instance_id, task_row_id=task.id)
 
 
 def task_body(task: HumanTask, intro: str) -> str:

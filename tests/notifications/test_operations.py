@@ -20,24 +20,30 @@ from service.notifications.operations import (
     notify,
     notify_deadline_soon,
     notify_task_offered,
-    recipients_for_task,
     set_wants_digest,
     task_body,
 )
 from service.parties.models import Role
 
 
-def test_named_task_goes_to_the_named_person_only(make_organisation: Callable[..., Any], make_user: Callable[..., Any],
-                                                   make_task: Callable[..., Any]) -> None:
+def _told(db: Any, task: Any, kind: str = "task_offered") -> list[int]:
+    return list(db.session.scalars(select(Notification.user_id).where(
+        Notification.task_row_id == task.id, Notification.kind == kind).order_by(Notification.user_id)))
+
+
+def test_named_task_goes_to_the_named_person_only(db: Any, make_organisation: Callable[..., Any],
+                                                   make_user: Callable[..., Any], make_task: Callable[..., Any]) -> None:
     kommun = make_organisation()
     named = make_user([(kommun, Role.MANAGER)])
     make_user([(kommun, Role.CASE_OFFICER)])
     task = make_task(kommun, Role.CASE_OFFICER, user_id=named.id)
-    assert recipients_for_task(task) == [named]
+    assert notify_task_offered(task) == 1 and notify_deadline_soon(task) == 1
+    assert _told(db, task) == _told(db, task, "deadline_soon") == [named.id]
 
 
 def test_group_task_goes_to_enabled_members_of_that_organisation_and_role(
-        make_organisation: Callable[..., Any], make_user: Callable[..., Any], make_task: Callable[..., Any]) -> None:
+        db: Any, make_organisation: Callable[..., Any], make_user: Callable[..., Any],
+        make_task: Callable[..., Any]) -> None:
     goteborg, alingsas = make_organisation(name="Göteborgs Stad"), make_organisation(name="Alingsås kommun")
     officer = make_user([(goteborg, Role.CASE_OFFICER)])
     both = make_user([(alingsas, Role.CASE_OFFICER), (goteborg, Role.CASE_OFFICER)])
@@ -45,13 +51,16 @@ def test_group_task_goes_to_enabled_members_of_that_organisation_and_role(
     make_user([(alingsas, Role.CASE_OFFICER)])
     make_user([(goteborg, Role.CASE_OFFICER)], is_enabled=False)
     task = make_task(goteborg, Role.CASE_OFFICER)
-    assert recipients_for_task(task) == [officer, both]
+    assert notify_task_offered(task) == 2 and notify_deadline_soon(task) == 2
+    assert _told(db, task) == _told(db, task, "deadline_soon") == [officer.id, both.id]
 
 
-def test_task_without_organisation_or_person_has_no_recipients(make_user: Callable[..., Any],
+def test_task_without_organisation_or_person_has_no_recipients(db: Any, make_user: Callable[..., Any],
                                                               make_task: Callable[..., Any]) -> None:
     make_user()
-    assert recipients_for_task(make_task(None)) == []
+    task = make_task(None)
+    assert notify_task_offered(task) == notify_deadline_soon(task) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
 
 
 def test_notify_writes_one_row_per_person_with_or_without_email(db: Any, make_user: Callable[..., Any]) -> None:
@@ -101,11 +110,13 @@ def test_escalation_and_deadline_reminder(db: Any, make_organisation: Callable[.
     task = make_task(kommun, Role.MANAGER, due_at=datetime(2026, 12, 1, 9, tzinfo=UTC))
     assert notify_task_offered(task, escalated=True) == 1
     escalated = db.session.scalars(select(Notification).where(Notification.task_row_id == task.id)).one()
-    [reminder] = notify_deadline_soon(task)
+    assert notify_deadline_soon(task) == 1
+    reminder = db.session.scalars(select(Notification).where(Notification.kind == "deadline_soon")).one()
     assert (escalated.kind, escalated.is_digest) == ("escalated", False)
     assert escalated.subject == "Eskalerad uppgift: Besluta om avtalet"
     assert (reminder.kind, reminder.subject) == ("deadline_soon", "Påminnelse: Besluta om avtalet – senast 2026-12-01")
     assert f"http://127.0.0.1:5000/uppgifter/{task.id}" in reminder.body
+    assert not reminder.is_digest  # the digest holds new tasks only
 
 
 def test_notification_is_rolled_back_with_the_change_that_caused_it(db: Any, make_user: Callable[..., Any]) -> None:
