@@ -143,3 +143,26 @@ def test_sqlite_writers_of_one_process_queue_on_its_lock(app: Flask, db: Any) ->
         assert order == ["first locked", "first commits", "second locked"]
     else:
         assert order == ["first locked", "second locked", "first commits"]
+
+
+def test_the_state_write_checks_and_steps_the_instance_version(db: Any, parties: Parties) -> None:
+    """The second line of defence behind the lock: a state written over a version someone else has stepped is
+    refused (StaleDataError, which commit_with_retry retries on fresh state); a good write steps the version
+    and leaves the loaded instance equal to its row, with nothing left for the unit of work to write."""
+    from sqlalchemy import text
+    from sqlalchemy.orm.exc import StaleDataError
+
+    agreement, _ = submitted_agreement(db, parties)
+    instance = db.session.get(ProcessInstance, agreement.latest_version.instance_id)
+    version, state = instance.lock_version, instance.state
+    operations._write_instance(instance, {"state": state + " "}, new=False)
+    assert instance.lock_version == version + 1 and instance not in db.session.dirty
+    row = db.session.execute(text("SELECT lock_version, state FROM process_instances WHERE id = :id"),
+                             {"id": instance.id}).one()
+    assert tuple(row) == (version + 1, state + " ")
+    db.session.execute(text("UPDATE process_instances SET lock_version = lock_version + 1 WHERE id = :id"),
+                       {"id": instance.id})  # another writer, as far as this session's object knows
+    with pytest.raises(StaleDataError):
+        operations._write_instance(instance, {"state": "{}"}, new=False)
+    db.session.rollback()
+    assert db.session.get(ProcessInstance, instance.id).state == state
