@@ -179,7 +179,8 @@ def advance(instance: ProcessInstance, workflow: Any, definition: specs.Definiti
 def _write(task: HumanTask, **values: Any) -> None:
     """UPDATE one task row at once, by a Core statement (the hot path of every completion spares the unit of
     work), and keep the loaded object equal to the row."""
-    db.session.execute(_UPDATE_TASK.values(**values), {"task_row_id": task.id})
+    with db.session.no_autoflush:  # other pending changes are flushed with the rest, later
+        db.session.execute(_UPDATE_TASK.values(**values), {"task_row_id": task.id})
     for name, value in values.items():
         set_committed_value(task, name, value)
 
@@ -196,7 +197,9 @@ def _write_instance(instance: ProcessInstance, values: dict[str, Any], *, new: b
     take_write_lock(db.session())
     version = instance.lock_version
     values = {**values, "lock_version": version + 1}
-    result = db.session.execute(_UPDATE_INSTANCE.values(**values), {"instance_id": instance.id, "version": version})
+    with db.session.no_autoflush:  # a pending change of the instance (a migration's new version) would step
+        # lock_version under us; it is flushed later, checked against the version written here
+        result = db.session.execute(_UPDATE_INSTANCE.values(**values), {"instance_id": instance.id, "version": version})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleDataError(f"Ärendet {instance.id} har ändrats av någon annan (version {version}).")
     for name, value in values.items():

@@ -155,11 +155,14 @@ def test_the_state_write_checks_and_steps_the_instance_version(db: Any, parties:
     agreement, _ = submitted_agreement(db, parties)
     instance = db.session.get(ProcessInstance, agreement.latest_version.instance_id)
     version, state = instance.lock_version, instance.state
+    instance.title = "Ny titel"  # pending (as a migration's new version is): flushed after, on the new version
     operations._write_instance(instance, {"state": state + " "}, new=False)
-    assert instance.lock_version == version + 1 and instance not in db.session.dirty
-    row = db.session.execute(text("SELECT lock_version, state FROM process_instances WHERE id = :id"),
+    assert instance.lock_version == version + 1
+    db.session.flush()
+    assert instance.lock_version == version + 2 and instance not in db.session.dirty
+    row = db.session.execute(text("SELECT lock_version, state, title FROM process_instances WHERE id = :id"),
                              {"id": instance.id}).one()
-    assert tuple(row) == (version + 1, state + " ")
+    assert tuple(row) == (version + 2, state + " ", "Ny titel")
     db.session.execute(text("UPDATE process_instances SET lock_version = lock_version + 1 WHERE id = :id"),
                        {"id": instance.id})  # another writer, as far as this session's object knows
     with pytest.raises(StaleDataError):
