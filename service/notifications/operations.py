@@ -117,15 +117,10 @@ _NOTIFY_GROUP = _notify_statement(
     _BODY + Organisation.name + bindparam("body_tail", type_=String))
 
 
-def task_body(task: HumanTask, intro: str) -> str:
-    """The e-mail text about one task: what, in which case, for whom, by when, and where to open it."""
-    head, tail = _body_around_organisation(task, intro)
-    return head if tail is None else head + task.organisation.name + tail
-
-
 def _body_around_organisation(task: HumanTask, intro: str) -> tuple[str, str | None]:
-    """The text of task_body before and after the name of the organisation a group task is offered to
-    (``None`` after: a named task, which names no group)."""
+    """The e-mail text about one task (what, in which case, for whom, by when, and where to open it), before
+    and after the name of the organisation a group task is offered to (``None`` after: a named task, which
+    names no group). The INSERT ... SELECT puts the name in between."""
     before = [intro, "", f"Uppgift: {task.name}", f"Ärende: {task.case_title}"]
     after = [f"Senast: {local_date(task.due_at)}"] if task.due_at is not None else []
     after += ["", f"Öppna uppgiften: {task_link(task)}"]

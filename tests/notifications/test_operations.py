@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from service.errors import NotPermitted
 from service.notifications.models import Notification, NotificationKind
 from service.notifications.operations import (
+    _body_around_organisation,
     count_unread,
     list_notifications_for,
     list_outbox,
@@ -21,7 +22,6 @@ from service.notifications.operations import (
     notify_deadline_soon,
     notify_task_offered,
     set_wants_digest,
-    task_body,
 )
 from service.parties.models import Role
 
@@ -88,7 +88,7 @@ def test_task_offered_text_is_swedish_and_links_to_the_task(app: Flask, db: Any,
     app.config["PUBLIC_URL"] = "https://samverkan.example.se/"
     try:
         assert notify_task_offered(task) == 1
-        reminder_text = task_body(task, "Påminnelse")
+        head, tail = _body_around_organisation(task, "Påminnelse")
     finally:
         app.config.pop("PUBLIC_URL")
     row = db.session.scalars(select(Notification).where(Notification.task_row_id == task.id)).one()
@@ -96,8 +96,8 @@ def test_task_offered_text_is_swedish_and_links_to_the_task(app: Flask, db: Any,
     assert f"https://samverkan.example.se/uppgifter/{task.id}" in row.body
     assert "Ärende: Samverkan kring psykisk hälsa" in row.body
     assert "Handläggare, Göteborgs Stad\n" in row.body  # the group's name, joined in by the INSERT ... SELECT
-    # The same text as the one composed in Python (deadline reminders), but for the first line.
-    assert row.body.split("\n")[1:] == reminder_text.split("\n")[1:]
+    # The same text as the one composed in Python around the organisation's name, but for the first line.
+    assert row.body.split("\n")[1:] == f"{head}Göteborgs Stad{tail}".split("\n")[1:]
     assert "Senast: 2026-12-01" in row.body  # 23:30 in Stockholm, still the 1st
     assert (row.instance_id, row.task_row_id) == (task.instance_id, task.id)
 
