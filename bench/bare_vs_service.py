@@ -190,6 +190,7 @@ class OneTripFloor(Floor):
 
     def __init__(self, url: str, definition: specs.Definition) -> None:
         super().__init__(url, definition)
+        self.drop()  # left by a run that was stopped
         self.connection.execute("CREATE TABLE floor_chain_head (id int PRIMARY KEY, seq bigint, hash varchar(64))")
         self.connection.execute("CREATE TABLE floor_events (seq bigint PRIMARY KEY, data text, prev_hash varchar(64),"
                                 " hash varchar(64))")
