@@ -30,3 +30,7 @@ def test_bare_engine_comparison_runs_its_floors_and_keeps_the_audit_chains_intac
     for floor in ("floor, 2 round trips", "floor, 1 round trip"):
         assert any(line.startswith(floor) for line in lines), result.stdout
         assert any(line.startswith(f"submit: {floor} ") for line in lines), result.stdout
+    [cpu] = [line for line in lines if line.startswith("submit: service CPU in this process ")]
+    assert "x the whole budget" in cpu, result.stdout
+    [costs] = [line for line in lines if line.startswith("one primary-key SELECT")]
+    assert all(f"{name} " in costs for name in ("psycopg", "SQLAlchemy Core", "SQLAlchemy ORM")), costs
