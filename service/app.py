@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from service import config as configuration
 from service.extensions import csrf, db, login_manager, migrate
@@ -38,8 +40,35 @@ def _configure_database(app: Flask) -> None:
             options.setdefault(option, int(app.config[key]))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    if not uri.startswith("sqlite") and not options.get("pool_pre_ping"):
+        with app.app_context():
+            _ping_after_idle(db.engine, float(app.config["DB_PING_AFTER_IDLE_SECONDS"]))
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True)
+
+
+_IDLE_SINCE = "samverkan_idle_since"
+
+
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    """Ping a pooled connection before use only if it has sat idle for ``seconds`` (a database restarted
+    overnight has closed it), not on every checkout as ``pool_pre_ping`` would: that is a round trip more
+    on every request. A connection used within ``seconds`` of a restart fails its first statement instead;
+    SQLAlchemy then invalidates the whole pool, and commit_with_retry runs the work again on a new one."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)  # a new connection has none: it was just opened
+        if since is None or time.monotonic() - since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection is gone (database restarted?)") from exc
 
 
 @event.listens_for(Engine, "connect")

@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "DB_MAX_OVERFLOW": 10,
     "DB_POOL_RECYCLE": 1800,
     "DB_POOL_TIMEOUT": 30,
+    # A pooled connection idle this long is pinged before use (one round trip), to find one that a restart
+    # of PostgreSQL closed; a busy one is not (see service/app.py, _ping_after_idle).
+    "DB_PING_AFTER_IDLE_SECONDS": 10,
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     "LANGUAGES": "sv,en",
@@ -50,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_SCOPES": "openid profile email",
     "OIDC_PROVIDER_NAME": "e-legitimation",
     "OIDC_ALLOW_LOCAL_LOGIN": True,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "COMMIT_RETRIES": 5,
     # Scheduler: "auto" runs it inside `samverkan run` (SQLite: directly; PostgreSQL: if this process
     # wins the advisory lock), "off" leaves it to a separate `samverkan scheduler` process.

@@ -25,22 +25,32 @@ _RETRY_SQLSTATES = {"40001", "40P01", "23505"}
 
 
 def commit_with_retry(work: Callable[[], T]) -> T:
-    """Run ``work`` and commit; on a lost race roll back and run it again on fresh state.
+    """Run ``work`` and commit; on a lost race, or a connection a database restart closed under ``work``,
+    roll back and run it again on fresh state.
 
     Any other exception rolls everything back and propagates: nothing is half-written.
     """
     attempts = int(current_app.config["COMMIT_RETRIES"])
     for attempt in range(1, attempts + 1):
+        committing = False
         try:
             result = work()
+            committing = True
             db.session.commit()
             return result
         except Exception as exc:
             db.session.rollback()
-            if not _is_race(exc):
+            if not (_is_race(exc) or (not committing and _lost_connection(exc))):
                 raise
-            log.info("concurrent change, retrying (attempt %s): %s", attempt, type(exc).__name__)
+            log.info("concurrent change or lost connection, retrying (attempt %s): %s", attempt, type(exc).__name__)
     raise Conflict("Ärendet ändrades samtidigt av någon annan. Försök igen.")
+
+
+def _lost_connection(exc: Exception) -> bool:
+    """The database closed the connection (a restart) before the commit was sent: nothing was written, so
+    the work may run again on a new connection. A connection lost during COMMIT is not retried: the commit
+    may have been applied."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _is_race(exc: Exception) -> bool:
