@@ -44,6 +44,36 @@ def test_chain_is_intact_after_work(db: Any, parties: Parties) -> None:
     assert result.is_intact and result.checked == db.session.query(AuditEvent).count() >= 5
 
 
+def test_several_events_of_one_transaction_move_the_head_to_the_last(db: Any, parties: Parties,
+                                                                     backend: str) -> None:
+    from sqlalchemy import event
+
+    from service import audit
+    from service.audit.models import AuditChainHead
+
+    sent: list[str] = []
+
+    def remember(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "audit_" in statement:  # not the reloads of the (expired) actor and subject
+            sent.append(statement)
+
+    def three_events() -> None:
+        for n in range(3):
+            audit.record(parties.coordinator, "test.noted", parties.goteborg, n=n)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        commit_with_retry(three_events)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+    head = db.session.get(AuditChainHead, 1)
+    assert (head.seq, head.hash) == (last.seq, last.hash) and last.data == {"n": 2}
+    assert verify().is_intact
+    # The head is locked once; PostgreSQL writes it with each event, SQLite once, before the commit.
+    assert len(sent) == (4 if backend == "postgresql" else 5), sent
+
+
 def test_edited_event_is_named(db: Any, parties: Parties) -> None:
     some_history(db, parties)
     target = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed")).one()
