@@ -40,16 +40,16 @@ def commit_with_retry(work: Callable[[], T]) -> T:
             return result
         except Exception as exc:
             db.session.rollback()
-            if not (_is_race(exc) or (not committing and _lost_connection(exc))):
+            if not (_is_race(exc) or (not committing and lost_connection(exc))):
                 raise
             log.info("concurrent change or lost connection, retrying (attempt %s): %s", attempt, type(exc).__name__)
     raise Conflict("Ärendet ändrades samtidigt av någon annan. Försök igen.")
 
 
-def _lost_connection(exc: Exception) -> bool:
-    """The database closed the connection (a restart) before the commit was sent: nothing was written, so
-    the work may run again on a new connection. A connection lost during COMMIT is not retried: the commit
-    may have been applied."""
+def lost_connection(exc: BaseException) -> bool:
+    """The database closed the connection (a restart): SQLAlchemy has invalidated the pool, and a new attempt
+    gets a new connection. Lost before the commit was sent, nothing was written and the work may run again;
+    lost during COMMIT, it is not retried (the commit may have been applied)."""
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.errors import BpmnError, SamverkanError, ValidationFailed
 from service.extensions import db
+from service.transactions import lost_connection
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:samverkan:problem:"
@@ -34,11 +35,11 @@ class ApiProblem(Exception):
 TITLES = {
     400: "Felaktig begäran", 401: "Inte inloggad", 403: "Inte behörig", 404: "Finns inte", 405: "Metoden stöds inte",
     409: "Konflikt", 412: "Ärendet har ändrats", 413: "För stor begäran", 415: "Fel innehållstyp",
-    422: "Ogiltiga uppgifter", 428: "If-Match saknas", 500: "Internt fel",
+    422: "Ogiltiga uppgifter", 428: "If-Match saknas", 500: "Internt fel", 503: "Tillfälligt otillgänglig",
 }
 KINDS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
          409: "conflict", 412: "precondition-failed", 413: "too-large", 415: "unsupported-media-type",
-         422: "validation", 428: "precondition-required", 500: "internal"}
+         422: "validation", 428: "precondition-required", 500: "internal", 503: "unavailable"}
 
 
 CODES = (400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 429)
@@ -96,8 +97,12 @@ def http_problem(error: HTTPException) -> Response:
 def _unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):  # Flask routes HTTPException here only when no closer handler exists
         return http_problem(error)
-    log.exception("unexpected error in %s %s", request.method, request.path)
     db.session.rollback()
+    if lost_connection(error):  # a database restart closed the connection: nothing was written
+        log.warning("database connection lost in %s %s", request.method, request.path)
+        return problem(503, None, "Databasen gick inte att nå. Inget har sparats. Försök igen.",
+                       headers={"Retry-After": "1"})
+    log.exception("unexpected error in %s %s", request.method, request.path)
     return problem(500, None, "Ett oväntat fel inträffade. Inget har sparats.")
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.agreements import operations as agreement_ops
@@ -17,7 +18,7 @@ from service.extensions import db
 from service.notifications.operations import count_unread
 from service.parties.models import ROLE_LABELS, Role
 from service.processes.operations import count_tasks_by_scope
-from service.transactions import commit_with_retry
+from service.transactions import commit_with_retry, lost_connection
 
 bp = Blueprint("inbox", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/inbox")
@@ -177,6 +178,17 @@ def forbidden(error: Exception) -> tuple[str, int]:
 @bp.app_errorhandler(404)
 def not_found(error: Exception) -> tuple[str, int]:
     return render_template("inbox/error.html", message=_("Sidan finns inte.")), 404
+
+
+@bp.app_errorhandler(DBAPIError)
+def database_unreachable(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
+    """A connection the database closed (a restart): nothing was written, and the next attempt gets a new
+    connection. Any other database error is not handled here."""
+    if not lost_connection(error):
+        raise error
+    db.session.rollback()
+    return (render_template("inbox/error.html", message=_("Databasen gick inte att nå. Inget har sparats."),
+                            detail=_("Försök igen om en stund.")), 503, {"Retry-After": "1"})
 
 
 # The routes of the task lists, task pages, case pages and settings register on ``bp`` when imported.

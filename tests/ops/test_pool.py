@@ -97,3 +97,25 @@ def test_work_on_a_busy_connection_closed_by_a_restart_runs_again_on_a_new_one()
         db.session.remove()
         assert one_request(app) == 1  # the pool was invalidated: the next request has a new connection
         db.engine.dispose()
+
+
+def test_a_request_on_a_connection_closed_by_a_restart_is_answered_503_with_nothing_written() -> None:
+    app = pool_app(3600)
+    app.add_url_rule("/prov/databas", "prov_databas", lambda: str(db.session.execute(text("SELECT 1")).scalar_one()))
+    with app.app_context():
+        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.session.commit()
+        db.create_all()  # the API's key lookup reads api_tokens
+        db.session.remove()
+    client = app.test_client()
+    api = {"Authorization": "Bearer ingen-sådan-nyckel", "Accept": "application/json"}
+    for path, headers, answer in (("/prov/databas", {}, 200), ("/api/v1/tasks", api, 401)):
+        assert client.get(path, headers=headers).status_code == answer
+        restart_database()
+        refused = client.get(path, headers=headers)
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "1", (path, refused.data[:300])
+        said = refused.json["detail"] if refused.is_json else refused.get_data(as_text=True)
+        assert "Databasen gick inte att nå. Inget har sparats." in said, said
+        assert client.get(path, headers=headers).status_code == answer  # the pool was invalidated: a new connection
+    with app.app_context():
+        db.engine.dispose()
