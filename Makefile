@@ -6,6 +6,7 @@ BIN = $(VENV)/bin
 .PHONY: run test setup postgres lint browser translations
 
 run: setup
+	$(BIN)/samverkan create-database
 	$(BIN)/samverkan db upgrade
 	$(BIN)/samverkan deploy bpmn/*.bpmn --comment "make run"
 	$(BIN)/samverkan seed-demo

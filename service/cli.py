@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
@@ -92,6 +93,42 @@ def deploy_command(files: tuple[Path, ...], comment: str) -> None:
         click.echo(f"{path.name}: {row.process_id} {verb} {row.version}")
 
 
+@click.command("create-database")
+def create_database_command() -> None:
+    """Create the PostgreSQL database DATABASE_URL names, if it does not exist (SQLite makes its file itself)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
+
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        click.echo("SQLite: databasfilen skapas när den används första gången.")
+        return
+    name = url.database or ""
+    try:
+        with create_engine(url, poolclass=NullPool).connect():
+            click.echo(f"Databasen {name} finns redan.")
+            return
+    except DBAPIError as exc:
+        unreachable = exc  # missing, or the server, the user or the password is at fault
+    server = create_engine(url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                _refuse_database(name, unreachable)  # it exists: the fault is elsewhere
+            connection.execute(text(f"CREATE DATABASE {server.dialect.identifier_preparer.quote(name)}"))
+    except DBAPIError as exc:
+        _refuse_database(name, exc)
+    click.echo(f"Databasen {name} är skapad.")
+
+
+def _refuse_database(name: str, exc: Exception) -> NoReturn:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    click.echo(f"Databasen {name} kunde inte nås eller skapas: {reason}", err=True)
+    sys.exit(1)
+
+
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the Västra Götaland demo organisations and users; print the users' passwords."""
@@ -127,7 +164,8 @@ def verify_command() -> None:
 
 def register_commands(app: Flask) -> None:
     """Our commands live on app.cli, so ``samverkan`` and ``flask --app service.app`` both have them."""
-    for command in (run_command, scheduler_command, deploy_command, seed_demo_command, audit_group):
+    for command in (run_command, scheduler_command, deploy_command, create_database_command, seed_demo_command,
+                    audit_group):
         app.cli.add_command(command)
 
 
