@@ -10,6 +10,10 @@ from typing import NoReturn
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from service import audit
 from service.errors import SamverkanError
@@ -96,11 +100,6 @@ def deploy_command(files: tuple[Path, ...], comment: str) -> None:
 @click.command("create-database")
 def create_database_command() -> None:
     """Create the PostgreSQL database DATABASE_URL names, if it does not exist (SQLite makes its file itself)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import DBAPIError
-    from sqlalchemy.pool import NullPool
-
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "postgresql":
         click.echo("SQLite: databasfilen skapas när den används första gången.")
