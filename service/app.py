@@ -129,10 +129,10 @@ def _configure_blueprints(app: Flask) -> None:
 
     for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor, processes, agreements):
         app.register_blueprint(blueprint)
-    from service import api, auth, history, i18n, modeller, ops
+    from service import api, auth, history, i18n, modeller, ops, security
 
     # Each package registers its own blueprints, extensions and request hooks.
-    for package in (i18n, ops, auth, modeller, history, api):
+    for package in (security, i18n, ops, auth, modeller, history, api):
         package.init_app(app)
 
 
