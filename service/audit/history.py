@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "task.released": "Uppgift släppt",
     "task.handed_over": "Uppgift överlämnad",
     "timer.fired": "Timer löste ut",
+    "timer.recomputed": "Timerns förfallodatum räknades om",
     "agreement.drafting_started": "Avtalsarbetet påbörjades",
     "agreement.version_submitted": "Version lämnad för beslut",
     "agreement.decision_recorded": "Beslut registrerat",

@@ -52,16 +52,37 @@ def working_days(count: int) -> str:
     return working_days_deadline(clock.now(), int(count)).isoformat()
 
 
+def last_day_of_period(start: date, days: int) -> date:
+    """The last day of a statutory period of ``days`` days counted from ``start``. Lag (1930:173) om beräkning
+    av lagstadgad tid 2 § moves a last day that falls on a Saturday, Sunday, other allmän helgdag,
+    midsommarafton, julafton or nyårsafton to the next vardag: exactly the days is_working_day refuses."""
+    day = start + timedelta(days=int(days))
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def appeal_period_end(posted_on: str) -> str:
+    """Script helper: the end (Stockholm) of the last day to appeal a decision. KL 13 kap. 6 §: three weeks
+    from the day the justering was announced on the anslagstavla, moved by lag (1930:173)."""
+    return _end_of(last_day_of_period(date.fromisoformat(posted_on), 21))
+
+
 def end_of_day_after(day: str, days: int) -> str:
-    """Script helper: end of the day ``days`` calendar days after ``day`` (ISO date), Stockholm time.
-    E.g. the appeal period: three weeks from the day the minutes were posted (anslaget)."""
-    end = datetime.combine(date.fromisoformat(day) + timedelta(days=int(days)), time(23, 59, 59), STOCKHOLM)
-    return end.isoformat()
+    """Script helper: the end of the last day of a statutory period of ``days`` days from ``day`` (ISO date),
+    moved by lag (1930:173) like appeal_period_end. Versions of agreement_adoption.bpmn deployed before
+    December 2026 time the appeal with ``end_of_day_after(posted_on, 21)``; their running cases keep this name."""
+    return _end_of(last_day_of_period(date.fromisoformat(day), int(days)))
 
 
 def end_of_day(day: str) -> str:
-    """Script helper: the end of an ISO date in Stockholm, e.g. a consultation's last day."""
-    return end_of_day_after(day, 0)
+    """Script helper: the end of an ISO date in Stockholm, e.g. a consultation's last day (a date the
+    coordinator chose, not a statutory period: never moved)."""
+    return _end_of(date.fromisoformat(day))
+
+
+def _end_of(day: date) -> str:
+    return datetime.combine(day, time(23, 59, 59), STOCKHOLM).isoformat()
 
 
 def add_period(start: str, duration: str, times: int) -> str:

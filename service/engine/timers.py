@@ -13,7 +13,11 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.util.task import TaskState
 
 from service import clock
@@ -34,6 +38,7 @@ def install_clock() -> None:
     scripting.HELPERS["working_days"] = calendar.working_days
     scripting.HELPERS["end_of_day_after"] = calendar.end_of_day_after
     scripting.HELPERS["end_of_day"] = calendar.end_of_day
+    scripting.HELPERS["appeal_period_end"] = calendar.appeal_period_end
     scripting.HELPERS["add_period"] = calendar.add_period
 
 
@@ -96,3 +101,20 @@ def has_fired(workflow: BpmnWorkflow, task_id: str) -> bool:
         return False
     return bool(task.state in (TaskState.COMPLETED, TaskState.WAITING, TaskState.READY))
 
+
+
+def reevaluate_date_timers(workflow: BpmnWorkflow, bpmn_id: str) -> list[tuple[str, str, str]]:
+    """Evaluate again the expression of every waiting date timer of element ``bpmn_id`` (SpiffWorkflow
+    evaluates it once, when the timer starts waiting, and keeps the result as ``event_value``), so that a
+    corrected helper reaches timers already waiting. Returns (task id, old value, new value) for each change."""
+    changed = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if task.task_spec.bpmn_id != bpmn_id or not isinstance(definition, TimeDateEventDefinition):
+            continue
+        old = task.internal_data.get("event_value")
+        new = workflow.script_engine.evaluate(task, definition.expression)
+        if new != old:
+            task.internal_data["event_value"] = new
+            changed.append((str(task.id), str(old), str(new)))
+    return changed

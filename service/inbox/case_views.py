@@ -38,6 +38,7 @@ EVENT_LABELS = {
     "task.draft_saved": _l("Utkast sparat"),
     "task.escalated": _l("Uppgift eskalerad"),
     "timer.fired": _l("Tidsfrist passerad"),
+    "timer.recomputed": _l("Tidsfristen räknades om"),
     "case.commented": _l("Kommentar"),
     "attachment.uploaded": _l("Bilaga"),
 }
