@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, e
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from service.columns import UtcDateTime, now
+from service.engine.calendar import APPEAL_PERIOD_DAYS, last_day_of_period
 from service.extensions import db
 from service.parties.models import AuthorisedBody, Organisation
 from service.processes.models import ProcessInstance
@@ -236,6 +237,11 @@ class Decision(db.Model):  # type: ignore[name-defined,misc]
     @property
     def stage_label(self) -> str:
         return STAGE_LABELS[DecisionStage(self.stage)]
+
+    @property
+    def last_appeal_day(self) -> date | None:
+        """Sista dag för överklagande: three weeks from the anslag, moved by lag (1930:173) (KL 13 kap. 6 §)."""
+        return last_day_of_period(self.posted_on, APPEAL_PERIOD_DAYS) if self.posted_on else None
 
 
 class Recommendation(db.Model):  # type: ignore[name-defined,misc]

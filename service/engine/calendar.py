@@ -12,6 +12,7 @@ import holidays
 from service import clock
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+APPEAL_PERIOD_DAYS = 21  # KL 13 kap. 6 §: tre veckor från tillkännagivandet på anslagstavlan
 
 
 @lru_cache(maxsize=64)
@@ -65,7 +66,7 @@ def last_day_of_period(start: date, days: int) -> date:
 def appeal_period_end(posted_on: str) -> str:
     """Script helper: the end (Stockholm) of the last day to appeal a decision. KL 13 kap. 6 §: three weeks
     from the day the justering was announced on the anslagstavla, moved by lag (1930:173)."""
-    return _end_of(last_day_of_period(date.fromisoformat(posted_on), 21))
+    return _end_of(last_day_of_period(date.fromisoformat(posted_on), APPEAL_PERIOD_DAYS))
 
 
 def end_of_day_after(day: str, days: int) -> str:

@@ -73,3 +73,17 @@ def test_waiting_appeal_timers_move_to_the_law_s_last_day(app: Flask, client: Fl
     clock.freeze(datetime(2027, 1, 5, 0, 0, tzinfo=UTC))
     assert fire_due_timers(db) == 3
     assert {d.stage for d in agreement(db, agreement_id).latest_version.decisions} == {DecisionStage.FINAL}
+
+
+def test_the_agreement_page_shows_each_decision_s_last_appeal_day(client: FlaskClient, db: Any, parties: Parties,
+                                                                  frozen: None) -> None:
+    agreement_id = start_agreement(client, parties)
+    complete(client, db, "anna", "draft", draft_data(parties))
+    region = parties.region
+    complete(client, db, parties.secretaries[region.id].username, "decide", decision_data(region), region.id)
+    complete(client, db, parties.secretaries[region.id].username, "record_minutes", POSTED, region.id)
+
+    page = client.get(f"/avtal/{agreement_id}").get_data(as_text=True)
+
+    assert "sista dag för överklagande 2027-01-04" in page
+    assert agreement(db, agreement_id).latest_version.decisions[0].last_appeal_day.isoformat() == "2027-01-04"
