@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from service.auth import oidc
 from service.auth.operations import change_password
+from service.auth.redirects import safe_next
 from service.errors import ValidationFailed
 from service.i18n import LANGUAGE_COOKIE, SESSION_KEY, languages
 from service.transactions import commit_with_retry
@@ -45,10 +46,7 @@ def language() -> BaseResponse:
     if chosen not in languages():
         abort(400, description="language")
     session[SESSION_KEY] = chosen
-    target = request.form.get("next", "")
-    if not (target.startswith("/") and not target.startswith("//")):
-        target = url_for("inbox.index")
-    response = redirect(target)
+    response = redirect(safe_next(request.form.get("next"), url_for("inbox.index")))
     response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, httponly=True, samesite="Lax",
                         secure=bool(current_app.config["SESSION_COOKIE_SECURE"]) or request.is_secure)
     return response

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from service import access
 from service.agreements.checklist import SECTIONS
 from service.agreements.queries import consultation_table
+from service.auth.redirects import safe_next
 from service.deviations.context import task_context as deviation_context
 from service.disputes.context import task_context as dispute_context
 from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFailed
@@ -165,9 +166,7 @@ def _claim_action(task_id: int, work: Any, done: str) -> BaseResponse | tuple[st
 
 def _local_or(target: str | None, default: str) -> str:
     """``target`` when it is a path on this site (never an open redirect), else ``default``."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return safe_next(target, default)
 
 
 @bp.post("/arenden/<kind>/<int:case_id>/kommentarer")
@@ -182,7 +181,7 @@ def add_comment(kind: str, case_id: int) -> BaseResponse | tuple[str, int]:
     text = request.form.get("text", "").strip()
     if not text or len(text) > 4000:
         return render_template("inbox/error.html", message=_("Skriv en kommentar (högst 4000 tecken)."),
-                               detail=_("Fältet Kommentar."), back=request.form.get("next") or "/"), 422
+                               detail=_("Fältet Kommentar."), back=safe_next(request.form.get("next"), "/")), 422
 
     def work() -> CaseComment:
         comment = CaseComment(case_type=case.kind, case_id=case.id, author_id=current_user.id, text=text)

@@ -57,6 +57,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
     from service.auth import oidc
     from service.auth.models import LoginOutcome
     from service.auth.operations import attempt_login
+    from service.auth.redirects import safe_next
     from service.auth.sessions import start_session
 
     if request.method == "GET":
@@ -73,15 +74,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
         error = gettext("Fel användarnamn eller lösenord.")
         return render_template("inbox/login.html", error=error, username=username, sso=oidc.is_enabled()), 401
     start_session(result.user)
-    return redirect(_safe_next(request.args.get("next")))
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an absolute URL here would make the login page an open redirect (browsers read
-    # a backslash as a slash, so "/\\evil.example" is refused too).
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("inbox.my_tasks")
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.post("/logga-ut")
