@@ -12,6 +12,7 @@ import holidays
 from service import clock
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+MAX_WORKING_DAYS = 2_600  # ten years
 APPEAL_PERIOD_DAYS = 21  # KL 13 kap. 6 §: tre veckor från tillkännagivandet på anslagstavlan
 
 
@@ -33,6 +34,8 @@ def add_working_days(start: date, count: int) -> date:
     """The ``count``-th working day after ``start`` (``start`` itself never counts)."""
     if count < 0:
         raise ValueError("antalet arbetsdagar kan inte vara negativt")
+    if count > MAX_WORKING_DAYS:  # scripts call this in-process (costs.py): its work must stay bounded
+        raise ValueError(f"högst {MAX_WORKING_DAYS} arbetsdagar")
     day = start
     while count > 0:
         day += timedelta(days=1)

@@ -17,7 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from service.engine import scripting, serializer
+from service.engine import bounds, scripting, serializer
 from service.engine.specs import Definition
 from service.errors import BpmnError, Conflict
 
@@ -78,11 +78,18 @@ def load(definition: Definition, state: str) -> BpmnWorkflow:
 
 
 def run_engine(workflow: BpmnWorkflow) -> list[Step]:
-    """Run every non-manual task that can run; return the BPMN elements the engine completed."""
+    """Run every non-manual task that can run; return the BPMN elements the engine completed. More than
+    ``bounds.MAX_ENGINE_STEPS`` tasks in one call refuses the whole operation, naming the last element."""
     steps: list[Step] = []
+    count = 0
 
     def record(task: SpiffTask) -> None:
+        nonlocal count
         spec = task.task_spec
+        count += 1
+        if count > bounds.MAX_ENGINE_STEPS:
+            message = f"processen körde fler än {bounds.MAX_ENGINE_STEPS} steg i ett anrop och stoppades"
+            raise EngineFailure(spec.bpmn_id, message)
         if spec.bpmn_id is not None:
             steps.append(Step(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, type(spec).__name__))
 

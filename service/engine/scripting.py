@@ -3,24 +3,27 @@
 SpiffWorkflow evaluates with plain ``eval``/``exec`` and full builtins; limiting builtins alone is
 escaped through ``().__class__.__base__.__subclasses__()`` (see shared/SPIFFWORKFLOW.md §4). The
 allow-list refuses imports, definitions, lambdas, any ``_``-prefixed name or attribute, and calls to
-anything but the helpers below; a trace-based deadline bounds execution time.
+anything but the helpers below. What the allow-list lets through runs in this process only when its cost is
+provably linear in the data (``costs.is_cheap``: most conditions); anything else runs in a worker process
+with hard CPU, memory and wall-clock limits (``sandbox``), which also stop one long C-level operation.
 """
 
 from __future__ import annotations
 
 import ast
-import sys
-import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from types import FrameType
+from types import CodeType
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from service import clock
+from service.engine import costs, sandbox
 from service.errors import ScriptRejected
 
 MAX_RANGE = 10_000
+# Wall-clock seconds a script or expression may run in the worker (SAMVERKAN_SCRIPT_TIME_LIMIT_SECONDS).
 DEFAULT_TIME_LIMIT_S = 1.0
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
@@ -70,15 +73,23 @@ def reserved_names() -> frozenset[str]:
     return frozenset(functions())
 
 
+MAX_SOURCE_CHARS = 100_000
+
+
 @lru_cache(maxsize=4096)
-def check_source(source: str, mode: str) -> None:
-    """Refuse ``source`` unless every node is allowed. Raises ScriptRejected (element id unknown)."""
+def check_source(source: str, mode: str) -> CodeType:
+    """Refuse ``source`` unless every node is allowed; return it compiled. Raises ScriptRejected (element id unknown)."""
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ScriptRejected(None, f"uttrycket är för långt ({len(source)} tecken, högst {MAX_SOURCE_CHARS})")
     try:
-        tree = ast.parse(source, mode=mode)
+        tree: ast.Module | ast.Expression = ast.parse(source, mode=mode)  # type: ignore[assignment]
+        for node in ast.walk(tree):
+            _check_node(node)
+        return compile(tree, "<string>", mode)
     except SyntaxError as exc:
         raise ScriptRejected(None, f"syntaxfel på rad {exc.lineno}: {exc.msg}") from None
-    for node in ast.walk(tree):
-        _check_node(node)
+    except (RecursionError, MemoryError):  # nesting deep enough to exhaust the parser or the compiler
+        raise ScriptRejected(None, "uttrycket är för djupt nästlat") from None
 
 
 def _check_node(node: ast.AST) -> None:
@@ -98,51 +109,75 @@ def _is_allowed_callee(func: ast.expr) -> bool:
     return isinstance(func, ast.Attribute)
 
 
-class _Deadline:
-    """A trace function that stops Python-level execution once the time limit has passed."""
-
-    def __init__(self, seconds: float) -> None:
-        self.until = time.monotonic() + seconds
-        self.seconds = seconds
-
-    def __call__(self, frame: FrameType, event: str, arg: object) -> Callable[..., Any]:
-        if time.monotonic() > self.until:
-            raise TimeoutError(f"skriptet avbröts efter {self.seconds} s")
-        return self
-
-
-def _bounded(run: Callable[[], Any], seconds: float) -> Any:
-    previous = sys.gettrace()
-    sys.settrace(_Deadline(seconds))
-    try:
-        return run()
-    finally:
-        sys.settrace(previous)
-
-
 class GuardedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
-    """Task-data environment that checks every expression and script before running it."""
+    """Task-data environment that checks every expression and script before running it, and runs what is
+    not provably cheap (``costs.is_cheap``) in a worker process under hard CPU, memory and time limits."""
 
-    def __init__(self, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> None:
+    def __init__(self, time_limit_s: float | None = None) -> None:
         allowed = functions()
         # Also as plain globals: name lookup tries globals before __builtins__, and evaluate() applies
         # these after the task data, so a data key such as ``len`` can never shadow a helper.
         # (execute() refuses such a key outright through check_for_overwrite.)
         super().__init__({"__builtins__": allowed, **allowed})
-        self.time_limit_s = time_limit_s
+        self.time_limit_s = time_limit_s or DEFAULT_TIME_LIMIT_S
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
-        check_source(expression, "eval")
-        # Helpers are applied after the data so a data key can never shadow or replace them.
-        scope = {**(external_context or {}), **context, **self.globals}
-        return _bounded(lambda: eval(expression, scope), self.time_limit_s)
+        code = check_source(expression, "eval")
+        if costs.is_cheap(expression, "eval", frozenset(HELPERS)):
+            # Helpers are applied after the data so a data key can never shadow or replace them.
+            return eval(code, {**(external_context or {}), **context, **self.globals})
+        return self._in_worker("eval", expression, context, external_context)[0]
 
     def execute(self, script: str, context: dict[str, Any],
                 external_context: dict[str, Any] | None = None) -> bool:
-        check_source(script, "exec")
-        return bool(_bounded(lambda: super(GuardedEnvironment, self).execute(
-            script, context, external_context), self.time_limit_s))
+        code = check_source(script, "exec")
+        if costs.is_cheap(script, "exec", frozenset(HELPERS)):
+            return bool(super().execute(code, context, external_context))
+        self.check_for_overwrite(context, external_context or {})
+        try:
+            _, changed = self._in_worker("exec", script, context, external_context)
+        except _PartialRun as partial:  # as TaskDataEnvironment: what ran before the error stays in the data
+            _replace(context, partial.context)
+            raise partial.error from None
+        _replace(context, changed or {})
+        return True
+
+    def _in_worker(self, mode: str, source: str, context: dict[str, Any],
+                   external_context: dict[str, Any] | None) -> tuple[Any, dict[str, Any] | None]:
+        request = {"mode": mode, "source": source, "context": dict(context), "external": dict(external_context or {}),
+                   "now": clock.now(), "time_limit_s": self.time_limit_s}
+        status, value, changed = sandbox.run(request, self.time_limit_s)
+        if status == "error":
+            if changed is not None:
+                raise _PartialRun(value, changed)
+            raise value
+        return value, changed
+
+
+class _PartialRun(Exception):
+    def __init__(self, error: BaseException, context: dict[str, Any]) -> None:
+        super().__init__(str(error))
+        self.error, self.context = error, context
+
+
+def _replace(context: dict[str, Any], changed: dict[str, Any]) -> None:
+    context.clear()
+    context.update(changed)
+
+
+def run_request(request: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+    """In the worker: what GuardedEnvironment would do in-process, for one request from ``_in_worker``."""
+    code = check_source(request["source"], request["mode"])
+    allowed = functions()
+    environment = TaskDataEnvironment({"__builtins__": allowed, **allowed})
+    context, external = request["context"], request["external"]
+    with clock.pinned(request["now"]):
+        if request["mode"] == "eval":
+            return eval(code, {**external, **context, **environment.globals}), None
+        request["partial_context"] = context  # sent back with an error: TaskDataEnvironment keeps partial work
+        environment.execute(code, context, external)
+        return True, context
 
 
 def new_script_engine() -> PythonScriptEngine:

@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from service.engine import forms, scripting
+from service.engine import bounds, forms, scripting
 from service.errors import BpmnError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -42,8 +42,22 @@ _EXPRESSIONS = (
     ("bpmn:timerEventDefinition/bpmn:timeCycle", "eval"),
     ("bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition", "eval"),
     ("bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", "eval"),
+    ("bpmn:standardLoopCharacteristics/bpmn:loopCondition", "eval"),
+    ("bpmn:completionCondition", "eval"),  # an ad hoc subprocess's
+    ("bpmn:conditionalEventDefinition/bpmn:condition", "eval"),
+    ("bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", "eval"),
+    ("bpmn:correlationPropertyRetrievalExpression/bpmn:messagePath", "eval"),
+    ("bpmn:extensionElements/spiffworkflow:messagePayload", "eval"),
+    ("bpmn:messageEventDefinition/bpmn:extensionElements/spiffworkflow:messagePayload", "eval"),
+    ("bpmn:extensionElements/spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "eval"),
+    ("bpmn:messageEventDefinition/bpmn:extensionElements/spiffworkflow:processVariableCorrelation/spiffworkflow:expression",
+     "eval"),
     ("bpmn:extensionElements/spiffworkflow:preScript", "exec"),
     ("bpmn:extensionElements/spiffworkflow:postScript", "exec"),
+)
+# Attributes that hold expressions: a service task's parameters.
+_EXPRESSION_ATTRIBUTES = (
+    "bpmn:extensionElements/spiffworkflow:serviceTaskOperator/spiffworkflow:parameters/spiffworkflow:parameter/@value",
 )
 
 
@@ -152,6 +166,26 @@ def validate(xml: bytes, definition: Definition, form_schemas: Mapping[str, Mapp
         except BpmnError as exc:
             raise BpmnError(task.bpmn_id, f"formuläret '{task.form}': {exc.detail}") from None
     scripting.check_all(expressions(xml))
+    for element_id, message in loop_limit_problems(etree.fromstring(xml)):
+        raise BpmnError(element_id, message)
+
+
+def loop_limit_problems(root: etree._Element) -> list[tuple[str | None, str]]:
+    """Loops and multi-instance activities whose stated size is over the engine's bounds (bounds.py)."""
+    found: list[tuple[str | None, str]] = []
+    for loop in root.iterfind(".//bpmn:standardLoopCharacteristics", NS):
+        maximum = loop.get("loopMaximum")
+        owner = loop.getparent()
+        element_id = owner.get("id") if owner is not None else None
+        if maximum is not None and not (maximum.strip().isdigit() and int(maximum) <= bounds.MAX_LOOP_ITERATIONS):
+            found.append((element_id, f"loopMaximum {maximum!r} ska vara ett heltal, högst {bounds.MAX_LOOP_ITERATIONS}"))
+    for cardinality in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", NS):
+        owner = cardinality.getparent().getparent()  # type: ignore[union-attr]
+        text = (cardinality.text or "").strip()
+        if text.isdigit() and int(text) > bounds.MAX_INSTANCES:
+            found.append((owner.get("id") if owner is not None else None,
+                          f"loopCardinality {text} är fler instanser än de {bounds.MAX_INSTANCES} som tillåts"))
+    return found
 
 
 def expressions(xml: bytes) -> list[tuple[str, str, str]]:
@@ -164,8 +198,10 @@ def expressions(xml: bytes) -> list[tuple[str, str, str]]:
             continue
         for path, mode in _EXPRESSIONS:
             for node in element.xpath(path, namespaces=NS):
-                if node.text and node.text.strip():
+                if node.text and node.text.strip() and (element_id, node.text.strip(), mode) not in found:
                     found.append((element_id, node.text.strip(), mode))
+        for path in _EXPRESSION_ATTRIBUTES:
+            found.extend((element_id, str(value), "eval") for value in element.xpath(path, namespaces=NS))
         for name in EXPRESSION_PROPERTIES:
             path = f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']"
             for node in element.xpath(path, namespaces=NS):

@@ -52,7 +52,8 @@ def validate(xml: bytes, filename: str, form_schemas: Mapping[str, Mapping[str, 
     except BpmnError as exc:
         return [Problem(exc.element_id or _element_at_line(root, exc.detail), exc.detail)]
     problems = [*_user_task_problems(definition, form_schemas, lane_to_role), *_timer_problems(root),
-                *_gateway_problems(root), *_unreachable(root), *_script_problems(xml)]
+                *_gateway_problems(root), *_unreachable(root), *_script_problems(xml),
+                *(Problem(element_id, message) for element_id, message in specs.loop_limit_problems(root))]
     return _unique(problems)
 
 
