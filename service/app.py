@@ -85,8 +85,8 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _configure_login(app: Flask) -> None:
+    from service.auth.sessions import load_session_user
     from service.parties.models import User
-    from service.parties.operations import load_user as load_with_memberships
 
     login_manager.init_app(app)
     login_manager.login_view = "inbox.login"
@@ -95,7 +95,7 @@ def _configure_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return load_with_memberships(int(user_id))
+        return load_session_user(int(user_id))  # None once the session is revoked on the server
 
 
 def _configure_domains() -> None:

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.audit import operations as audit
 from service.auth.models import LoginOutcome
+from service.auth.sessions import open_session, revoke_session, revoke_user_sessions
 from service.auth.throttle import check_throttle, record_attempt
 from service.errors import ValidationFailed
 from service.extensions import db
@@ -25,6 +26,8 @@ class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
     retry_after_seconds: int = 0
+    # The new server-side session's token, for the cookie (service/auth/sessions.py).
+    session_token: str = ""
 
 
 def attempt_login(username: str, password: str, address: str) -> LoginResult:
@@ -44,16 +47,17 @@ def attempt_login(username: str, password: str, address: str) -> LoginResult:
         return LoginResult(LoginOutcome.FAILED)
     record_attempt(name, address, LoginOutcome.SUCCEEDED)
     audit.record(user, "auth.login", user, address=address)
-    return LoginResult(LoginOutcome.SUCCEEDED, user)
+    return LoginResult(LoginOutcome.SUCCEEDED, user, session_token=open_session(user))
 
 
-def record_logout(user: User) -> None:
-    """Audit a logout (the caller commits)."""
+def record_logout(user: User, session_token: str | None) -> None:
+    """End the session on the server and audit the logout (the caller commits)."""
+    revoke_session(session_token)
     audit.record(user, "auth.logout", user)
 
 
-def change_password(user: User, current: str, new: str, repeated: str) -> None:
-    """Change one's own password: the current one, then the new one twice, at least PASSWORD_MIN_LENGTH long."""
+def change_password(user: User, current: str, new: str, repeated: str) -> str:
+    """Change one's own password (current, then new twice); end every session, return a new one's token."""
     errors: dict[str, list[str]] = {}
     if not user.check_password(current):
         errors["current_password"] = [_("Det nuvarande lösenordet stämmer inte.")]
@@ -61,8 +65,10 @@ def change_password(user: User, current: str, new: str, repeated: str) -> None:
     if errors:
         raise ValidationFailed(_("Lösenordet är inte bytt."), errors)
     user.set_password(new)
+    # A cookie stolen before the change must stop working: every session ends, this browser gets a new one.
+    revoke_user_sessions(user)
     audit.record(user, "auth.password_changed", user)
-    db.session.flush()
+    return open_session(user)
 
 
 def password_errors(new: str, repeated: str | None, field: str, repeat_field: str) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from service.auth import oidc
 from service.auth.operations import change_password
 from service.auth.redirects import safe_next
+from service.auth.sessions import start_session
 from service.errors import ValidationFailed
 from service.i18n import LANGUAGE_COOKIE, SESSION_KEY, languages
 from service.transactions import commit_with_retry
@@ -31,10 +32,11 @@ def password() -> BaseResponse | tuple[str, int]:
     """Change my password (the current one, then the new one twice)."""
     form = request.form
     try:
-        commit_with_retry(lambda: change_password(current_user, form.get("current_password", ""),
-                                                  form.get("new_password", ""), form.get("repeat_password", "")))
+        token = commit_with_retry(lambda: change_password(current_user, form.get("current_password", ""),
+                                                          form.get("new_password", ""), form.get("repeat_password", "")))
     except ValidationFailed as exc:
         return render_template("auth/account.html", errors=exc.fields, message=exc.message), 422
+    start_session(current_user._get_current_object(), token)
     flash(_("Ditt lösenord är bytt."))
     return redirect(url_for("auth.account"))
 

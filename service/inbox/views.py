@@ -73,7 +73,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
     if result.user is None:
         error = gettext("Fel användarnamn eller lösenord.")
         return render_template("inbox/login.html", error=error, username=username, sso=oidc.is_enabled()), 401
-    start_session(result.user)
+    start_session(result.user, result.session_token)
     return redirect(safe_next(request.args.get("next")))
 
 
@@ -84,9 +84,9 @@ def logout() -> BaseResponse:
     from flask_babel import gettext
 
     from service.auth.operations import record_logout
-    from service.auth.sessions import end_session
+    from service.auth.sessions import current_token, end_session
 
-    commit_with_retry(lambda: record_logout(current_user))
+    commit_with_retry(lambda: record_logout(current_user, current_token()))
     end_session()
     flash(gettext("Du är utloggad."))
     return redirect(url_for("inbox.login"))

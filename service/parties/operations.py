@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from service.audit import operations as audit
 from service.auth.operations import password_errors
+from service.auth.sessions import revoke_user_sessions
 from service.errors import ValidationFailed
 from service.extensions import db
 from service.parties.models import AuthorisedBody, Membership, Organisation, Role, User
@@ -84,6 +85,8 @@ def set_user_enabled(user: User, is_enabled: bool, *, by: User) -> None:
     if user.id == by.id and not is_enabled:
         _refuse({"is_enabled": [_("Du kan inte stänga av ditt eget konto.")]})
     user.is_enabled = is_enabled
+    if not is_enabled:
+        revoke_user_sessions(user)  # signed-in browsers lose access now, not when their cookie expires
     audit.record(by, "user.enabled" if is_enabled else "user.disabled", user)
     db.session.flush()
 
@@ -92,6 +95,7 @@ def reset_password(user: User, *, by: User) -> str:
     """Give an account a new random password, shown once to the admin who hands it over."""
     password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     user.set_password(password)
+    revoke_user_sessions(user)
     audit.record(by, "user.password_reset", user)
     db.session.flush()
     return password
