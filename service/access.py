@@ -98,10 +98,24 @@ def local_today() -> date:
 
 
 def acting_for(user: User, task: Any) -> User | None:
-    """Whom ``user`` stands in for when working on ``task``: None when the task is theirs or their group's."""
-    if holds_task(user, task):
+    """Whom ``user`` stands in for when working on ``task``: None when the task is theirs or their group's, or
+    when the substitute rule (``may_stand_in_on``) keeps the task from them."""
+    if holds_task(user, task) or not may_stand_in_on(user, task):
         return None
     return next((absent for absent in substituting_for(user) if holds_task(absent, task)), None)
+
+
+def may_stand_in_on(substitute: User, task: Any) -> bool:
+    """The substitute rule: a substitute gets the absent person's tasks (named, claimed or offered to their
+    groups) and through them the cases, only in an organisation the substitute belongs to themselves. Naming
+    a substitute lends one's work, not one's memberships: a colleague from organisation A standing in for
+    someone who also works for B sees nothing of B. A task of no organisation stays with its owner."""
+    return task.organisation_id is not None and task.organisation_id in organisation_ids(substitute)
+
+
+def organisation_ids(user: User) -> set[int]:
+    """The organisations ``user`` is a member of, in any role."""
+    return {m.organisation_id for m in user.memberships}
 
 
 def holds_task(user: User, task: Any) -> bool:

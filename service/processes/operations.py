@@ -294,8 +294,8 @@ def visible_to(user: User, scope: str = "all") -> Any:
 def _scopes(user: User) -> tuple[Any, Any]:
     """The conditions of "mine" (named to or claimed by the user or the people they stand in for) and of
     "my groups'" (offered to a group of theirs, or by another rule such as a drafting group)."""
-    ids, groups, extra = _visibility(user)
-    mine = or_(HumanTask.user_id.in_(ids), HumanTask.claimed_by_id.in_(ids))
+    mine_conditions, groups, extra = _visibility(user)
+    mine = or_(*mine_conditions)
     offered = and_(HumanTask.user_id.is_(None), HumanTask.claimed_by_id.is_(None),
                    tuple_(HumanTask.organisation_id, HumanTask.role).in_(groups)) if groups else false()
     return mine, or_(offered, *extra)
@@ -304,17 +304,28 @@ def _scopes(user: User) -> tuple[Any, Any]:
 _VISIBILITY = "samverkan_visibility"
 
 
-def _visibility(user: User) -> tuple[list[int], list[tuple[int, str]], list[Any]]:
-    """Whose tasks and which groups' ``user`` sees, and the other rules' task ids. A page asks three times
+def _visibility(user: User) -> tuple[list[Any], list[tuple[int, str]], list[Any]]:
+    """Whose tasks and which groups' ``user`` sees (of the people they stand in for, only in organisations
+    ``user`` belongs to: access.may_stand_in_on), and the other rules' task ids. A page asks three times
     (its list and the menu's counts): a GET request reads them once; a change may alter them, so other
     requests read them every time."""
     cache: dict[int, Any] = g.setdefault(_VISIBILITY, {}) if has_request_context() and request.method == "GET" else {}
     if user.id not in cache:
-        people = [user, *access.substituting_for(user)]
-        groups = sorted(set().union(*(person.groups() for person in people)))
-        cache[user.id] = ([person.id for person in people], groups, _extra_task_ids(user))
-    found: tuple[list[int], list[tuple[int, str]], list[Any]] = cache[user.id]
+        absent, own = access.substituting_for(user), access.organisation_ids(user)
+        groups = sorted(user.groups() | {group for person in absent for group in person.groups() if group[0] in own})
+        cache[user.id] = (_named_or_claimed(user, [person.id for person in absent], own), groups,
+                          _extra_task_ids(user))
+    found: tuple[list[Any], list[tuple[int, str]], list[Any]] = cache[user.id]
     return found
+
+
+def _named_or_claimed(user: User, absent_ids: list[int], own_organisations: set[int]) -> list[Any]:
+    """Tasks named to or claimed by ``user``, and those of the people they stand in for in their own organisations."""
+    conditions = [HumanTask.user_id == user.id, HumanTask.claimed_by_id == user.id]
+    if absent_ids and own_organisations:
+        conditions.append(and_(or_(HumanTask.user_id.in_(absent_ids), HumanTask.claimed_by_id.in_(absent_ids)),
+                               HumanTask.organisation_id.in_(sorted(own_organisations))))
+    return conditions
 
 
 def _extra_task_ids(user: User) -> list[Any]:

@@ -44,3 +44,62 @@ SAME_SITE_PATHS: list[str] = [
 # --- 6. Sessions and secrets ---
 
 # --- 7. Access log ---
+# Expressions that pass the allow-list but cost unbounded CPU or memory in one C-level operation (or a few):
+# each must end within the sandbox's limits with a clear error, and the service process stay responsive.
+# (``**`` is refused by the allow-list already, so the big numbers are written out.)
+EXPENSIVE_EXPRESSIONS = [
+    "sum([[0]]*120000, [])",
+    "sum([[0]]*200000, [])",
+    '"x"*3*1000000000',
+    '"x"*10000000000',
+    "[0]*1000000000",
+    "len([0]*100000000*10)",
+    "[a for a in x for b in x for c in x]",
+    "max(a*b for a in x for b in x for c in x)",
+    "sorted([str(a) for a in x for b in x])",
+    "sum(sum(range(10000)) for a in x for b in x)",
+    '"%0999999999d" % 1',
+    'f"{1:>999999999}"',
+    '"-".join(["x"*100000]*100000)',
+    "round(5, -100000000)",
+    "len(str(sum([[0]]*100000, [])))",
+]
+# The same in scripts (exec mode): loops and growth through assignment.
+EXPENSIVE_SCRIPTS = [
+    "total = 0\nfor a in x:\n    for b in x:\n        for c in x:\n            total += 1\n",
+    "s = \"x\"\nfor i in range(60):\n    s = s + s\n",
+    "a = [0]\nfor i in range(40):\n    a = a * 2\n",
+    "t = sum([[0]]*150000, [])\n",
+]
+# Scripts that grow their data without a loop: cheap-looking lines, exponential growth (a = a + a ...).
+GROWTH_SCRIPTS = [
+    "a = x\n" + "a = a + a\n" * 40,
+    "a = \"xx\"\n" + "a = f\"{a}{a}\"\n" * 40,
+    "a = {\"k\": \"x\"}\n" + "a[\"k\"] = str(a) + str(a)\n" * 40,
+]
+# Nesting deep enough to exhaust the parser or the compiler: refused at deploy, never a crash.
+DEEP_EXPRESSIONS = [
+    "(" * 10_000 + "1" + ")" * 10_000,
+    "-" * 100_000 + "1",
+    "+".join(["1"] * 100_000),
+    "not " * 50_000 + "x",
+    "[" * 10_000 + "]" * 10_000,
+    "x" + "[0]" * 100_000,
+]
+# (form pattern, adversarial input): catastrophic backtracking under Python's re, linear under RE2.
+REDOS_PATTERNS = [
+    ("^(a+)+$", "a" * 29 + "!"),
+    ("(a|aa)+$", "a" * 40 + "!"),
+    ("(.*a){20}", "a" * 30),
+    ("^(\\w+\\s?)*$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"),
+    ("^([a-zA-Z0-9])(([\\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$",
+     "aaaaaaaaaaaaaaaaaaaaaaaa!"),
+]
+# Patterns RE2 cannot run (backreferences, lookaround): refused at deploy, naming the field.
+UNSUPPORTED_PATTERNS = ["(a)\\1", "^(?=.*\\d).+$", "(?<=a)b", "(?!x)y", "(?P<n>a)(?P=n)"]
+# Characters no text column can hold, in JSON strings, keys, form fields and query strings.
+BAD_CHARACTERS = ["a\x00b", "\x00", "x\ud800y", "\udfff", "\ud83d"]
+# JSON documents nested past any sensible depth (and past the parser's recursion limit).
+DEEP_JSON = ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000, "[" * 65 + "]" * 65]
+
+
