@@ -8,6 +8,7 @@ from typing import Any
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
+from service.api.access_logging import log_case_reads
 from service.api.auth import authenticate, forget_token_user
 from service.api.errors import MEDIA_TYPE, register_handlers
 from service.api.schemas import ProblemSchema
@@ -37,9 +38,11 @@ class ScopedApi(Api):  # type: ignore[misc]
 
 
 def resource(name: str, description: str) -> Blueprint:
-    """A blueprint of /api/v1 routes: token authentication first, problem documents for every error."""
+    """A blueprint of /api/v1 routes: token authentication first, problem documents for every error, reads of
+    case content in the access log."""
     blueprint = Blueprint(f"api_{name}", __name__, url_prefix=PREFIX, description=description)
     blueprint.before_request(authenticate)
     blueprint.after_request(forget_token_user)
+    blueprint.after_request(log_case_reads)  # reads of case content in the access log, as on the web
     register_handlers(blueprint)
     return blueprint

@@ -1,8 +1,16 @@
-"""The access log: who read which case, when. Kept apart from the hash chain and for at least five years."""
+"""The access log: who read which case, when. Kept apart from the hash chain and for at least five years.
+
+Every read of a case's content writes a row: the web pages (service/history/access_hooks.py), the API
+(service/api/access_logging.py) and the exports and archive packages, on the web and from the command line.
+A case is an agreement, deviation or dispute, or ("instance", id) for a process instance that belongs to none.
+"""
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -15,13 +23,87 @@ from service.parties.models import User
 MINIMUM_RETENTION_YEARS = 5
 
 
-def record_access(user: User | None, case_type: str, case_id: int, what: str, path: str = "") -> AccessLogEntry:
+CaseKey = tuple[str, int]
+# URL arguments that name a case directly.
+_CASE_ARGS = {"agreement_id": "agreement", "deviation_id": "deviation", "dispute_id": "dispute"}
+_CASE_TYPES = frozenset(_CASE_ARGS.values())
+# Audit events whose subject is a case record (the others belong to a case through their instance).
+_CASE_TABLES = {"agreements": "agreement", "deviations": "deviation", "disputes": "dispute"}
+
+
+def record_access(user: User | None, case_type: str, case_id: int, what: str, path: str = "",
+                  user_name: str | None = None) -> AccessLogEntry:
     """Log that ``user`` read a case (in the caller's transaction)."""
     entry = AccessLogEntry(accessed_at=now(), user_id=getattr(user, "id", None),
-                           user_name=getattr(user, "display_name", None) or "okänd", case_type=case_type,
+                           user_name=user_name or getattr(user, "display_name", None) or "okänd", case_type=case_type,
                            case_id=case_id, what=what, path=path[:500])
     db.session.add(entry)
     return entry
+
+
+def record_case_reads(user: User | None, cases: Iterable[CaseKey], what: str, path: str = "",
+                      user_name: str | None = None) -> int:
+    """Log one read of each case (each once, whatever the order); returns how many rows."""
+    unique = dict.fromkeys(cases)
+    for case_type, case_id in unique:
+        record_access(user, case_type, case_id, what, path, user_name)
+    return len(unique)
+
+
+def command_line_user() -> str:
+    """Who ran a command: the operating-system account (a command has no signed-in person)."""
+    try:
+        return f"kommandoraden ({getpass.getuser()})"[:200]
+    except (KeyError, OSError):  # no passwd entry for the uid, e.g. in a container
+        return "kommandoraden"
+
+
+def case_named_by(view_args: Mapping[str, Any]) -> CaseKey | None:
+    """The case a page or API route shows, from its URL arguments: a case type and id, an agreement,
+    deviation or dispute id, or a task, attachment or process instance id (the case the instance belongs to)."""
+    case_type, case_id = view_args.get("case_type"), view_args.get("case_id")
+    if isinstance(case_type, str) and isinstance(case_id, int):
+        return (case_type, case_id) if case_type in _CASE_TYPES else None
+    for name, kind in _CASE_ARGS.items():
+        if isinstance(view_args.get(name), int):
+            return kind, int(view_args[name])
+    instance_id = view_args.get("instance_id")
+    for name, row_id in view_args.items():
+        if name in ("task_id", "attachment_id") and isinstance(row_id, int):
+            instance_id = _instance_of(name, row_id)
+    return case_of_instance_key(instance_id) if isinstance(instance_id, int) else None
+
+
+def _instance_of(name: str, row_id: int) -> int | None:
+    from service.inbox.models import Attachment
+    from service.processes.models import HumanTask
+
+    model = HumanTask if name == "task_id" else Attachment
+    return db.session.scalar(select(model.instance_id).where(model.id == row_id))
+
+
+def case_of_instance_key(instance_id: int) -> CaseKey:
+    """The agreement, deviation or dispute an instance belongs to, or the instance itself."""
+    from service.audit.cases import case_of_instance
+
+    case = case_of_instance(instance_id)
+    return (case.case_type, case.id) if case is not None else ("instance", instance_id)
+
+
+def cases_of_events(events: Iterable[Mapping[str, Any]]) -> list[CaseKey]:
+    """The cases a list of audit events (as exported: subject_type, subject_id, instance_id) shows, in order."""
+    found: dict[CaseKey, None] = {}
+    by_instance: dict[int, CaseKey] = {}
+    for event in events:
+        kind = _CASE_TABLES.get(str(event.get("subject_type")))
+        instance_id = event.get("instance_id")
+        if kind is not None and str(event.get("subject_id", "")).isdigit():
+            found[(kind, int(event["subject_id"]))] = None
+        elif isinstance(instance_id, int):
+            if instance_id not in by_instance:
+                by_instance[instance_id] = case_of_instance_key(instance_id)
+            found[by_instance[instance_id]] = None
+    return list(found)
 
 
 def list_accesses(case_type: str, case_id: int, limit: int = 1000) -> list[AccessLogEntry]:

@@ -52,14 +52,18 @@ def anchor_command() -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(case_type: str, case_id: int, fmt: str, output: Path) -> None:
-    """Export a case's history (JSON with its hash chain entries, or CSV)."""
+    """Export a case's history (JSON with its hash chain entries, or CSV); the read is in the access log."""
+    from service.audit.access_log import command_line_user, record_access
     from service.audit.cases import get_case
     from service.audit.export import export_csv, export_json_text
 
     case = get_case(case_type, case_id)
     if case is None:
         raise click.BadParameter(f"{case_type} {case_id} finns inte", param_hint="CASE_ID")
-    output.write_text(export_json_text(case) if fmt == "json" else export_csv(case), encoding="utf-8")
+    content = export_json_text(case) if fmt == "json" else export_csv(case)
+    commit_with_retry(lambda: record_access(None, case_type, case_id, f"export-{fmt}",
+                                            f"samverkan audit export {case_type} {case_id}", command_line_user()))
+    output.write_text(content, encoding="utf-8")
     click.echo(f"Skrev {output}")
 
 
@@ -67,10 +71,13 @@ def export_command(case_type: str, case_id: int, fmt: str, output: Path) -> None
 @click.argument("agreement_id", type=int)
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 def package_command(agreement_id: int, output_dir: Path) -> None:
-    """Write an agreement's cases as an E-ARK CSIP/SIP-style information package (zip)."""
-    from service.audit.package import build_package
+    """Write an agreement's cases as an E-ARK CSIP/SIP-style information package (zip); each case's read is logged."""
+    from service.audit.access_log import command_line_user, record_case_reads
+    from service.audit.package import build_package, package_case_keys
 
     name, content = build_package(agreement_id)
+    commit_with_retry(lambda: record_case_reads(None, package_case_keys(agreement_id), "package",
+                                                f"samverkan audit package {agreement_id}", command_line_user()))
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / name).write_bytes(content)
     click.echo(f"Skrev {output_dir / name}")

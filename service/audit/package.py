@@ -55,6 +55,11 @@ def agreement_cases(agreement_id: int) -> list[Case]:
     return cases
 
 
+def package_case_keys(agreement_id: int) -> list[tuple[str, int]]:
+    """(case type, id) of every case the agreement's package holds, the agreement first (for the access log)."""
+    return [(case.case_type, case.id) for case in agreement_cases(agreement_id)]
+
+
 def build_package(agreement_id: int) -> tuple[str, bytes]:
     """(file name, zip bytes) of the agreement's information package; METS.xml is validated first."""
     cases = agreement_cases(agreement_id)

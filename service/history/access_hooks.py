@@ -1,7 +1,8 @@
 """Request hooks: every successful read of a case page is logged; auditors change nothing.
 
 The pages belong to other packages; the hook recognises them by their URL arguments (``agreement_id``,
-``deviation_id``, ``dispute_id``, ``task_id``), so a new case page is logged without editing it.
+``deviation_id``, ``dispute_id``, ``task_id``, ``instance_id``: access_log.case_named_by), so a new case page
+is logged without editing it. The API logs its own reads (service/api/access_logging.py), with the token's user.
 """
 
 from __future__ import annotations
@@ -13,18 +14,16 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from service import access
-from service.audit.access_log import record_access
-from service.audit.cases import case_of_instance
+from service.audit.access_log import case_named_by, record_access
 from service.extensions import db
-from service.processes.models import HumanTask
 
 log = logging.getLogger(__name__)
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Writes an auditor may still make: signing in and out, their own account and language.
 _AUDITOR_MAY_POST = ("inbox.login", "inbox.logout", "auth.", "i18n.")
-_CASE_ARGS = {"agreement_id": "agreement", "deviation_id": "deviation", "dispute_id": "dispute"}
-# Pages with a case id in the URL that show no case content.
+# Pages with a case id in the URL that show no case content (or log their reads themselves: history, API).
 _NOT_CASE_CONTENT = ("statistic", "history.")
+_API = "api_"
 
 
 def refuse_auditor_writes() -> None:
@@ -41,9 +40,9 @@ def log_case_reads(response: Response) -> Response:
     if request.method != "GET" or response.status_code != 200 or not current_user.is_authenticated:
         return response
     endpoint = request.endpoint or ""
-    if any(part in endpoint for part in _NOT_CASE_CONTENT):
+    if endpoint.startswith(_API) or any(part in endpoint for part in _NOT_CASE_CONTENT):
         return response
-    target = _case_of(request.view_args or {})
+    target = case_named_by(request.view_args or {})
     if target is None:
         return response
     try:
@@ -54,15 +53,3 @@ def log_case_reads(response: Response) -> Response:
         log.exception("could not write the access log for %s", request.path)
     return response
 
-
-def _case_of(view_args: dict[str, object]) -> tuple[str, int] | None:
-    for name, case_type in _CASE_ARGS.items():
-        if isinstance(view_args.get(name), int):
-            return case_type, int(view_args[name])  # type: ignore[call-overload]
-    task_id = view_args.get("task_id")
-    if isinstance(task_id, int):
-        instance_id = db.session.scalar(db.select(HumanTask.instance_id).where(HumanTask.id == task_id))
-        case = case_of_instance(instance_id) if instance_id is not None else None
-        if case is not None:
-            return case.case_type, case.id
-    return None

@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from service import access, audit
-from service.audit.access_log import list_accesses, record_access
+from service.audit.access_log import list_accesses, record_access, record_case_reads
 from service.audit.cases import CASE_TYPE_LABELS, CASE_TYPES, Case, can_view_case, case_instances, get_case, list_cases
 from service.audit.export import export_csv, export_json_text
 from service.audit.history import timeline
-from service.audit.package import build_package
+from service.audit.package import build_package, package_case_keys
 from service.audit.replay import replay_instance
 from service.extensions import db
 from service.processes.models import ProcessInstance
@@ -112,6 +112,9 @@ def package(case_id: int) -> Response:
     _require_auditor()
     _case("agreement", case_id, "package")
     name, content = build_package(case_id)
+    # The package holds the agreement's deviations and disputes too: each read is logged (_case logged the agreement).
+    record_case_reads(current_user, package_case_keys(case_id)[1:], "package", request.full_path.rstrip("?"))
+    db.session.commit()
     return _download(content, "application/zip", name)
 
 
