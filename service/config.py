@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     # A pooled connection idle this long is pinged before use (one round trip), to find one that a restart
     # of PostgreSQL closed; a busy one is not (see service/app.py, _ping_after_idle).
     "DB_PING_AFTER_IDLE_SECONDS": 10,
+    # /metrics (and the details of /readyz) answer a scraper sending "Authorization: Bearer <this>", or an
+    # administrator's session; empty: administrators only (service/ops/operators.py).
+    "METRICS_TOKEN": "",
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     "LANGUAGES": "sv,en",

@@ -1,4 +1,6 @@
-"""Liveness and readiness for load balancers and orchestrators (no login: they carry no secrets)."""
+"""Liveness and readiness for load balancers and orchestrators, without login: so they tell an anonymous caller
+no more than "up" and "ready" (which checks pass). The scheduler's holder (host and process id), ages and error
+names are for the metrics token or an administrator's session (service/ops/operators.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from flask import Blueprint, current_app
 from sqlalchemy import text
 
 from service.extensions import db
+from service.ops.operators import may_read_operations
 
 bp = Blueprint("ops", __name__)
 
@@ -23,6 +26,8 @@ def readyz() -> tuple[dict[str, Any], int]:
     """Ready when the database answers and the scheduler's heartbeat is fresh; 503 naming what is not."""
     checks = {"database": _database(), "scheduler": _scheduler()}
     is_ready = all(check["ok"] for check in checks.values())
+    if not may_read_operations():
+        checks = {name: {"ok": check["ok"]} for name, check in checks.items()}
     return {"status": "ready" if is_ready else "not ready", "checks": checks}, 200 if is_ready else 503
 
 

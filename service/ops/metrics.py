@@ -8,6 +8,10 @@ time, so every worker reports the same value.
 Task completions and timer firings are counted without touching the packages that do them: the audit events
 ``task.completed`` and ``timer.fired`` recorded in a transaction are counted once it commits (a rolled-back or
 retried attempt counts nothing).
+
+/metrics answers only a scraper sending ``Authorization: Bearer <METRICS_TOKEN>`` (SAMVERKAN_METRICS_TOKEN) or an
+administrator's session: 401 otherwise (403 for a signed-in non-administrator). The figures say how busy the
+service is and what it runs; they are not for the public.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, abort, request
+from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -28,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from service.audit.operations import recorded
 from service.extensions import db
+from service.ops.operators import CHALLENGE, may_read_operations, presented_token
 
 bp = Blueprint("ops_metrics", __name__)
 _STARTED = "samverkan.metrics_started"
@@ -64,9 +70,19 @@ def _observe(response: Response) -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Prometheus metrics of this deployment (all workers of this host under gunicorn)."""
+    """Prometheus metrics of this deployment (all workers of this host under gunicorn); token or admin only."""
+    _require_operator()
     body = generate_latest(_process_registry()) + generate_latest(_database_registry())
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+def _require_operator() -> None:
+    if may_read_operations():
+        return
+    if current_user.is_authenticated and presented_token() is None:
+        abort(403)
+    abort(Response("Ange mätvärdesnyckeln: Authorization: Bearer <SAMVERKAN_METRICS_TOKEN>.\n", 401,
+                   {"WWW-Authenticate": CHALLENGE}, mimetype="text/plain"))
 
 
 def _process_registry() -> CollectorRegistry:

@@ -42,12 +42,14 @@ def test_healthz_answers_without_login(client: Any) -> None:
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
 
 
-def test_readyz_needs_a_fresh_scheduler_heartbeat(client: Any, db: Any, app: Flask) -> None:
+def test_readyz_needs_a_fresh_scheduler_heartbeat(client: Any, db: Any, app: Flask,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     body = client.get("/readyz").get_json()
     assert body["checks"]["database"] == {"ok": True}
     assert body["checks"]["scheduler"]["ok"] is False and client.get("/readyz").status_code == 503
     write_beat(db)
-    response = client.get("/readyz")
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "ops-test-token")  # the holder is shown to operators only
+    response = client.get("/readyz", headers={"Authorization": "Bearer ops-test-token"})
     assert response.status_code == 200 and response.get_json()["checks"]["scheduler"]["holder"] == "host:1"
     write_beat(db, age_seconds=float(app.config["READY_HEARTBEAT_MAX_AGE_SECONDS"]) + 5)
     assert client.get("/readyz").status_code == 503
@@ -73,7 +75,8 @@ def test_the_scheduler_writes_its_heartbeat_when_it_starts(app: Flask, db: Any) 
         scheduler.shutdown()
 
 
-def test_metrics_count_committed_completions_only(client: Any, db: Any, make_organisation: Any, make_user: Any) -> None:
+def test_metrics_count_committed_completions_only(client: Any, db: Any, app: Flask, make_organisation: Any,
+                                                  make_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     xml = (PEER / "peer.bpmn").read_bytes()
     commit_with_retry(lambda: deploy_definition(xml, "peer.bpmn", PEER, by=None))
     organisation = make_organisation()
@@ -86,7 +89,8 @@ def test_metrics_count_committed_completions_only(client: Any, db: Any, make_org
     assert sample("samverkan_task_completions_total") == before
     commit_with_retry(lambda: complete_task(task.id, {"text": "Utkast"}, by=officer))
     assert sample("samverkan_task_completions_total") == before + 1
-    text = client.get("/metrics").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "ops-test-token")
+    text = client.get("/metrics", headers={"Authorization": "Bearer ops-test-token"}).get_data(as_text=True)
     assert "samverkan_task_completions_total" in text and "samverkan_outbox_backlog" in text
 
 

@@ -94,8 +94,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+METRICS_TOKEN = "reliability-metrics-token"
+
+
 def service_env(database_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "reliability", "SAMVERKAN_LOG_LEVEL": "WARNING",
+            "SAMVERKAN_METRICS_TOKEN": METRICS_TOKEN,
             "SAMVERKAN_SCHEDULER_LEADER_POLL_SECONDS": "1", "SAMVERKAN_SCHEDULER_SYNC_SECONDS": "1",
             "SAMVERKAN_SCHEDULER_HEARTBEAT_SECONDS": "1", **extra}
 
@@ -147,6 +151,15 @@ def wait_until(condition: Callable[[], bool], seconds: float, every: float = 0.2
             return True
         time.sleep(every)
     return condition()
+
+
+def scrape_metrics(base: str) -> str:
+    """GET /metrics with the token service_env configures (/metrics refuses anyone else)."""
+    connection = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=30)
+    connection.request("GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    response = connection.getresponse()
+    assert response.status == 200, response.status
+    return response.read().decode()
 
 
 def status(base: str, path: str) -> int:

@@ -29,7 +29,7 @@ def run_load(postgres: str, process_log: IO[bytes], metrics_dir: Path, *, kill_w
         outcomes = load.run()
         # gunicorn replaced the killed worker: the service answers again.
         assert harness.wait_until(lambda: harness.status(base, "/healthz") == 200, 30)
-        metrics = harness.Browser(base).request("GET", "/metrics")[1]
+        metrics = harness.scrape_metrics(base)
     finally:
         harness.stop(gunicorn, scheduler)
     return outcomes, killed, metrics
