@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from service.audit.models import AuditChainHead, AuditEvent
 from service.columns import now
 from service.extensions import db
+from service.security.personal_data import refuse_in_audit
 from service.transactions import take_write_lock
 
 GENESIS_HASH = "0" * 64
@@ -29,6 +30,8 @@ def record(actor: Any, action: str, subject: Any, *, instance_id: int | None = N
 
     The row is written at once, by a Core INSERT, not at the next flush of the unit of work; the event
     returned is not in the session (``recorded(session)`` lists the transaction's events)."""
+    details = json.loads(json.dumps(data, default=str))
+    refuse_in_audit(details)  # the chain keeps what it is given for ever: no identity numbers (docs/security.md)
     session = db.session()
     if getattr(subject, "id", None) is None:
         session.flush()
@@ -37,7 +40,7 @@ def record(actor: Any, action: str, subject: Any, *, instance_id: int | None = N
         seq=head.seq + 1, occurred_at=now(), actor_id=getattr(actor, "id", None),
         actor_name=getattr(actor, "display_name", None) or "Systemet", action=action,
         subject_type=subject.__tablename__, subject_id=str(subject.id), instance_id=instance_id,
-        data=json.loads(json.dumps(data, default=str)), prev_hash=head.hash,
+        data=details, prev_hash=head.hash,
     )
     entry.hash = chain_hash(head.hash, entry)
     head.seq, head.hash = entry.seq, entry.hash

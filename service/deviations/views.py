@@ -18,6 +18,7 @@ from service.errors import NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
 from service.listing import ListFilter
 from service.parties.models import Role
+from service.security.personal_data import refused_in_form
 from service.transactions import commit_with_retry
 
 bp = Blueprint("deviations", __name__, template_folder="templates")
@@ -27,6 +28,7 @@ DEADLINE_ROLES = frozenset({Role.MANAGER, Role.DEVIATION_COORDINATOR})
 
 @bp.route("/avvikelser/ny", methods=["GET", "POST"])
 @login_required
+@refused_in_form
 def new_deviation() -> BaseResponse | tuple[str, int] | str:
     """Report a deviation in the collaboration."""
     if access.is_auditor(current_user):

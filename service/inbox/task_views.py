@@ -28,6 +28,7 @@ from service.processes import claims
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
 from service.processes.operations import complete_task, count_tasks_by_scope, form_values, save_task_draft
+from service.security.personal_data import refused_in_form
 from service.transactions import commit_with_retry
 
 
@@ -49,6 +50,7 @@ def my_tasks() -> str:
 
 @bp.route("/uppgifter/<int:task_id>", methods=["GET", "POST"])
 @login_required
+@refused_in_form
 def task_page(task_id: int) -> BaseResponse | tuple[str, int] | str:
     """Show a task with its form; save it as a draft, or complete it when the form is valid."""
     task = db.get_or_404(HumanTask, task_id)

@@ -11,6 +11,76 @@ from __future__ import annotations
 # --- 2. Audit tampering ---
 
 # --- 3. Personal identity numbers ---
+# Valid personnummer and samordningsnummer, computed here by the Luhn rule (an oracle of the tests' own, not the
+# service's code), then written every way a person or a program might: each separator, invisible characters,
+# fullwidth digits, ten and twelve digits.
+
+
+def luhn_check_digit(nine: str) -> str:
+    """The check digit of YYMMDDNNN: weights 2,1,2,1,... and the digit sums of the products."""
+    total = sum(sum(divmod(int(d) * (2 - i % 2), 10)) for i, d in enumerate(nine))
+    return str((10 - total % 10) % 10)
+
+
+def identity_number(century: str, yymmdd: str, serial: str) -> tuple[str, str]:
+    """(date part with century, serial with check digit), e.g. ("19811228", "9874")."""
+    return century + yymmdd, serial + luhn_check_digit(yymmdd + serial)
+
+
+IDENTITY_BASES = {
+    "personnummer": identity_number("19", "811228", "987"),
+    "personnummer född 2005": identity_number("20", "050517", "402"),
+    "samordningsnummer": identity_number("19", "701063", "239"),  # day 3 + 60
+}
+
+SEPARATORS = {
+    "hyphen": "-", "none": "", "space": " ", "en dash": "\u2013", "em dash": "\u2014", "non-breaking hyphen": "\u2011",
+    "minus sign": "\u2212", "zero-width space": "\u200b", "zero-width joiner": "\u200d", "word joiner": "\u2060",
+    "soft hyphen": "\u00ad", "BOM": "\ufeff", "dot": ".", "slash": "/", "line break": "\n", "CRLF": "\r\n",
+    "NBSP": "\u00a0", "narrow NBSP": "\u202f", "tab": "\t", "spaced hyphen": " - ", "fullwidth hyphen": "\uff0d",
+    "hyphen + zero-width": "-\u200b",
+}
+
+
+def _written_forms() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for base, (birth, serial) in IDENTITY_BASES.items():
+        for digits in (12, 10):
+            date_part = birth[-digits + 4:]
+            for name, separator in SEPARATORS.items():
+                forms[f"{base}, {digits} siffror, {name}"] = f"{date_part}{separator}{serial}"
+            fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in date_part + serial)
+            forms[f"{base}, {digits} siffror, fullwidth"] = fullwidth[:-4] + "\uff0d" + fullwidth[-4:]
+            forms[f"{base}, {digits} siffror, zero-width between every digit"] = "\u200b".join(date_part + serial)
+        forms[f"{base}, as dates, ISO"] = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}-{serial}"
+    forms["centenarian, plus"] = "121212+" + identity_number("19", "121212", "121")[1]
+    return forms
+
+
+IDENTITY_NUMBERS: dict[str, str] = _written_forms()
+# Ten and twelve digits that are not identity numbers: wrong check digit, no such date, phone numbers,
+# diarienummer, organisation numbers (month + 20), hashes and generated ids.
+_BIRTH, _SERIAL = IDENTITY_BASES["personnummer"]
+NOT_IDENTITY_NUMBERS: dict[str, str] = {
+    "wrong check digit": f"{_BIRTH[2:]}-{_SERIAL[:3]}{(int(_SERIAL[3]) + 1) % 10}",
+    "wrong check digit, 12": f"{_BIRTH}-{_SERIAL[:3]}{(int(_SERIAL[3]) + 5) % 10}",
+    "31 February, valid check digit": "990231-118" + luhn_check_digit("990231118"),
+    "month 13, valid check digit": "811328-987" + luhn_check_digit("811328987"),
+    "day 92 (samordning of 32), valid check digit": "811292-987" + luhn_check_digit("811292987"),
+    "century 21": "21811228-" + _SERIAL,
+    "mobile": "070-123 45 67",
+    "mobile, no spaces": "0701234567",
+    "landline": "031-712 34 56",
+    "international": "+46 70 123 45 67",
+    "diarienummer": "KS 2026/1234",
+    "diarienummer, long": "Dnr 2026-01234-12",
+    "organisationsnummer": "212000-1355",
+    "date and time": "2026-12-03 14.30",
+    "thirteen digits": "1234567890123",
+    "hex hash": "a" + _BIRTH[2:] + _SERIAL + "bc4f",
+    "amount": "1 811 228 kr",
+}
+
 
 # --- 4. Open redirects ---
 
