@@ -54,6 +54,7 @@ def _check_iterations(spec: StandardLoopTask, my_task: SpiffTask) -> None:
 
 
 def _check_instances(spec: Any, my_task: SpiffTask) -> None:
+    my_task._inherit_data()  # what the original hook does first: the collection or cardinality is in the data
     if spec.data_input is not None:
         if not spec.data_input.exists(my_task):
             return  # SpiffWorkflow names the missing collection itself
