@@ -44,7 +44,8 @@ from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.engine import make_url
 
 from service.audit.models import AuditEvent
-from service.audit.operations import chain_hash, verify
+from service.audit.operations import chain_hash
+from service.audit.verification import verify
 from service.columns import now
 from service.engine import specs
 from service.extensions import db

@@ -151,13 +151,14 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def verify_command() -> None:
-    """Verify the audit log's hash chain; name the first broken event."""
+    """Verify the audit log's hash chain against every anchor; name the first broken event."""
     result = audit.verify()
     db.session.rollback()
     if result.is_intact:
-        click.echo(f"Granskningsloggen är obruten: {result.checked} händelser kontrollerade.")
+        click.echo(f"Granskningsloggen är obruten: {result.checked} händelser kontrollerade, mot {result.anchors} ankare.")
         return
-    click.echo(f"Granskningsloggen är BRUTEN vid händelse {result.broken_seq}: {result.reason}", err=True)
+    where = f"BRUTEN vid händelse {result.broken_seq}" if result.broken_seq is not None else "INTE KONTROLLERAD"
+    click.echo(f"Granskningsloggen är {where}: {result.reason}", err=True)
     sys.exit(1)
 
 

@@ -13,6 +13,9 @@ DEFAULTS: dict[str, Any] = {
     # default instance/audit-anchors; usernames to e-mail it to, comma-separated; hour, Stockholm time).
     "ACCESS_LOG_RETENTION_YEARS": 5,
     "AUDIT_ANCHOR_DIR": "",
+    # The key each anchor line is signed with (HMAC-SHA256), never stored in the database; at least 32
+    # characters. Required outside the local SQLite default (which keeps one in instance/audit_anchor_key).
+    "AUDIT_ANCHOR_KEY": "",
     "AUDIT_ANCHOR_EMAIL": "",
     "AUDIT_ANCHOR_HOUR": 2,
     # PostgreSQL connection pool per process (see docs: hosts × workers × (size + overflow) < max_connections).

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask.testing import FlaskClient
 from sqlalchemy import delete, text
 
@@ -55,6 +56,8 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     application = create_app({
         "SQLALCHEMY_DATABASE_URI": database_url(request.param, directory, TEST_DATABASE),
         "TESTING": True, "SECRET_KEY": "test-secret",
+        # Anchors of each test's chain in a folder of the run, emptied with the tables (_reset).
+        "AUDIT_ANCHOR_DIR": str(directory / "audit-anchors"), "AUDIT_ANCHOR_KEY": "test-anchor-key-" + "k" * 32,
     })
     # Test requests run inside the fixture's app context, so ``g`` outlives a request; in production
     # every request has its own. Flask-WTF and Flask-Login cache per-request values (the CSRF token,
@@ -93,12 +96,15 @@ def _reset(backend: str) -> None:
     _db.session.execute(text("UPDATE agreements SET current_version_id = NULL"))
     if backend == "postgresql":
         names = ", ".join(table.name for table in tables)
+        # The audit tables refuse TRUNCATE (their triggers); the test server's superuser switches triggers off.
+        _db.session.execute(text("SET LOCAL session_replication_role = replica"))
         _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         for table in tables:
             _db.session.execute(delete(table))
     _db.session.add(AuditChainHead(id=1, seq=0, hash=GENESIS_HASH))
     _db.session.commit()
+    shutil.rmtree(current_app.config["AUDIT_ANCHOR_DIR"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The audit log: ``record()`` in every operation, ``verify()`` from the CLI."""
 
-from service.audit.operations import record, verify
+from service.audit.operations import record
+from service.audit.verification import verify
 
 __all__ = ["record", "verify"]

@@ -1,56 +1,86 @@
-"""The daily anchor: the chain head written outside the database (a file, optionally an e-mail), so that
-rewriting history would also need the anchors that left the system."""
+"""The daily anchor: the chain head written outside the database (a signed line in a file, optionally an
+e-mail), so that rewriting history would also need the anchors that left the system and the key that signs them."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
+from service.audit.anchor_file import AnchorError, anchor_directory, append_anchor, read_anchors
 from service.audit.models import AuditChainHead
-from service.audit.operations import Verification, verify
+from service.audit.operations import GENESIS_HASH
+from service.audit.verification import Verification, verify
 from service.columns import now
 from service.extensions import db
 from service.notifications.models import NotificationKind
 from service.notifications.operations import notify
-from service.parties.models import User
+from service.parties.models import Membership, Role, User
 
-
-def anchor_directory() -> Path:
-    """``AUDIT_ANCHOR_DIR``, by default ``audit-anchors`` in the instance folder."""
-    configured = current_app.config.get("AUDIT_ANCHOR_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "audit-anchors"
+__all__ = ["anchor_directory", "daily_job", "verify_and_anchor", "write_anchor"]
 
 
 def write_anchor() -> Path:
-    """Append today's chain head to ``anchor-YYYY-MM-DD.jsonl`` and, if ``AUDIT_ANCHOR_EMAIL`` names users,
+    """Append the chain head, signed, to ``anchor-YYYY-MM-DD.jsonl`` and, if ``AUDIT_ANCHOR_EMAIL`` names users,
     put it in their notification outbox (sent by the mail job). The caller commits."""
     head = db.session.get(AuditChainHead, 1)
+    seq, chain_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     moment = now()
-    line = {"date": moment.date().isoformat(), "written_at": moment.isoformat(),
-            "seq": head.seq if head else 0, "hash": head.hash if head else None}
-    directory = anchor_directory()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"anchor-{line['date']}.jsonl"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line, sort_keys=True) + "\n")
-    usernames = [name.strip() for name in str(current_app.config.get("AUDIT_ANCHOR_EMAIL", "")).split(",") if name.strip()]
-    if usernames:
-        users = list(db.session.scalars(select(User).where(User.username.in_(usernames))))
-        notify(users, NotificationKind.OTHER, f"Granskningsloggens ankare {line['date']}",
-               f"Kedjans huvud: händelse {line['seq']}, hash {line['hash']}.\nSpara meddelandet utanför systemet.")
+    path = append_anchor(seq, chain_hash, moment)
+    recipients = _anchor_recipients()
+    if recipients:
+        notify(recipients, NotificationKind.OTHER, f"Granskningsloggens ankare {moment.date().isoformat()}",
+               f"Kedjans huvud: händelse {seq}, hash {chain_hash}.\nSpara meddelandet utanför systemet.")
     return path
 
 
 def verify_and_anchor() -> Verification:
-    """The periodic job's work: verify the whole chain, then anchor its head. Logs a broken chain loudly."""
-    result = verify()
+    """The periodic job's work: verify the chain against every anchor, then anchor its head. Refuses (writes
+    no anchor) and raises the alarm when the chain is broken or its head is behind the last anchor."""
+    result = _head_gone_back() or verify()
+    if result.is_intact:
+        try:
+            write_anchor()
+        except AnchorError as exc:
+            result = Verification(False, result.checked, None, exc.message, result.anchors)
     if not result.is_intact:
-        current_app.logger.error("audit chain BROKEN at event %s: %s", result.broken_seq, result.reason)
-    write_anchor()
+        raise_alarm(result)
     return result
+
+
+def _head_gone_back() -> Verification | None:
+    """The head against the furthest anchor: it may only have moved forward since (1197 → 1100 is refused)."""
+    try:
+        furthest = max(read_anchors(), key=lambda anchor: anchor.seq, default=None)
+    except AnchorError:
+        return None  # verify() names the forged line
+    head = db.session.get(AuditChainHead, 1)
+    seq = head.seq if head else 0
+    if furthest is None or seq >= furthest.seq:
+        return None
+    return Verification(False, seq, seq + 1, f"kedjans huvud har gått bakåt: händelse {seq}, men ankaret "
+                                             f"{furthest.source} anger händelse {furthest.seq}; inget ankare skrivet")
+
+
+def raise_alarm(result: Verification) -> None:
+    """Log at CRITICAL and put a message in every administrator's outbox (and AUDIT_ANCHOR_EMAIL's)."""
+    current_app.logger.critical("audit chain BROKEN at event %s: %s (no anchor written)",
+                                result.broken_seq, result.reason)
+    admins = list(db.session.scalars(select(User).join(Membership).where(
+        Membership.role == Role.ADMIN, User.is_enabled.is_(True)).distinct()))
+    where = f"vid händelse {result.broken_seq}" if result.broken_seq is not None else "kan inte kontrolleras"
+    notify([*admins, *_anchor_recipients()], NotificationKind.OTHER, f"LARM: granskningsloggen {where}",
+           f"{result.reason}.\nInget nytt ankare har skrivits. Kör `samverkan audit verify` och jämför med "
+           "ankarna utanför systemet.")
+
+
+def _anchor_recipients() -> list[User]:
+    usernames = [name.strip() for name in str(current_app.config.get("AUDIT_ANCHOR_EMAIL", "")).split(",")
+                 if name.strip()]
+    if not usernames:
+        return []
+    return list(db.session.scalars(select(User).where(User.username.in_(usernames))))
 
 
 def daily_job() -> None:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from service.extensions import db
 from service.processes.models import ProcessInstance
@@ -37,13 +38,35 @@ def replay_command(instance_id: int | None, every: bool) -> None:
 
 @click.command("anchor")
 def anchor_command() -> None:
-    """Verify the chain and write today's anchor (the chain head) to AUDIT_ANCHOR_DIR."""
+    """Verify the chain against every anchor and append a signed anchor of its head to AUDIT_ANCHOR_DIR."""
     from service.audit.anchor import anchor_directory, verify_and_anchor
 
     result = commit_with_retry(verify_and_anchor)
-    click.echo(f"Ankare skrivet i {anchor_directory()}; kedjan {'obruten' if result.is_intact else 'BRUTEN'}.")
     if not result.is_intact:
+        where = f"BRUTEN vid händelse {result.broken_seq}" if result.broken_seq is not None else "inte kontrollerad"
+        click.echo(f"Inget ankare skrivet: kedjan är {where}: {result.reason}", err=True)
         sys.exit(1)
+    click.echo(f"Ankare skrivet i {anchor_directory()}; kedjan obruten ({result.checked} händelser, "
+               f"{result.anchors} tidigare ankare).")
+
+
+@click.command("grant-runtime-role")
+@click.argument("role")
+def grant_runtime_role_command(role: str) -> None:
+    """Create (if missing) the PostgreSQL role the service runs as and grant it its rights (run as the owner)."""
+    from service.audit.roles import RoleRefused, grant_runtime_role
+
+    try:
+        with db.engine.begin() as connection:
+            created = grant_runtime_role(connection, role)
+    except RoleRefused as exc:
+        raise click.BadParameter(str(exc), param_hint="ROLE") from None
+    except DBAPIError as exc:
+        raise click.ClickException(f"rättigheterna kunde inte ges: {str(exc.orig or exc).strip()}") from None
+    if created:
+        click.echo(f"Rollen {role} är skapad (utan lösenord: sätt ett med \\password {role} i psql).")
+    click.echo(f"{role} får läsa och skriva ärendetabellerna, bara lägga till i granskningsloggen och "
+               "flytta kedjans huvud framåt. Kör kommandot igen efter varje `samverkan db upgrade`.")
 
 
 @click.command("export")
@@ -120,7 +143,7 @@ def purge_access_log_command() -> None:
 
 
 COMMANDS = (replay_command, anchor_command, export_command, package_command, disposal_decision_command,
-            dispose_command, purge_access_log_command)
+            dispose_command, purge_access_log_command, grant_runtime_role_command)
 
 
 def register(group: click.Group) -> None:

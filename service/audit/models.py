@@ -41,9 +41,10 @@ class AuditChainHead(db.Model):  # type: ignore[name-defined,misc]
     hash: Mapped[str] = mapped_column(String(64))
 
 
-# Application code never changes or removes an audit row; on PostgreSQL the database refuses it too (also a
-# database administrator's UPDATE, unless they first disable the trigger, which the hash chain then exposes).
-# TRUNCATE is a table-level statement and does not fire row triggers (the test fixtures empty tables with it).
+# Application code never changes or removes an audit row; on PostgreSQL the database refuses it too (also the
+# table owner's UPDATE, DELETE and TRUNCATE, unless they first disable the triggers, which the anchors kept outside
+# the database then expose: service/audit/verification.py). TRUNCATE fires no row trigger: a statement trigger
+# refuses it. The runtime role has no UPDATE, DELETE or TRUNCATE privilege on the table at all (audit/roles.py).
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $body$
 BEGIN
@@ -55,9 +56,31 @@ $body$ LANGUAGE plpgsql
 APPEND_ONLY_TRIGGER = ("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
                        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()")
 
-event.listen(AuditEvent.__table__, "after_create",
-             DDL(APPEND_ONLY_FUNCTION).execute_if(dialect="postgresql"))
-event.listen(AuditEvent.__table__, "after_create", DDL(APPEND_ONLY_TRIGGER).execute_if(dialect="postgresql"))
+NO_TRUNCATE_TRIGGER = ("CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()")
+# The chain head only moves forward: a later seq, or the same seq and hash (the no-op UPDATE that locks it).
+HEAD_FORWARD_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_chain_head_forward_only() RETURNS trigger AS $body$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.id = OLD.id
+       AND (NEW.seq > OLD.seq OR (NEW.seq = OLD.seq AND NEW.hash = OLD.hash)) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = 'audit_chain_head only moves forward: ' || TG_OP || ' refused';
+END;
+$body$ LANGUAGE plpgsql
+"""
+HEAD_FORWARD_TRIGGER = ("CREATE TRIGGER audit_chain_head_forward_only BEFORE UPDATE OR DELETE ON audit_chain_head "
+                        "FOR EACH ROW EXECUTE FUNCTION audit_chain_head_forward_only()")
+HEAD_NO_TRUNCATE_TRIGGER = ("CREATE TRIGGER audit_chain_head_no_truncate BEFORE TRUNCATE ON audit_chain_head "
+                            "FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_head_forward_only()")
+
+for _table, _statements in ((AuditEvent.__table__, (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER, NO_TRUNCATE_TRIGGER)),
+                            (AuditChainHead.__table__, (HEAD_FORWARD_FUNCTION, HEAD_FORWARD_TRIGGER,
+                                                        HEAD_NO_TRUNCATE_TRIGGER))):
+    for _statement in _statements:
+        event.listen(_table, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
 
 
 class AccessLogEntry(db.Model):  # type: ignore[name-defined,misc]

@@ -51,13 +51,11 @@ def test_disposal_removes_content_and_records_hashes(world: World) -> None:
     assert verify().is_intact
 
 
-def test_anchor_file_holds_the_chain_head(world: World, app: Flask, tmp_path: Path) -> None:
+def test_anchor_file_holds_the_chain_head(world: World, app: Flask, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     scenarios.dispute_to_county(world)
-    app.config["AUDIT_ANCHOR_DIR"] = str(tmp_path)
-    try:
-        assert commit_with_retry(verify_and_anchor).is_intact
-    finally:
-        app.config.pop("AUDIT_ANCHOR_DIR")
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_DIR", str(tmp_path))
+    assert commit_with_retry(verify_and_anchor).is_intact
     head = world.db.session.get(AuditChainHead, 1)
     line = json.loads(next(tmp_path.glob("anchor-*.jsonl")).read_text().splitlines()[-1])
     assert (line["seq"], line["hash"]) == (head.seq, head.hash)

@@ -111,9 +111,6 @@ SAME_SITE_PATHS: list[str] = [
 
 # --- 5. Denial of service (scripts, patterns, bodies) ---
 
-# --- 6. Sessions and secrets ---
-
-# --- 7. Access log ---
 # Expressions that pass the allow-list but cost unbounded CPU or memory in one C-level operation (or a few):
 # each must end within the sandbox's limits with a clear error, and the service process stay responsive.
 # (``**`` is refused by the allow-list already, so the big numbers are written out.)
@@ -173,3 +170,40 @@ BAD_CHARACTERS = ["a\x00b", "\x00", "x\ud800y", "\udfff", "\ud83d"]
 DEEP_JSON = ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000, "[" * 65 + "]" * 65]
 
 
+# --- 6. Sessions and secrets ---
+
+# --- 7. Access log ---
+
+# Every API read of case content, as (endpoint, URL with {placeholders} of tests/security/test_access_log.py's
+# world, the case type the access log must name). Each read must write one access-log row.
+CASE_CONTENT_READS: list[tuple[str, str, str]] = [
+    ("api_agreements.get_agreement", "/api/v1/agreements/{agreement}", "agreement"),
+    ("api_agreements.get_version", "/api/v1/agreements/{agreement}/versions/1", "agreement"),
+    ("api_deviations.get_deviation", "/api/v1/deviations/{deviation}", "deviation"),
+    ("api_deviations.list_deviations", "/api/v1/deviations", "deviation"),
+    ("api_disputes.get_dispute", "/api/v1/disputes/{dispute}", "dispute"),
+    ("api_disputes.list_disputes", "/api/v1/disputes?level=line", "dispute"),
+    ("api_instances.get_instance", "/api/v1/instances/{deviation_instance}", "deviation"),
+    ("api_instances.get_instance", "/api/v1/instances/{plain_instance}", "instance"),
+    ("api_tasks.get_task", "/api/v1/tasks/{deviation_task}", "deviation"),
+    ("api_tasks.get_task", "/api/v1/tasks/{plain_task}", "instance"),
+    ("api_history.case_history", "/api/v1/cases/deviation/{deviation}/events", "deviation"),
+    ("api_history.case_history", "/api/v1/cases/agreement/{agreement}/events?page=1", "agreement"),
+    ("api_history.case_export", "/api/v1/cases/dispute/{dispute}/export", "dispute"),
+    ("api_history.list_events", "/api/v1/audit/events?action=deviation.reported", "deviation"),
+]
+
+# GET routes under /api/v1 with an id in the path that show no case content, and why.
+NOT_CASE_CONTENT: dict[str, str] = {
+    "api_definitions.download_bpmn": "a process diagram, the same for every case",
+    "api_organisations.get_organisation": "an organisation's name and kind",
+    "api_organisations.list_bodies": "an organisation's authorised bodies",
+    "api_history.agreement_statistics": "counts over an agreement's cases, no case's content",
+    "api_history.party_statistics": "counts over a party's cases, no case's content",
+}
+
+# Paths an anonymous caller tries on the operational endpoints, with what may never appear in the answer.
+OPERATIONAL_PATHS = ["/metrics", "/readyz", "/readyz?details=1", "/metrics?format=text"]
+READYZ_SECRETS = ["holder", "age_seconds", "max_age_seconds", "error", "pid", "host", "version"]
+BAD_METRICS_CREDENTIALS = ["", "Bearer", "Bearer ", "Bearer wrong-token", "Basic bWV0cmljczptZXRyaWNz",
+                           "Bearer {token}x", "bearer  {token} extra", "Token {token}"]
