@@ -46,8 +46,8 @@ def anchor_key() -> bytes:
     Elsewhere there is no default: a key next to the database would let whoever rewrites it re-sign too."""
     configured = str(current_app.config.get("AUDIT_ANCHOR_KEY") or "")
     if configured:
-        if len(configured) < MIN_KEY_LENGTH:
-            raise AnchorError(f"AUDIT_ANCHOR_KEY är för kort (minst {MIN_KEY_LENGTH} tecken)")
+        if len(configured) < MIN_KEY_LENGTH or configured.startswith("change-me"):  # deploy/'s example
+            raise AnchorError(f"AUDIT_ANCHOR_KEY är för kort eller exemplets (minst {MIN_KEY_LENGTH} slumptecken)")
         return configured.encode()
     if not str(current_app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         raise AnchorError("AUDIT_ANCHOR_KEY saknas: ankare skrivs och kontrolleras bara med en nyckel utanför databasen")

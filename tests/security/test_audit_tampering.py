@@ -358,3 +358,11 @@ def test_migrations_install_the_guards(backend: str, tmp_path: Path) -> None:
     assert output.exit_code == 0, output.output
     assert {"audit_events_append_only", "audit_events_no_truncate", "audit_chain_head_forward_only",
             "audit_chain_head_no_truncate"} <= triggers
+
+
+@pytest.mark.parametrize("key", ["kort-nyckel", "change-me-to-64-random-hex-characters"])
+def test_a_weak_anchor_key_is_refused(app: Flask, db: Any, chain: list[Any], key: str,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_KEY", key)
+    result = commit_with_retry(verify_and_anchor)
+    assert not result.is_intact and "AUDIT_ANCHOR_KEY" in result.reason and anchor_lines() == AUDIT_CHAIN_LENGTH
