@@ -9,6 +9,52 @@ from __future__ import annotations
 # --- 1. Script injection (markup and script in every free-text field) ---
 
 # --- 2. Audit tampering ---
+# What a table owner (not a superuser; triggers switched off, which the owner may do) does to a chain of
+# AUDIT_CHAIN_LENGTH events that was anchored after every event, and the event `audit verify` must name.
+# Positions count from 1; -1 is the last event. tests/security/test_audit_tampering.py carries them out.
+AUDIT_CHAIN_LENGTH = 8
+AUDIT_TAMPERINGS: list[dict[str, object]] = [
+    {"kind": "edit", "target": 3, "column": "actor_name", "value": "Någon annan"},
+    {"kind": "edit", "target": -1, "column": "data", "value": {"beslut": "avslag"}},
+    {"kind": "edit", "target": 1, "column": "action", "value": "agreement.withdrawn"},
+    {"kind": "edit", "target": 5, "column": "prev_hash", "value": "f" * 64},
+    {"kind": "delete", "target": 2},
+    {"kind": "delete", "target": 1},
+    {"kind": "delete", "target": -1},
+    {"kind": "reorder", "target": 3},  # swaps the seq of the target and the next event
+    {"kind": "reorder", "target": 1},
+    {"kind": "truncate_tail", "keep": 5},  # later rows deleted, the head moved back to the 5th
+    {"kind": "truncate_tail", "keep": 0},
+    {"kind": "truncate", "keep": 0},  # TRUNCATE audit_events, head back to genesis
+    # TRUNCATE, then the chain inserted again re-hashed, one event dropped and one actor renamed, head updated:
+    {"kind": "rewrite", "drop": 4, "rename": 6, "actor": "Obehörig"},
+    {"kind": "rewrite", "drop": None, "rename": 2, "actor": "Granskare"},
+    {"kind": "rewrite", "drop": 7, "rename": None, "actor": ""},
+]
+# Statements the runtime role must be refused (by its grants or the triggers), on a chain of a few events.
+RUNTIME_ROLE_REFUSED = [
+    "UPDATE audit_events SET actor_name = 'x' WHERE seq = 1",
+    "UPDATE audit_events SET seq = seq + 100",
+    "DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)",
+    "TRUNCATE audit_events",
+    "TRUNCATE audit_events, audit_chain_head",
+    "UPDATE audit_chain_head SET seq = seq - 1",
+    "UPDATE audit_chain_head SET seq = 0, hash = repeat('0', 64)",
+    "UPDATE audit_chain_head SET hash = repeat('a', 64)",  # the same seq, another hash
+    "DELETE FROM audit_chain_head",
+    "INSERT INTO audit_chain_head (id, seq, hash) VALUES (2, 0, repeat('0', 64))",
+    "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+    "ALTER TABLE audit_chain_head DISABLE TRIGGER USER",
+    "DROP TRIGGER audit_events_no_truncate ON audit_events",
+]
+# Anchor lines as an attacker would edit them in the anchor folder (each keeps the old MAC or makes one up).
+FORGED_ANCHOR_EDITS: list[dict[str, object]] = [
+    {"hash": "0" * 64},
+    {"seq": 2},
+    {"written_at": "2020-01-01T00:00:00+00:00"},
+    {"mac": "0" * 64},
+    {"mac": None},
+]
 
 # --- 3. Personal identity numbers ---
 # Valid personnummer and samordningsnummer, computed here by the Luhn rule (an oracle of the tests' own, not the
