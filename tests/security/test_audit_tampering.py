@@ -27,7 +27,9 @@ from service.audit.operations import GENESIS_HASH, chain_hash
 from service.notifications.models import Notification
 from service.parties.models import Organisation, Role, User
 from service.transactions import commit_with_retry
+from tests.audit import scenarios
 from tests.conftest import TEST_DATABASE
+from tests.deviations.world import World, _user, deployed, frozen, world  # noqa: F401 (fixtures)
 from tests.security.payloads import AUDIT_CHAIN_LENGTH, AUDIT_TAMPERINGS, FORGED_ANCHOR_EDITS, RUNTIME_ROLE_REFUSED
 
 OWNER = f"{TEST_DATABASE}_owner"
@@ -366,3 +368,18 @@ def test_a_weak_anchor_key_is_refused(app: Flask, db: Any, chain: list[Any], key
     monkeypatch.setitem(app.config, "AUDIT_ANCHOR_KEY", key)
     result = commit_with_retry(verify_and_anchor)
     assert not result.is_intact and "AUDIT_ANCHOR_KEY" in result.reason and anchor_lines() == AUDIT_CHAIN_LENGTH
+
+
+def test_the_printable_report_survives_a_chain_of_more_than_one_batch(world: World) -> None:  # noqa: F811
+    """Issue #18: /granskning/<type>/<id>/rapport answered 500 once the chain held more than 1000 events
+    (verify() detached the signed-in user while it walked the chain)."""
+    dispute = scenarios.dispute_to_county(world)
+    reader = _user(world.db, "granskare", world.county, [Role.AUDITOR])
+
+    def filler() -> None:
+        for n in range(1001):
+            audit.record(None, "test.noted", reader, n=n)
+
+    commit_with_retry(filler)
+    page = world.browser("granskare").get(f"/granskning/dispute/{dispute.id}/rapport")
+    assert page.status_code == 200 and "obruten" in page.get_data(as_text=True)
