@@ -193,8 +193,8 @@ GROWTH_SCRIPTS = [
 # Nesting deep enough to exhaust the parser or the compiler: refused at deploy, never a crash.
 DEEP_EXPRESSIONS = [
     "(" * 10_000 + "1" + ")" * 10_000,
-    "-" * 100_000 + "1",
-    "+".join(["1"] * 100_000),
+    "-" * 20_000 + "1",
+    "+".join(["1"] * 40_000),
     "not " * 50_000 + "x",
     "[" * 10_000 + "]" * 10_000,
     "x" + "[0]" * 100_000,
