@@ -14,7 +14,8 @@ from service.columns import now
 from service.errors import NotFound, ValidationFailed
 from service.transactions import commit_with_retry
 
-bp = Blueprint("api_pages", __name__, template_folder="templates")
+bp = Blueprint("api_pages", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/api")
 api_fallback = Blueprint("api_fallback", __name__)
 register_handlers(api_fallback)
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -8,6 +8,33 @@ from __future__ import annotations
 
 # --- 1. Script injection (markup and script in every free-text field) ---
 
+# Each one, if it ever runs, sets window.__xss (or the title, or opens a dialog): the browser test looks for
+# all three. Every one fits a 100-character field (saved filter names). No long digit runs: the
+# personal-data guard would refuse them before they reached a page.
+SCRIPT_PAYLOADS: tuple[str, ...] = (
+    "</script><script>window.__xss=document.domain</script>",  # no quote: JSON leaves it as it is
+    '<img src=x onerror="window.__xss=\'img\'">',
+    '<svg onload="window.__xss=\'svg\'"></svg>',
+    '"><script>window.__xss="attr-double"</script>',
+    "' autofocus onfocus='window.__xss=\"attr-single\"' x='",
+    '" autofocus onfocus="window.__xss=\'attr-focus\'" x="',
+    'javascript:window.__xss="js-url"//',
+    '<a id="xss-link" href="javascript:window.__xss=\'href\'">klicka</a>',
+    "{{7*7}}${7*7}<%= 7*7 %>{{config.SECRET_KEY}}",
+    '\u2028\u2029</script><script>window.__xss="line-separator"</script>',
+    '<!--<script>window.__xss="comment"</script>-->',
+    '<iframe srcdoc="<script>parent.__xss=\'srcdoc\'</script>"></iframe>',
+    '<details open ontoggle="window.__xss=\'toggle\'"><summary>x</summary></details>',
+    '<base href="//evil.example/"><style>@import "//evil.example/x.css";</style>',
+    '<math><mtext><table><mglyph><style><img src=x onerror="alert(\'mxss\')">',
+    '<meta http-equiv="refresh" content="0;url=javascript:document.title=\'xss\'">',
+    '\\u003c/script\\u003e<script>alert(document.domain)</script>',
+    '<form><button formaction="javascript:window.__xss=\'form\'">Skicka</button></form>',
+)
+# A file name holds no "/" (the upload keeps what follows the last one) and no '"' (a browser sends it as
+# %22); it must still end in .txt to be accepted.
+SCRIPT_FILE_NAME = "'><img src=x onerror=window.__xss='filename'>\u2028.txt"
+
 # --- 2. Audit tampering ---
 # What a table owner (not a superuser; triggers switched off, which the owner may do) does to a chain of
 # AUDIT_CHAIN_LENGTH events that was anchored after every event, and the event `audit verify` must name.

@@ -55,11 +55,17 @@ function textEntry(name, label, description) {
   };
 }
 
+// The deployed forms' names, from the page's application/json element (no inline script: see the CSP).
+function formNames() {
+  const element = document.getElementById('modeller-forms');
+  return element ? JSON.parse(element.textContent) : [];
+}
+
 function FormEntry(props) {
   const { element, id } = props;
   const bpmnFactory = useService('bpmnFactory');
   const commandStack = useService('commandStack');
-  const names = (window.SAMVERKAN_FORMS || []);
+  const names = formNames();
   return h(SelectEntry, {
     element, id, label: 'Formulär',
     getValue: () => propertyValue(element.businessObject, FORM),
