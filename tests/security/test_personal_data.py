@@ -30,8 +30,9 @@ from service.security.personal_data import find_identity_numbers
 from service.transactions import commit_with_retry
 from tests.api.conftest import ApiWorld, api, problem_fields, simple_process  # noqa: F401 (fixtures)
 from tests.conftest import Parties, csrf_token, draft_data, login
-from tests.inbox.conftest import VALID, signed_in, world  # noqa: F401 (fixture)
+from tests.inbox.conftest import VALID, signed_in
 from tests.inbox.conftest import World as InboxWorld
+from tests.inbox.conftest import world as inbox_world  # noqa: F401 (fixture)
 from tests.security.payloads import IDENTITY_BASES, IDENTITY_NUMBERS, NOT_IDENTITY_NUMBERS, luhn_check_digit
 
 PAYLOADS = list(IDENTITY_NUMBERS.items())
@@ -76,6 +77,13 @@ def test_the_place_is_given_in_the_text_as_written() -> None:
 # --- The web pages ----------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def inbox(request: pytest.FixtureRequest, db: Any) -> InboxWorld:
+    """tests/inbox's world (its fixture ``world`` here under another name)."""
+    found: InboxWorld = request.getfixturevalue("inbox_world")
+    return found
+
+
 class Browser:
     """A signed-in client that posts forms with its CSRF token."""
 
@@ -99,8 +107,8 @@ def refuses_all(db: Any, models: tuple[Any, ...], texts: list[str], send: Callab
     assert count_rows(db, *models) == before
 
 
-def test_comments_on_a_case(app: Flask, db: Any, world: InboxWorld) -> None:
-    task, alice = world.start(), Browser(app, "alice")
+def test_comments_on_a_case(app: Flask, db: Any, inbox: InboxWorld) -> None:
+    task, alice = inbox.start(), Browser(app, "alice")
     url = f"/arenden/instance/{task.instance_id}/kommentarer"
     before = count_rows(db, CaseComment)
     assert alice.post(url, {"text": "Budgeten saknar bilaga 2."}).status_code == 302
@@ -108,8 +116,8 @@ def test_comments_on_a_case(app: Flask, db: Any, world: InboxWorld) -> None:
     refuses_all(db, (CaseComment,), sample(0), lambda text: alice.post(url, {"text": text}), "”text”")
 
 
-def test_drafts_of_a_task(app: Flask, db: Any, world: InboxWorld) -> None:
-    task, alice = world.start(), Browser(app, "alice")
+def test_drafts_of_a_task(app: Flask, db: Any, inbox: InboxWorld) -> None:
+    task, alice = inbox.start(), Browser(app, "alice")
     url = f"/uppgifter/{task.id}"
     assert alice.post(url, {**VALID, "action": "save", "summary": "Halvfärdig"}).status_code == 302
     refuses_all(db, (HumanTask,), sample(1), lambda text: alice.post(url, {**VALID, "action": "save", "summary": text}),
@@ -118,16 +126,16 @@ def test_drafts_of_a_task(app: Flask, db: Any, world: InboxWorld) -> None:
     assert db.session.get(HumanTask, task.id).draft_data["summary"] == "Halvfärdig"
 
 
-def test_a_generic_task_form(app: Flask, db: Any, world: InboxWorld) -> None:
-    task, alice = world.start(), Browser(app, "alice")
+def test_a_generic_task_form(app: Flask, db: Any, inbox: InboxWorld) -> None:
+    task, alice = inbox.start(), Browser(app, "alice")
     url = f"/uppgifter/{task.id}"
     refuses_all(db, (HumanTask, ProcessInstance), sample(2),
                 lambda text: alice.post(url, {**VALID, "action": "complete", "summary": text}), 'id="fel-summary"')
     assert alice.post(url, {**VALID, "action": "complete"}).status_code == 302
 
 
-def test_attachment_file_names(app: Flask, db: Any, world: InboxWorld) -> None:
-    task, alice = world.start(), Browser(app, "alice")
+def test_attachment_file_names(app: Flask, db: Any, inbox: InboxWorld) -> None:
+    task, alice = inbox.start(), Browser(app, "alice")
     url = f"/uppgifter/{task.id}"
 
     def send(text: str) -> Any:
@@ -140,7 +148,7 @@ def test_attachment_file_names(app: Flask, db: Any, world: InboxWorld) -> None:
     assert count_rows(db, Attachment) != before
 
 
-def test_saved_filter_names(app: Flask, db: Any, world: InboxWorld) -> None:
+def test_saved_filter_names(app: Flask, db: Any, inbox: InboxWorld) -> None:
     alice = Browser(app, "alice")
     refuses_all(db, (SavedFilter,), sample(4), lambda text: alice.post("/uppgifter/filter", {"name": text}), "”name”")
     refuses_all(db, (SavedFilter,), sample(5), lambda text: alice.post("/uppgifter/filter", {"name": "Mitt", "q": text}),
@@ -246,8 +254,8 @@ def test_the_audit_log_refuses_an_identity_number_on_its_own(db: Any, make_organ
 MARKER = "Markör-8c1f Brukaren mådde bättre"
 
 
-def test_no_task_data_in_the_logs(app: Flask, db: Any, world: InboxWorld, caplog: pytest.LogCaptureFixture) -> None:
-    task = world.start()
+def test_no_task_data_in_the_logs(app: Flask, db: Any, inbox: InboxWorld, caplog: pytest.LogCaptureFixture) -> None:
+    task = inbox.start()
     client = app.test_client()
     assert login(client, "alice").status_code == 302
     token = csrf_token(client.get(f"/uppgifter/{task.id}").get_data(as_text=True))
@@ -260,3 +268,16 @@ def test_no_task_data_in_the_logs(app: Flask, db: Any, world: InboxWorld, caplog
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert MARKER not in logged
     assert all(logging.getLogger(n).getEffectiveLevel() >= logging.WARNING for n in ("spiff", "spiff.task"))
+
+
+def test_the_command_line_refuses_a_deployment_comment_naming_a_person(app: Flask, db: Any) -> None:
+    from service.processes.models import ProcessDefinition
+    from tests.conftest import ROOT
+
+    before = count_rows(db, ProcessDefinition)
+    bpmn = str(ROOT / "bpmn" / "deviation.bpmn")
+    for text in sample(6):
+        result = app.test_cli_runner().invoke(args=["deploy", bpmn, "--comment", text])
+        assert result.exit_code == 1 and "personnummer eller samordningsnummer" in result.output, result.output
+    assert count_rows(db, ProcessDefinition) == before
+    assert app.test_cli_runner().invoke(args=["deploy", bpmn, "--comment", "Dnr KS 2026/1234"]).exit_code == 0
