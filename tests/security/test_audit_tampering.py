@@ -28,7 +28,7 @@ from service.notifications.models import Notification
 from service.parties.models import Organisation, Role, User
 from service.transactions import commit_with_retry
 from tests.audit import scenarios
-from tests.conftest import TEST_DATABASE
+from tests.conftest import TEST_DATABASE, login
 from tests.deviations.world import World, _user, deployed, frozen, world  # noqa: F401 (fixtures)
 from tests.security.payloads import AUDIT_CHAIN_LENGTH, AUDIT_TAMPERINGS, FORGED_ANCHOR_EDITS, RUNTIME_ROLE_REFUSED
 
@@ -329,10 +329,10 @@ def test_migrations_install_the_guards(backend: str, tmp_path: Path) -> None:
 
     from service.app import create_app
     from service.extensions import db as database
-    from tests.conftest import database_url
+    from tests.conftest import TEST_SECRET_KEY, database_url
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, f"{TEST_DATABASE}_migrations"),
-                      "SECRET_KEY": "test-" + "s" * 40})
+                      "SECRET_KEY": TEST_SECRET_KEY})
     with app.app_context(), database.engine.begin() as connection:
         if backend == "postgresql":
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -383,3 +383,20 @@ def test_the_printable_report_survives_a_chain_of_more_than_one_batch(world: Wor
     commit_with_retry(filler)
     page = world.browser("granskare").get(f"/granskning/dispute/{dispute.id}/rapport")
     assert page.status_code == 200 and "obruten" in page.get_data(as_text=True)
+
+
+def test_verify_page_names_forged_anchors_and_a_missing_key(app: Flask, db: Any, backend: str, chain: list[Any],
+                                                           make_user: Callable[..., User], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    organisation = db.session.scalars(select(Organisation)).one()
+    make_user(username="granskare", roles=[(organisation, Role.AUDITOR)])
+    client = app.test_client()
+    assert login(client, "granskare").status_code == 302
+    assert "Hashkedjan är obruten" in client.get("/granskning/verifiera").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_KEY", "")  # SQLite: a new key of its own, not the anchors'
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    page = client.get("/granskning/verifiera").get_data(as_text=True)
+    if backend == "postgresql":
+        assert "Hashkedjan kan inte kontrolleras: AUDIT_ANCHOR_KEY saknas" in page
+    else:
+        assert "Hashkedjan är BRUTEN vid händelse 1: ankaret anchor-" in page and "fel MAC" in page
