@@ -232,11 +232,12 @@ def _answer(request: dict[str, Any], evaluate: Callable[[dict[str, Any]], tuple[
 
 
 def _error_reply(exc: BaseException, request: dict[str, Any]) -> bytes:
-    context = request.get("partial_context")
+    # A script stopped at the memory limit leaves no partial data behind: it may be what filled the memory.
+    context = None if isinstance(exc, MemoryError) else request.get("partial_context")
     try:
         return pickle.dumps(("error", exc, context), protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:
-        substitute = RuntimeError(f"{type(exc).__name__}: {exc}")
+    except Exception:  # an exception (or partial data) that cannot travel: its type and message can
+        substitute = exc if isinstance(exc, MemoryError) else RuntimeError(f"{type(exc).__name__}: {exc}")
         return pickle.dumps(("error", substitute, None), protocol=pickle.HIGHEST_PROTOCOL)
 
 
