@@ -60,7 +60,7 @@ def _head_gone_back() -> Verification | None:
     if furthest is None or seq >= furthest.seq:
         return None
     return Verification(False, seq, seq + 1, f"kedjans huvud har gått bakåt: händelse {seq}, men ankaret "
-                                             f"{furthest.source} anger händelse {furthest.seq}; inget ankare skrivet")
+                                             f"{furthest.source} anger händelse {furthest.seq}")
 
 
 def raise_alarm(result: Verification) -> None:
