@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, render_template, request
+from flask_babel import gettext
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from stdnum import luhn
@@ -250,7 +251,8 @@ def _render_refusal(error: PersonalDataFound) -> Response | tuple[str, int]:
 
         return problem(422, None, error.message, fields=error.fields)
     detail = " ".join(f"”{name}”: {' '.join(messages)}" for name, messages in error.fields.items())
-    return render_template("inbox/error.html", message=error.message, detail=detail), 422
+    heading = gettext("Inget har sparats: uppgifterna innehåller ett personnummer eller samordningsnummer.")
+    return render_template("inbox/error.html", message=heading, detail=detail), 422
 
 
 def init_app(app: Flask) -> None:
