@@ -251,6 +251,25 @@ def header_problems(headers: Any) -> list[str]:
     return found
 
 
+# Markup(...) is allowed only around a rendered .html template (autoescaped): these two, checked by hand.
+MARKUP_ALLOWED = {"service/deviations/context.py", "service/disputes/context.py"}
+UNSAFE_TEMPLATE = re.compile(r"\|\s*safe\b|\{%-?\s*autoescape\s+false|<script(?![^>]*\b(?:src=|type=\"application/json\"))"
+                             r"|\son[a-z]+\s*=|\shx-on|javascript:", re.IGNORECASE)
+
+
+def test_no_template_marks_text_safe_or_holds_inline_script() -> None:
+    templates = sorted((ROOT / "service").rglob("templates/**/*"))
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}" for path in templates if path.is_file()
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if UNSAFE_TEMPLATE.search(line)]
+    assert {path.suffix for path in templates if path.is_file()} == {".html"}  # autoescaped by Flask
+    for path in sorted((ROOT / "service").rglob("*.py")):
+        text, name = path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
+        found += [f"{name}: render_template_string"] if "render_template_string" in text else []
+        found += [f"{name}: Markup("] if "Markup(" in text and name not in MARKUP_ALLOWED else []
+    assert found == []
+
+
 def test_api_answers_and_files_carry_the_headers_and_hsts_only_over_https(client: FlaskClient) -> None:
     for url in ("/api/v1/openapi.json", "/api/v1/agreements", "/api/v1/finns-inte", "/healthz",
                 "/vendor/htmx.org/dist/htmx.min.js"):
