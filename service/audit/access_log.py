@@ -60,7 +60,7 @@ def command_line_user() -> str:
 
 def case_named_by(view_args: Mapping[str, Any]) -> CaseKey | None:
     """The case a page or API route shows, from its URL arguments: a case type and id, an agreement,
-    deviation or dispute id, or a task, attachment or process instance id (the case the instance belongs to)."""
+    deviation or dispute id, or a task, attachment, incident or process instance id (the case of the instance)."""
     case_type, case_id = view_args.get("case_type"), view_args.get("case_id")
     if isinstance(case_type, str) and isinstance(case_id, int):
         return (case_type, case_id) if case_type in _CASE_TYPES else None
@@ -69,16 +69,20 @@ def case_named_by(view_args: Mapping[str, Any]) -> CaseKey | None:
             return kind, int(view_args[name])
     instance_id = view_args.get("instance_id")
     for name, row_id in view_args.items():
-        if name in ("task_id", "attachment_id") and isinstance(row_id, int):
+        if name in _ROWS_OF_AN_INSTANCE and isinstance(row_id, int):
             instance_id = _instance_of(name, row_id)
     return case_of_instance_key(instance_id) if isinstance(instance_id, int) else None
 
 
+# URL arguments naming a row of a process instance that shows its data: a task, an attachment, an incident.
+_ROWS_OF_AN_INSTANCE = ("task_id", "attachment_id", "incident_id")
+
+
 def _instance_of(name: str, row_id: int) -> int | None:
     from service.inbox.models import Attachment
-    from service.processes.models import HumanTask
+    from service.processes.models import HumanTask, ProcessIncident
 
-    model = HumanTask if name == "task_id" else Attachment
+    model = {"task_id": HumanTask, "attachment_id": Attachment, "incident_id": ProcessIncident}[name]
     return db.session.scalar(select(model.instance_id).where(model.id == row_id))
 
 

@@ -32,6 +32,7 @@ from service.scheduler import heartbeat
 from service.transactions import commit_with_retry
 from tests.conftest import ROOT, login
 from tests.deviations.world import World, _user, deployed, frozen, world  # noqa: F401 (fixtures)
+from tests.processes.test_incidents import Office, incident_of, office, start_and_register  # noqa: F401 (fixture)
 from tests.security.payloads import (
     BAD_METRICS_CREDENTIALS,
     CASE_CONTENT_READS,
@@ -192,6 +193,20 @@ def _names_an_id(rule: Any) -> bool:
     converters = rule._converters.values()  # werkzeug keeps them per argument; no public accessor
     return any(isinstance(c, (IntegerConverter, UUIDConverter)) for c in converters) or any(
         re.search(r"(^|_)id$", name) for name in rule.arguments)
+
+
+def test_a_web_page_showing_an_incidents_task_data_is_logged(app: Flask, db: Any, request: pytest.FixtureRequest) -> None:
+    place: Office = request.getfixturevalue("office")
+    instance = start_and_register(db, place, approving_org=place.organisation.id)
+    incident = incident_of(db, instance.id)
+    owner = app.test_client()
+    assert login(owner, "petra").status_code == 302
+    before = len(access_rows(db))
+
+    url = f"/processagare/incidenter/{incident.id}"
+    assert owner.get(url).status_code == 200
+
+    assert rows_since(db, before) == [(place.owner.id, "instance", instance.id, "processes.incident_page", url)]
 
 
 # --- exports and archive packages, on the web and from the command line ---
