@@ -82,7 +82,7 @@ def _instance_of(name: str, row_id: int) -> int | None:
     from service.inbox.models import Attachment
     from service.processes.models import HumanTask, ProcessIncident
 
-    model = {"task_id": HumanTask, "attachment_id": Attachment, "incident_id": ProcessIncident}[name]
+    model: Any = {"task_id": HumanTask, "attachment_id": Attachment, "incident_id": ProcessIncident}[name]
     return db.session.scalar(select(model.instance_id).where(model.id == row_id))
 
 
