@@ -28,6 +28,7 @@ from service.processes import claims
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
 from service.processes.operations import complete_task, count_tasks_by_scope, form_values, save_task_draft
+from service.security.headers import inert_type
 from service.security.personal_data import refused_in_form
 from service.transactions import commit_with_retry
 
@@ -210,7 +211,7 @@ def attachment(attachment_id: int) -> BaseResponse:
         abort(404)
     from flask import Response
 
-    return Response(found.content, mimetype=found.content_type, headers={
+    return Response(found.content, mimetype=inert_type(found.content_type), headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(found.filename)}",
         "X-Content-Type-Options": "nosniff"})
 

@@ -26,6 +26,10 @@ PAGE_POLICY = "; ".join((
 ))
 NOTHING_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox"
 HSTS = "max-age=31536000"
+# Types a browser runs, renders as a document or applies to a page. A stored file of one of them would pass
+# script-src 'self' (a <script src> pointing at it), so it is served as bytes whatever its form accepted.
+_ACTIVE_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/css", "text/xml", "application/xml",
+                 "text/xsl", "application/xslt+xml")
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +48,13 @@ def add_security_headers(response: Response) -> Response:
     if _is_https():
         headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+def inert_type(content_type: str) -> str:
+    """The type to serve a stored file with: its own, or ``application/octet-stream`` for an active type."""
+    base = content_type.split(";", 1)[0].strip().lower()
+    is_active = base in _ACTIVE_TYPES or "script" in base or base.endswith("+xml")
+    return "application/octet-stream" if is_active else content_type
 
 
 def _policy(response: Response) -> str:

@@ -27,6 +27,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
+from service.inbox.models import Attachment
 from service.parties.models import Role, User
 from service.processes.definitions import deploy_definition
 from service.processes.models import HumanTask, TaskStatus
@@ -62,6 +63,7 @@ class Stored:
 
     pages: dict[str, list[str]] = field(default_factory=dict)  # username: the pages that user opens
     shown: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    downloads: dict[str, str] = field(default_factory=dict)  # attachment URL: the type it must be served as
 
 
 @pytest.fixture
@@ -78,6 +80,7 @@ def stored(app: Flask, db: Any, adoption: Any, deployed: None, frozen: None) -> 
     for username, kind, case_id in (("handlaggare", "instance", instance_id), ("handlaggare", "agreement", agreement_id),
                                     ("rapportor", "deviation", deviation_id), ("chef_alingsas", "dispute", dispute_id)):
         _post(world.browser(username), f"/arenden/{kind}/{case_id}/kommentarer", {"text": EVERY_PAYLOAD, "next": "/"})
+    result.downloads = _downloads(db, instance_id, task_id, world.user("handlaggare"))
     _post(world.browser("handlaggare"), "/uppgifter/filter", {"name": payload(5), "q": payload(6), "lista": "grupp"})
     result.pages = {
         "handlaggare": ["/uppgifter?lista=grupp", "/uppgifter?lista=mina", f"/uppgifter?lista=grupp&q={quote(payload(3))}",
@@ -176,6 +179,16 @@ def _draft_with_attachment(world: World) -> tuple[int, int]:
     return instance.id, task.id
 
 
+def _downloads(db: Any, instance_id: int, task_id: int, by: User) -> dict[str, str]:
+    """The uploaded text file, and a script as a form whose x-accept allowed JavaScript would have stored it."""
+    script = Attachment(instance_id=instance_id, task_id=task_id, field="evidence", filename="underlag.js",
+                        content_type="text/javascript", size=20, content=b"window.__xss='file'", uploaded_by_id=by.id)
+    db.session.add(script)
+    db.session.commit()
+    text = db.session.scalars(select(Attachment).where(Attachment.content_type == "text/plain")).one()
+    return {f"/bilagor/{text.id}": "text/plain", f"/bilagor/{script.id}": "application/octet-stream"}
+
+
 def _ready_tasks(db: Any) -> list[HumanTask]:
     db.session.expire_all()
     return list(db.session.scalars(select(HumanTask).where(HumanTask.status == TaskStatus.READY).order_by(HumanTask.id)))
@@ -200,6 +213,11 @@ def test_every_page_shows_the_payloads_as_text_with_the_security_headers(app: Fl
             found += [f"not shown {text!r}" for text in stored.shown.get((username, url), []) if str(escape(text)) not in body]
             if found:
                 problems[f"{username} {url}"] = found
+    uploader = _signed_in(app, "handlaggare")
+    for url, served_as in stored.downloads.items():
+        response = uploader.get(url)
+        assert (response.status_code, response.mimetype) == (200, served_as), url
+        assert "sandbox" in response.headers["Content-Security-Policy"], url
     assert problems == {}
 
 
