@@ -21,11 +21,12 @@ from service.parties.models import Membership, Role, User
 __all__ = ["anchor_directory", "daily_job", "verify_and_anchor", "write_anchor"]
 
 
-def write_anchor() -> Path:
-    """Append the chain head, signed, to ``anchor-YYYY-MM-DD.jsonl`` and, if ``AUDIT_ANCHOR_EMAIL`` names users,
-    put it in their notification outbox (sent by the mail job). The caller commits."""
+def write_anchor(verified: tuple[int, str] | None = None) -> Path:
+    """Append the chain head (or the ``verified`` seq and hash), signed, to ``anchor-YYYY-MM-DD.jsonl`` and, if
+    ``AUDIT_ANCHOR_EMAIL`` names users, put it in their notification outbox (sent by the mail job). The caller
+    commits."""
     head = db.session.get(AuditChainHead, 1)
-    seq, chain_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    seq, chain_hash = verified or ((head.seq, head.hash) if head else (0, GENESIS_HASH))
     moment = now()
     path = append_anchor(seq, chain_hash, moment)
     recipients = _anchor_recipients()
@@ -41,7 +42,7 @@ def verify_and_anchor() -> Verification:
     result = _head_gone_back() or verify()
     if result.is_intact:
         try:
-            write_anchor()
+            write_anchor((result.checked, result.last_hash))  # what was verified, not a head moved since
         except AnchorError as exc:
             result = Verification(False, result.checked, None, exc.message, result.anchors)
     if not result.is_intact:

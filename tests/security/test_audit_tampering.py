@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -400,3 +401,28 @@ def test_verify_page_names_forged_anchors_and_a_missing_key(app: Flask, db: Any,
         assert "Hashkedjan kan inte kontrolleras: AUDIT_ANCHOR_KEY saknas" in page
     else:
         assert "Hashkedjan är BRUTEN vid händelse 1: ankaret anchor-" in page and "fel MAC" in page
+
+
+def test_events_appended_while_verify_walks_are_no_break(app: Flask, db: Any, chain: list[Any],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event committed (head and all) by another transaction after the walk read the last row is walked
+    too, not reported as a head beyond the chain: the anchor job must not raise a false alarm under load."""
+    from service.audit import verification
+
+    organisation_id = db.session.scalars(select(Organisation.id)).one()
+    walk = verification._events_in_order
+
+    def append_elsewhere() -> None:
+        with app.app_context():
+            commit_with_retry(lambda: audit.record(None, "test.noted", db.session.get(Organisation, organisation_id)))
+
+    def walk_then_append(after: int | None) -> Iterator[Any]:
+        yield from walk(after)
+        if after is None:
+            writer = threading.Thread(target=append_elsewhere)
+            writer.start()
+            writer.join()
+
+    monkeypatch.setattr(verification, "_events_in_order", walk_then_append)
+    result = audit.verify()
+    assert (result.is_intact, result.checked) == (True, AUDIT_CHAIN_LENGTH + 1), result
