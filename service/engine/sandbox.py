@@ -153,8 +153,11 @@ class _Pool:
         with self._lock:
             if self._pid != os.getpid():  # forked: the parent's workers and pipes are not ours to use
                 self._idle, self._pid = [], os.getpid()
-            if self._idle:
-                return self._idle.pop()
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.process.poll() is None:
+                    return worker
+                worker.kill()  # died while idle (killed from outside): never write to its closed pipe
         return _Worker()
 
     def give_back(self, worker: _Worker) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from typing import Any
 
@@ -385,3 +387,14 @@ def loop_xml(loop: str) -> bytes:
     <bpmn:endEvent id="end"><bpmn:incoming>flow_out</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="flow_in" sourceRef="start" targetRef="count_up"/>
     <bpmn:sequenceFlow id="flow_out" sourceRef="count_up" targetRef="end"/>""").encode()
+
+
+def test_a_worker_killed_from_outside_is_replaced() -> None:
+    environment = GuardedEnvironment(time_limit_s=5)
+    assert environment.evaluate("[a for a in x]", {"x": [1]}) == [1]
+    for worker in list(sandbox._POOL._idle):
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.process.wait()
+    spawned = sandbox.STATS.spawned
+    assert environment.evaluate("[a for a in x]", {"x": [2]}) == [2]
+    assert sandbox.STATS.spawned == spawned + 1
