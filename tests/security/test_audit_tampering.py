@@ -330,10 +330,10 @@ def test_migrations_install_the_guards(backend: str, tmp_path: Path) -> None:
 
     from service.app import create_app
     from service.extensions import db as database
-    from tests.conftest import TEST_SECRET_KEY, database_url
+    from tests.conftest import database_url
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, f"{TEST_DATABASE}_migrations"),
-                      "SECRET_KEY": TEST_SECRET_KEY})
+                      "SECRET_KEY": "audit-migrations-test-key-8d3f1a6c9e2b7d4f0a5c"})
     with app.app_context(), database.engine.begin() as connection:
         if backend == "postgresql":
             connection.execute(text("DROP SCHEMA public CASCADE"))
