@@ -196,7 +196,7 @@ EXPENSIVE_EXPRESSIONS = [
     "len([0]*100000000*10)",
     "[a for a in x for b in x for c in x]",
     "max(a*b for a in x for b in x for c in x)",
-    "sorted([str(a) for a in x for b in x])",
+    "sorted([str(a) for a in x for b in x for c in x])",
     "sum(sum(range(10000)) for a in x for b in x)",
     '"%0999999999d" % 1',
     'f"{1:>999999999}"',
