@@ -398,3 +398,24 @@ def test_a_worker_killed_from_outside_is_replaced() -> None:
     spawned = sandbox.STATS.spawned
     assert environment.evaluate("[a for a in x]", {"x": [2]}) == [2]
     assert sandbox.STATS.spawned == spawned + 1
+
+
+def test_a_forked_process_starts_its_own_worker() -> None:
+    """gunicorn forks its workers after the app is loaded: a child must never share its parent's pipes."""
+    environment = GuardedEnvironment(time_limit_s=5)
+    environment.evaluate("[a for a in x]", {"x": [1]})
+    parents = {worker.pid for worker in sandbox._POOL._idle}
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (runs in the child)
+        try:
+            value = environment.evaluate("[a * 2 for a in x]", {"x": [21]})
+            pids = [worker.pid for worker in sandbox._POOL._idle]
+            os.write(writing, f"{value[0]} {pids[0] if pids else 0}".encode())
+        finally:
+            os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    value, worker_pid = os.read(reading, 100).decode().split()
+    os.close(reading)
+    assert value == "42" and int(worker_pid) not in parents
