@@ -84,6 +84,13 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_TIMEOUT": 10,
     "DIGEST_HOUR": 7,
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Request limits (service/security/limits.py): a bigger body is refused 413 before it is read (attachments
+    # are at most 5 MB each by default, x-max-bytes per field); JSON nested deeper is refused 400.
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "MAX_JSON_DEPTH": 64,
+    # What a script or expression that is not provably cheap may use in the sandbox worker (service/engine/sandbox.py).
+    "SCRIPT_TIME_LIMIT_MS": 1000,
+    "SCRIPT_MEMORY_MB": 512,
     "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
     "FORMS_DIR": str(Path(__file__).resolve().parent.parent / "forms"),
 }
@@ -94,13 +101,6 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     config = dict(DEFAULTS)
     for key in DEFAULTS:
         if f"SAMVERKAN_{key}" in os.environ:
-    # Request limits (service/security/limits.py): a bigger body is refused 413 before it is read (attachments
-    # are at most 5 MB each by default, x-max-bytes per field); JSON nested deeper is refused 400.
-    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-    "MAX_JSON_DEPTH": 64,
-    # What a script or expression that is not provably cheap may use in the sandbox worker (service/engine/sandbox.py).
-    "SCRIPT_TIME_LIMIT_MS": 1000,
-    "SCRIPT_MEMORY_MB": 512,
             config[key] = _typed(DEFAULTS[key], os.environ[f"SAMVERKAN_{key}"])
     config["SQLALCHEMY_DATABASE_URI"] = database_url(instance_path)
     config.update(overrides or {})
