@@ -12,6 +12,9 @@ from service.app import create_app
 from service.extensions import db
 from service.parties.demo import seed_demo
 
+# A strong key (the service refuses weak ones, issue #17); for benchmarks only.
+BENCH_SECRET_KEY = "bench-only-key-9e3b7d1f5a2c8e4b6d0f3a9c7e1b5d2f"
+
 
 def fresh_app(url: str) -> Flask:
     """Create the database if missing, empty it, build the schema through the migrations, seed the demo
@@ -21,7 +24,7 @@ def fresh_app(url: str) -> Flask:
     with psycopg.connect(admin, autocommit=True) as connection:
         if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
             connection.execute(f'CREATE DATABASE "{parsed.database}"')
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": BENCH_SECRET_KEY})
     with app.app_context():
         db.session.remove()  # an open session's lock makes DROP wait forever on PostgreSQL
         with db.engine.begin() as connection:

@@ -35,7 +35,7 @@ from service.app import create_app
 from service.extensions import db
 from service.parties.models import AuthorisedBody, Membership, Organisation, OrganisationKind, Role, User
 from service.processes.definitions import deploy_definition
-from tests.reliability.harness import free_port, stop, wait_until
+from tests.reliability.harness import TEST_SECRET_KEY, free_port, stop, wait_until
 
 PEER = Path(__file__).resolve().parent / "peer"
 FORM_DATA = {"draft": {"text": "Utkast"}, "approve": {"approved": True}, "sign": {"signed_by": "Anna"}}
@@ -44,7 +44,7 @@ SPIFFARENA = {"start": 44.0, "submit": 40.0, "instances/s": 4.6}
 
 def set_up(url: str) -> tuple[str, int]:
     """Schema through the migrations, one organisation with a case officer, the peer diagrams; a write token."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": TEST_SECRET_KEY})
     with app.app_context():
         upgrade()
         organisation = Organisation(name="Peerkommun", kind=OrganisationKind.KOMMUN, bodies=[AuthorisedBody(name="KS")])
@@ -170,7 +170,7 @@ def main() -> None:
             profile(url, secret, organisation_id)
             return
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET_KEY}
         server = subprocess.Popen([sys.executable, "-c", "from service.cli import main; main()", "run", "--port", str(port)],
                                   env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -187,7 +187,7 @@ def profile(url: str, secret: str, organisation_id: int) -> None:
     """Where a start and a submit spend their time inside the service (no HTTP server, same code path)."""
     from pyinstrument import Profiler
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SCHEDULER": "off"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": TEST_SECRET_KEY, "SCHEDULER": "off"})
     client, headers = app.test_client(), {"Authorization": f"Bearer {secret}"}
 
     def instance() -> None:

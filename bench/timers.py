@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from common import fresh_app  # bench/common.py (the script's own folder is on sys.path)
+from common import BENCH_SECRET_KEY, fresh_app  # bench/common.py (the script's own folder is on sys.path)
 from flask import Flask
 from sqlalchemy import distinct, func, select
 
@@ -130,7 +130,7 @@ def running_scheduler(args: argparse.Namespace, app: Flask, log: IO[bytes]) -> I
         finally:
             scheduler.shutdown()
         return
-    env = {**os.environ, "DATABASE_URL": args.database_url, "SECRET_KEY": "bench",
+    env = {**os.environ, "DATABASE_URL": args.database_url, "SECRET_KEY": BENCH_SECRET_KEY,
            "SAMVERKAN_SCHEDULER_LEADER_POLL_SECONDS": "1"}
     command = [sys.executable, "-c", "from service.cli import main; main()", "scheduler"]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from service.auth.secret_key import required_secret_key
+
 DEFAULTS: dict[str, Any] = {
     "DISPLAY_TIMEZONE": "Europe/Stockholm",
     # Audit: access-log retention (at least 5 years), the daily anchor of the hash chain's head (file directory,
@@ -43,12 +45,16 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SECURE": False,
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-    # Login throttling (rows in login_attempts, so it holds across every app process): refuse a username
-    # after LOGIN_MAX_FAILURES wrong passwords, an address after LOGIN_MAX_FAILURES_PER_ADDRESS (an office
-    # behind one NAT address has many users), both within LOGIN_WINDOW_MINUTES. A successful login resets
-    # the username's count.
+    # Login throttling (counters in login_throttles, moved atomically, so it holds across every app process;
+    # see service/auth/throttle.py): within LOGIN_WINDOW_MINUTES, refuse a username from one address after
+    # LOGIN_MAX_FAILURES wrong passwords, an address after LOGIN_MAX_FAILURES_PER_ADDRESS (an office behind
+    # one NAT address has many users), a username from every address after LOGIN_MAX_FAILURES_PER_USERNAME,
+    # except from an address it signed in from within LOGIN_KNOWN_ADDRESS_DAYS. A successful login resets
+    # its username-and-address count.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_MAX_FAILURES_PER_USERNAME": 50,
+    "LOGIN_KNOWN_ADDRESS_DAYS": 90,
     "LOGIN_WINDOW_MINUTES": 15,
     "PASSWORD_MIN_LENGTH": 10,
     # OpenID Connect single sign-on (off by default; see service/auth/oidc.py for what is implemented).
@@ -105,8 +111,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     config["SQLALCHEMY_DATABASE_URI"] = database_url(instance_path)
     config.update(overrides or {})
     _secure_cookies_for_https(config, overrides or {})
-    if "SECRET_KEY" not in config:
-        config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(instance_path)
+    # Refuses to start without a strong key, except on local SQLite, where one is generated (issue #17).
+    config["SECRET_KEY"] = required_secret_key(config.get("SECRET_KEY") or os.environ.get("SECRET_KEY"),
+                                               str(config["SQLALCHEMY_DATABASE_URI"]), lambda: _instance_secret(instance_path))
     config["SQLALCHEMY_DATABASE_URI"] = normalise_url(config["SQLALCHEMY_DATABASE_URI"])
     return config
 

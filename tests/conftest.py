@@ -31,6 +31,8 @@ from service.transactions import commit_with_retry
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("SAMVERKAN_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "rätt-lösenord-1"
+# A strong key (the service refuses weak ones, issue #17); for tests only, never for a deployment.
+TEST_SECRET_KEY = "pytest-only-key-4f1c9a7e2d5b8c3f6a0e9d2c7b4a1f8e"
 # Two test runs at once (two checkouts on one machine) need different databases.
 TEST_DATABASE = os.environ.get("SAMVERKAN_TEST_DATABASE", "samverkan_test")
 
@@ -55,7 +57,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     directory = tmp_path_factory.mktemp(request.param)
     application = create_app({
         "SQLALCHEMY_DATABASE_URI": database_url(request.param, directory, TEST_DATABASE),
-        "TESTING": True, "SECRET_KEY": "test-secret",
+        "TESTING": True, "SECRET_KEY": TEST_SECRET_KEY,
         # Anchors of each test's chain in a folder of the run, emptied with the tables (_reset).
         "AUDIT_ANCHOR_DIR": str(directory / "audit-anchors"), "AUDIT_ANCHOR_KEY": "test-anchor-key-" + "k" * 32,
     })

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from service import config
+from tests.conftest import TEST_SECRET_KEY
 
 
 def test_secret_key_is_generated_once_with_mode_0600(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,8 +20,8 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path: Path, monkeypatch
 
 
 def test_secret_key_from_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", "från-miljön")
-    assert config.load(tmp_path)["SECRET_KEY"] == "från-miljön"
+    monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
+    assert config.load(tmp_path)["SECRET_KEY"] == TEST_SECRET_KEY
     assert not (tmp_path / "secret_key").exists()
 
 
@@ -28,4 +29,5 @@ def test_database_url_default_and_postgres_normalised(tmp_path: Path, monkeypatc
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert config.load(tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'samverkan.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)  # required outside the local SQLite default
     assert config.load(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"

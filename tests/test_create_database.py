@@ -9,13 +9,13 @@ from click.testing import Result
 from flask import Flask
 
 from service.app import create_app
-from tests.conftest import POSTGRES_ADMIN_URL, TEST_DATABASE
+from tests.conftest import POSTGRES_ADMIN_URL, TEST_DATABASE, TEST_SECRET_KEY
 
 CREATED = f"{TEST_DATABASE}_created"
 
 
 def invoke(url: str) -> Result:
-    app: Flask = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret"})
+    app: Flask = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": TEST_SECRET_KEY})
     with app.app_context():  # as the `samverkan` command gives every command
         return app.test_cli_runner().invoke(args=["create-database"])
 

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from service.audit import operations as audit
 from service.auth.models import LoginOutcome
 from service.auth.sessions import open_session, revoke_session, revoke_user_sessions
-from service.auth.throttle import check_throttle, record_attempt
+from service.auth.throttle import Throttle, record_attempt, release_check, reserve_check
 from service.errors import ValidationFailed
 from service.extensions import db
 from service.parties.models import User
@@ -30,10 +30,19 @@ class LoginResult:
     session_token: str = ""
 
 
-def attempt_login(username: str, password: str, address: str) -> LoginResult:
-    """Check a username and password unless throttled; record and audit the attempt (the caller commits)."""
-    name = username.strip().lower()[:80]
-    throttle = check_throttle(name, address)
+def login_name(username: str) -> str:
+    """The name as the throttle and the history count it: trimmed, lower-cased, at most 80 characters."""
+    return username.strip().lower()[:80]
+
+
+def reserve_login(username: str, address: str) -> Throttle:
+    """Count the attempt before any password is checked; committed on its own (service/auth/throttle.py)."""
+    return reserve_check(login_name(username), address)
+
+
+def attempt_login(username: str, password: str, address: str, throttle: Throttle) -> LoginResult:
+    """Check a username and password unless ``throttle`` refused; record and audit the attempt (the caller commits)."""
+    name = login_name(username)
     if throttle.is_refused:
         attempt = record_attempt(name, address, LoginOutcome.THROTTLED)
         audit.record(None, "auth.login_throttled", attempt, username=name, address=address)
@@ -45,6 +54,7 @@ def attempt_login(username: str, password: str, address: str) -> LoginResult:
         attempt = record_attempt(name, address, LoginOutcome.FAILED)
         audit.record(user, "auth.login_failed", attempt, username=name, address=address)
         return LoginResult(LoginOutcome.FAILED)
+    release_check(throttle)
     record_attempt(name, address, LoginOutcome.SUCCEEDED)
     audit.record(user, "auth.login", user, address=address)
     return LoginResult(LoginOutcome.SUCCEEDED, user, session_token=open_session(user))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, select, update
 
 from service.auth.models import UserSession
-from service.columns import now
 from service.extensions import db
 from service.i18n import SESSION_KEY
 from service.parties.models import User
@@ -26,7 +26,7 @@ TOKEN_KEY = "session_token"
 def open_session(user: User) -> str:
     """Store a new session for ``user`` and return its token for the cookie (the caller commits)."""
     token = secrets.token_urlsafe(32)
-    moment = now()
+    moment = _wall_clock()
     # Housekeeping in the same statement batch: the user's expired rows are of no further use.
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at < moment))
     db.session.add(UserSession(user_id=user.id, token_hash=_digest(token), created_at=moment,
@@ -39,13 +39,13 @@ def revoke_session(token: str | None) -> None:
     """End the session ``token`` names (the caller commits)."""
     if token:
         db.session.execute(update(UserSession).where(UserSession.token_hash == _digest(token),
-                                                     UserSession.revoked_at.is_(None)).values(revoked_at=now()))
+                                                     UserSession.revoked_at.is_(None)).values(revoked_at=_wall_clock()))
 
 
 def revoke_user_sessions(user: User) -> None:
     """End every session of ``user`` (the caller commits): password changed or reset, account disabled."""
     db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-                       .values(revoked_at=now()))
+                       .values(revoked_at=_wall_clock()))
 
 
 def load_session_user(user_id: int) -> User | None:
@@ -55,7 +55,7 @@ def load_session_user(user_id: int) -> User | None:
     token = session.get(TOKEN_KEY)
     if not token or not db.session.scalar(select(UserSession.id).where(
             UserSession.token_hash == _digest(str(token)), UserSession.user_id == user_id,
-            UserSession.revoked_at.is_(None), UserSession.expires_at > now())):
+            UserSession.revoked_at.is_(None), UserSession.expires_at > _wall_clock())):
         return None
     user = load_user(user_id)
     return user if user is not None and user.is_enabled else None
@@ -86,6 +86,12 @@ def _clear_keeping_language() -> None:
     session.clear()
     if language:
         session[SESSION_KEY] = language
+
+
+def _wall_clock() -> datetime:
+    # Real time, as the cookie's own expiry: the service clock moves in tests of deadlines, and a session
+    # must not expire (or revive) with it.
+    return datetime.now(UTC)
 
 
 def _digest(token: str) -> str:

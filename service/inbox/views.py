@@ -56,15 +56,17 @@ def login() -> BaseResponse | str | tuple[str, int]:
 
     from service.auth import oidc
     from service.auth.models import LoginOutcome
-    from service.auth.operations import attempt_login
+    from service.auth.operations import attempt_login, reserve_login
     from service.auth.redirects import safe_next
     from service.auth.sessions import start_session
 
     if request.method == "GET":
         return render_template("inbox/login.html", sso=oidc.is_enabled())
-    username = request.form.get("username", "").strip()
-    result = commit_with_retry(lambda: attempt_login(username, request.form.get("password", ""),
-                                                     request.remote_addr or "okänd"))
+    username, address = request.form.get("username", "").strip(), request.remote_addr or "okänd"
+    # Two transactions: the attempt is counted (and committed) before the password is checked, so parallel
+    # guesses cannot all pass a count that none of them has moved yet.
+    throttle = commit_with_retry(lambda: reserve_login(username, address))
+    result = commit_with_retry(lambda: attempt_login(username, request.form.get("password", ""), address, throttle))
     if result.outcome == LoginOutcome.THROTTLED:
         minutes = max(1, -(-result.retry_after_seconds // 60))
         error = gettext("För många felaktiga inloggningsförsök. Försök igen om %(minutes)s minuter.", minutes=minutes)

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from service import config
+from tests.conftest import TEST_SECRET_KEY
 
 
 def test_https_public_url_makes_cookies_secure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
     assert config.load(tmp_path)["SESSION_COOKIE_SECURE"] is False
     monkeypatch.setenv("SAMVERKAN_PUBLIC_URL", "https://samverkan.example.se")
     loaded = config.load(tmp_path)
@@ -18,7 +19,7 @@ def test_https_public_url_makes_cookies_secure(tmp_path: Path, monkeypatch: pyte
 
 
 def test_explicit_setting_wins_over_the_https_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.setenv("SAMVERKAN_PUBLIC_URL", "https://samverkan.example.se")
     monkeypatch.setenv("SAMVERKAN_SESSION_COOKIE_SECURE", "false")
     assert config.load(tmp_path)["SESSION_COOKIE_SECURE"] is False
@@ -30,6 +31,6 @@ def test_explicit_setting_wins_over_the_https_default(tmp_path: Path, monkeypatc
 ])
 def test_environment_values_take_the_default_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str,
                                                   expected: object) -> None:
-    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.setenv(name, value)
     assert config.load(tmp_path)[name.removeprefix("SAMVERKAN_")] == expected

@@ -20,14 +20,14 @@ from sqlalchemy.exc import OperationalError
 from service.app import create_app
 from service.extensions import db
 from service.transactions import commit_with_retry
-from tests.conftest import POSTGRES_ADMIN_URL, TEST_DATABASE, postgres_url
+from tests.conftest import POSTGRES_ADMIN_URL, TEST_DATABASE, TEST_SECRET_KEY, postgres_url
 
 DATABASE = f"{TEST_DATABASE}_pool"
 
 
 def pool_app(ping_after_idle: float) -> Flask:
     return create_app({"SQLALCHEMY_DATABASE_URI": postgres_url(DATABASE), "TESTING": True,
-                       "SECRET_KEY": "test-secret", "DB_PING_AFTER_IDLE_SECONDS": ping_after_idle})
+                       "SECRET_KEY": TEST_SECRET_KEY, "DB_PING_AFTER_IDLE_SECONDS": ping_after_idle})
 
 
 def restart_database() -> None:

@@ -33,6 +33,7 @@ from service.processes.definitions import deploy_definition, parsed
 from service.processes.models import HumanTask, InstanceStatus, ProcessInstance, ProcessTimer, TaskStatus, TimerStatus
 from service.processes.operations import start_process
 from service.transactions import commit_with_retry
+from tests.conftest import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = ROOT / "bench" / "peer"
@@ -98,7 +99,7 @@ METRICS_TOKEN = "reliability-metrics-token"
 
 
 def service_env(database_url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "reliability", "SAMVERKAN_LOG_LEVEL": "WARNING",
+    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET_KEY, "SAMVERKAN_LOG_LEVEL": "WARNING",
             "SAMVERKAN_METRICS_TOKEN": METRICS_TOKEN,
             "SAMVERKAN_SCHEDULER_LEADER_POLL_SECONDS": "1", "SAMVERKAN_SCHEDULER_SYNC_SECONDS": "1",
             "SAMVERKAN_SCHEDULER_HEARTBEAT_SECONDS": "1", **extra}

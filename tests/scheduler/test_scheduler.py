@@ -20,6 +20,7 @@ from service.processes.models import HumanTask, ProcessTimer, TaskStatus, TimerS
 from service.processes.operations import complete_task, start_process
 from service.scheduler.setup import TimerScheduler, job_id
 from service.transactions import commit_with_retry
+from tests.conftest import TEST_SECRET_KEY
 from tests.processes.test_timers import deploy_fixture
 
 BOUND_S = 15  # generous: precise lateness is measured in bench/, not asserted here
@@ -122,7 +123,7 @@ def stop(*processes: subprocess.Popen[bytes]) -> None:
 
 
 def scheduler_process(app: Flask) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test",
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": TEST_SECRET_KEY,
            "SAMVERKAN_SCHEDULER_LEADER_POLL_SECONDS": "1", "SAMVERKAN_SCHEDULER_SYNC_SECONDS": "1"}
     command = [sys.executable, "-c", "from service.cli import main; main()", "scheduler"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -245,6 +245,15 @@ DEEP_JSON = ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_
 
 # --- 6. Sessions and secrets ---
 
+# SECRET_KEY values the service must refuse to start with (besides every SECRET_KEY=... example in deploy/,
+# docs/ and README.md, which tests/security/test_sessions.py reads from the files).
+WEAK_SECRET_KEYS: list[str] = [
+    "x", "changeme", "CHANGEME", "change-me", "test-secret", "secret", "dev", "…", "change-me-to-64-random-hex-characters",
+    "a" * 64, "ab" * 32, "0123456789" * 3, "kort-men-slumpad-3f9", "your-secret-key-here-0123456789abcdef",
+    "replace-with-a-long-random-string-please", "samverkan-production-key-2026-12-03-abcdef",
+    "password" + "1234567890" * 3, " " * 40, "abcdefghi" * 4,
+]
+
 # --- 7. Access log ---
 
 # Every API read of case content, as (endpoint, URL with {placeholders} of tests/security/test_access_log.py's
