@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from service import config
+from service.auth import sessions
 from service.auth.models import LoginAttempt, LoginOutcome
 from service.auth.secret_key import SecretKeyRefused, weakness
 from service.parties import operations as parties
@@ -128,6 +130,16 @@ def test_other_users_sessions_are_untouched(app: Flask, db: Any, kim: User, make
     token = csrf_token(browser.get("/konto").get_data(as_text=True))
     browser.post("/logga-ut", data={"csrf_token": token})
     assert is_signed_in(alex)
+
+
+def test_a_session_ends_on_the_server_after_its_lifetime(app: Flask, db: Any, kim: User,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight hours on the wall clock (not the service clock, which tests of deadlines move)."""
+    browser = signed_in(app)
+    thief = copy_of(app, browser)
+    later = datetime.now(UTC) + app.permanent_session_lifetime + timedelta(seconds=1)
+    monkeypatch.setattr(sessions, "_wall_clock", lambda: later)
+    assert not is_signed_in(thief)
 
 
 def test_a_cookie_signed_with_the_key_alone_signs_no_one_in(app: Flask, db: Any, kim: User) -> None:
