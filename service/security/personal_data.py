@@ -246,7 +246,7 @@ def _render_refusal(error: PersonalDataFound) -> Response | tuple[str, int]:
     from service.extensions import db
 
     db.session.rollback()
-    if (request.blueprint or "").startswith("api"):
+    if request.path.startswith("/api/"):  # (the API's own blueprints answer with their handler first)
         from service.api.errors import problem
 
         return problem(422, None, error.message, fields=error.fields)
