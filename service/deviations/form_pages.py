@@ -35,4 +35,9 @@ def read_submission(schema: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
 
 def fields_for(schema: Mapping[str, Any], values: Mapping[str, Any], errors: Mapping[str, Sequence[str]],
                options: Mapping[str, Sequence[tuple[int, str]]]) -> list[Field]:
+    """The page's fields; every ``x-options`` list the form names must be one the page provides (issue #18: a
+    misnamed list once rendered the required "Din part" empty, and nobody could open a dispute)."""
+    named = {prop["x-options"] for prop in schema.get("properties", {}).values() if "x-options" in prop}
+    if named - set(options):
+        raise LookupError(f"the page provides no x-options {sorted(named - set(options))}")
     return build_fields(schema, values, errors, options)

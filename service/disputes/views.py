@@ -74,7 +74,7 @@ def new_dispute() -> BaseResponse | tuple[str, int] | str:
 def _render_new(schema: dict[str, Any], values: dict[str, Any], errors: dict[str, list[str]], message: str = "") -> str:
     own = queries.list_manager_organisations(current_user)
     options = {
-        "list_manager_organisations": [(o.id, o.name) for o in own],
+        "manager_organisations": [(o.id, o.name) for o in own],
         "other_organisations": [(o.id, o.name) for o in list_organisations()],
         "agreements": [(a.id, a.title) for a in list_agreements_of(o.id for o in own)],
     }
