@@ -39,10 +39,11 @@ R = TypeVar("R")
 
 _SEPARATOR = "-"
 _EXTRA_SEPARATORS = "./\u2212\u2215\u2044\u2043"  # dot, slash, minus sign, division and fraction slash, hyphen bullet
-# Linear: bounded quantifiers only, so each starting position costs a constant. Date parts may be split by
-# one separator (1981-12-28-9874), date and serial by up to three (811228 - 9874) or the centenarian's '+'.
-_CANDIDATE = re.compile(r"(?<!\d)(?P<century>\d{2})?(?P<yy>\d{2})-?(?P<mm>\d{2})-?(?P<dd>\d{2})"
-                        r"(?P<sep>-{0,3}|\+)(?P<serial>\d{4})(?!\d)")
+# Linear: bounded quantifiers only, so each starting position costs a constant. Date and serial may be split
+# by up to three separators (811228 - 9874) or the centenarian's '+', the serial's halves by one (811228-98 74).
+# The date is six or eight digits together: an ISO date and a time ("2026-12-03 14.30") is no candidate.
+_CANDIDATE = re.compile(r"(?<!\d)(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
+                        r"(?P<sep>-{0,3}|\+)(?P<serial>\d{2}-?\d{2})(?!\d)")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NOT_TEXT = ("password", "losenord", "csrf_token")
 _PENDING, _ARMED = "personal_data_refusal", "personal_data_refusal_armed"
@@ -102,13 +103,14 @@ def _is_identity_number(match: re.Match[str]) -> bool:
     century, yymmdd = match["century"] or "", match["yy"] + match["mm"] + match["dd"]
     if (century and century not in ("18", "19", "20")) or _is_inside_a_word(match):
         return False
-    if not luhn.is_valid(yymmdd + match["serial"]):
+    serial = match["serial"].replace(_SEPARATOR, "")
+    if not luhn.is_valid(yymmdd + serial):
         return False
     day = int(match["dd"])
     day = day - 60 if day > 60 else day  # stdnum knows no samordningsnummer: check the birth date it stands for
     separator = "+" if match["sep"] == "+" else "-"
     try:
-        personnummer.get_birth_date(f"{century}{yymmdd[:4]}{day:02d}{separator}{match['serial']}")
+        personnummer.get_birth_date(f"{century}{yymmdd[:4]}{day:02d}{separator}{serial}")
     except (ValidationError, ValueError):
         return False
     return True

@@ -125,7 +125,7 @@ def _written_forms() -> dict[str, str]:
             fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in date_part + serial)
             forms[f"{base}, {digits} siffror, fullwidth"] = fullwidth[:-4] + "\uff0d" + fullwidth[-4:]
             forms[f"{base}, {digits} siffror, zero-width between every digit"] = "\u200b".join(date_part + serial)
-        forms[f"{base}, as dates, ISO"] = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}-{serial}"
+        forms[f"{base}, serial in pairs"] = f"{birth[2:]} {serial[:2]} {serial[2:]}"
     forms["centenarian, plus"] = "121212+" + identity_number("19", "121212", "121")[1]
     return forms
 
@@ -149,6 +149,8 @@ NOT_IDENTITY_NUMBERS: dict[str, str] = {
     "diarienummer, long": "Dnr 2026-01234-12",
     "organisationsnummer": "212000-1355",
     "date and time": "2026-12-03 14.30",
+    "date and time, no separator": "2026-11-20 1430",
+    "date and time in pairs": "2026-11-20 14 30",
     "thirteen digits": "1234567890123",
     "hex hash": "a" + _BIRTH[2:] + _SERIAL + "bc4f",
     "amount": "1 811 228 kr",
