@@ -24,6 +24,12 @@ def is_auditor(user: User) -> bool:
     return holds(user, Role.AUDITOR)
 
 
+def is_read_only(user: User) -> bool:
+    """An auditor and nothing else: reads everything, changes nothing. A person who also holds a working role
+    does that role's work (issue #18: the county level's only member, also an auditor, could not decide)."""
+    return bool(user.memberships) and all(m.role == Role.AUDITOR for m in user.memberships)
+
+
 def is_process_owner(user: User) -> bool:
     return holds(user, Role.PROCESS_OWNER)
 
@@ -33,8 +39,16 @@ def is_admin(user: User) -> bool:
 
 
 def can_read_everything(user: User) -> bool:
-    """Auditors read every case (and change none: write paths never consult this)."""
-    return is_auditor(user)
+    """Auditors read every case, and change none: in a request that writes (any method but GET, HEAD and
+    OPTIONS) the auditor role grants nothing, so someone who is also an auditor changes only what their other
+    roles allow (a comment on a case they see only as an auditor is refused like anyone else's)."""
+    return is_auditor(user) and not _writing()
+
+
+def _writing() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def can_view_agreement(user: User, agreement: Any) -> bool:

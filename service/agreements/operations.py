@@ -221,7 +221,9 @@ def _date(value: Any) -> date | None:
 def can_view(user: User, agreement: Agreement) -> bool:
     """Members of the coordinating organisation or of any party see the agreement; auditors see all."""
     organisations = {m.organisation_id for m in user.memberships}
-    if any(m.role == Role.AUDITOR for m in user.memberships):
+    from service import access
+
+    if access.can_read_everything(user):  # never on a write request: the auditor role grants no change
         return True
     return agreement.coordinator_organisation_id in organisations or any(
         p.organisation_id in organisations for p in agreement.parties)

@@ -44,8 +44,8 @@ def api_user() -> User:
 
 
 def require_write() -> User:
-    """The caller, if their token has the write scope (and they are not an auditor: auditors change nothing)."""
-    if access.is_auditor(api_user()):
+    """The caller, if their token has the write scope (and they are not only an auditor: auditors change nothing)."""
+    if access.is_read_only(api_user()):
         raise ApiProblem(403, "read-only-role", "Granskare har läsbehörighet och kan inte ändra något.")
     if "write" not in g.api_scopes:
         raise ApiProblem(403, "insufficient-scope", "API-nyckeln har bara läsbehörighet.",

@@ -37,7 +37,7 @@ ROLES = [
     ("anna", GOTEBORG, Role.DEVIATION_CONTACT), ("anna", GOTEBORG, Role.DEVIATION_COORDINATOR),
     ("alma", ALINGSAS, Role.DEVIATION_CONTACT), ("alma", ALINGSAS, Role.MANAGER),
     ("leo", LERUM, Role.MANAGER), ("olof", ALINGSAS, Role.ANALYSIS_GROUP_MEMBER),
-    ("olof", GOTEBORG, Role.ANALYSIS_GROUP_MEMBER), ("ingrid", COUNTY, Role.COUNTY_BODY_MEMBER),
+    ("olof", GOTEBORG, Role.ANALYSIS_GROUP_MEMBER),
 ]
 PEOPLE = {REGION: ("rolf", "rita", "rolf"), GOTEBORG: ("anna", "anna", "goran"), ALINGSAS: ("alma", "alma", "alma"),
           LERUM: ("leo", "leo", "leo")}  # party: (reporter, deviation contact, manager)
@@ -233,4 +233,4 @@ def _summary(users: Mapping[str, User]) -> str:
     roles = ", ".join(f"{u} {ROLE_LABELS[r].lower()} ({o})" for u, o, r in ROLES)
     return (f"Avvikelser och tvister: {deviations} avvikelser under det senaste året och 2 tvister "
             f"(statistik under /statistik). Tillagda roller: {roles}; Göteborgsregionens styrgrupp (greta) är nivå 2 "
-            f"och {COUNTY} (ingrid) nivå 3 i tvister.")
+            f"och {COUNTY} (karin) nivå 3 i tvister.")

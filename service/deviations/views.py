@@ -31,7 +31,7 @@ DEADLINE_ROLES = frozenset({Role.MANAGER, Role.DEVIATION_COORDINATOR})
 @refused_in_form
 def new_deviation() -> BaseResponse | tuple[str, int] | str:
     """Report a deviation in the collaboration."""
-    if access.is_auditor(current_user):
+    if access.is_read_only(current_user):
         abort(403)  # auditors read everything and report nothing
     schema = load_form(REPORT_FORM)
     if request.method == "GET":

@@ -27,11 +27,12 @@ _API = "api_"
 
 
 def refuse_auditor_writes() -> None:
-    """403 for any change by an auditor (service/access.py: auditors read everything and change nothing)."""
+    """403 for any change by an auditor-only user (service/access.py: auditors read everything and change nothing;
+    one who also holds a working role may do that role's work, and the auditor role grants no write)."""
     if request.method in _SAFE_METHODS or not current_user.is_authenticated:
         return
     endpoint = request.endpoint or ""
-    if access.is_auditor(current_user) and not endpoint.startswith(_AUDITOR_MAY_POST):
+    if access.is_read_only(current_user) and not endpoint.startswith(_AUDITOR_MAY_POST):
         abort(403)
 
 

@@ -15,6 +15,7 @@ ORGANISATIONS = {
     "Alingsås kommun": (OrganisationKind.KOMMUN, ["Kommunstyrelsen", "Socialnämnden"]),
     "Lerums kommun": (OrganisationKind.KOMMUN, ["Kommunstyrelsen", "Socialnämnden"]),
     "Göteborgsregionen (GR)": (OrganisationKind.KOMMUNALFORBUND, ["Förbundsstyrelsen"]),
+    "Vårdsamverkan Västra Götaland": (OrganisationKind.OTHER, []),  # the county level of the dispute ladder
 }
 
 # username: (display name, [(organisation, role)])
@@ -30,6 +31,8 @@ USERS = {
                              ("Göteborgsregionen (GR)", Role.STEERING_GROUP_MEMBER)]),
     "olof": ("Olof Strand", [("Västra Götalandsregionen", Role.PROCESS_OWNER), ("Göteborgs Stad", Role.PROCESS_OWNER)]),
     "ingrid": ("Ingrid Wall", [("Västra Götalandsregionen", Role.AUDITOR)]),
+    # The county level's member is no auditor: the dispute ladder's last level is real work (issue #18).
+    "karin": ("Karin Ljung", [("Vårdsamverkan Västra Götaland", Role.COUNTY_BODY_MEMBER)]),
     "admin": ("Åsa Adminsson", [("Västra Götalandsregionen", Role.ADMIN)]),
 }
 

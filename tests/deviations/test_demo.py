@@ -17,9 +17,10 @@ from service.deviations.models import Deviation
 from service.disputes.models import Dispute, DisputeLevel, DisputeStatus, DisputeStep
 from service.notifications.models import Notification
 from service.parties.demo import seed_demo
-from service.parties.models import User
+from service.parties.models import Role, User
+from service.processes.models import HumanTask, TaskStatus
 from service.transactions import commit_with_retry
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 
 
 def test_demo_seed_fills_a_year_and_runs_once(app: Any, db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,3 +46,19 @@ def test_demo_seed_fills_a_year_and_runs_once(app: Any, db: Any, monkeypatch: py
     login(client, "olof", "demo-lösenord")
     page = client.get(f"/statistik/avtal/{lerum.agreement_id}").get_data(as_text=True)
     assert 'id="open-disputes">1<' in page
+    decide_at_the_county_level(app, db, lerum)
+
+
+def decide_at_the_county_level(app: Any, db: Any, dispute: Dispute) -> None:
+    """Issue #18, item 3: the demo's county member (no auditor) takes and decides the dispute waiting there."""
+    karin = db.session.scalar(select(User).where(User.username == "karin"))
+    assert [m.role for m in karin.memberships] == [Role.COUNTY_BODY_MEMBER]
+    task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == dispute.instance_id,
+                                                      HumanTask.status == TaskStatus.READY)).one()
+    client, url = app.test_client(), f"/uppgifter/{task.id}"
+    assert login(client, "karin", "demo-lösenord").status_code == 302
+    for target, data in ((f"{url}/ta", {}), (url, {"decision": "Regionen kallar till SIP.", "_action": "complete"})):
+        token = csrf_token(client.get(url).get_data(as_text=True))
+        assert client.post(target, data={**data, "csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Dispute, dispute.id).status == DisputeStatus.RESOLVED
