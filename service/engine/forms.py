@@ -68,15 +68,22 @@ def check_schema(schema: Mapping[str, Any], reserved: Iterable[str] = ()) -> Non
         raise BpmnError(None, f"ogiltigt JSON Schema: {exc.message}") from None
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         raise BpmnError(None, 'formuläret ska vara ett objekt med "properties"')
-    clashes = sorted(set(schema["properties"]) & set(reserved))
+    clashes = sorted(set(schema["properties"]) & (set(reserved) | CONTROL_NAMES))
     bad = sorted(n for n in schema["properties"] if n.startswith("_") or not n.isidentifier())
     if clashes or bad:
-        raise BpmnError(None, f"otillåtna fältnamn: {', '.join(clashes + bad)}")
+        raise BpmnError(None, f"otillåtna fältnamn: {', '.join(sorted(set(clashes + bad)))}")
     for path, pattern in _patterns(schema, ""):
         try:
             _compiled(pattern)
         except re2.error as exc:
             where = f"fältet '{path}'" if path else "formuläret"
+# A page control shares the HTML form with the schema's fields, so no field may take a control's name: controls
+# are named with a leading underscore (``_action``: save a draft or complete), and no field name may start with
+# one or be the CSRF token (issue #18: a field named ``action`` once decided which button had been pressed).
+CONTROL = "_action"
+CONTROL_NAMES = frozenset({CONTROL, "csrf_token"})
+
+
             raise BpmnError(None, f"{where}: mönstret {pattern!r} stöds inte ({_reason(exc)}); "
                                   "bakåtreferenser och lookaround går inte att använda") from None
 

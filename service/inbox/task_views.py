@@ -16,6 +16,7 @@ from service.agreements.queries import consultation_table
 from service.auth.redirects import safe_next
 from service.deviations.context import task_context as deviation_context
 from service.disputes.context import task_context as dispute_context
+from service.engine.forms import CONTROL
 from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
 from service.inbox import queries
@@ -63,7 +64,7 @@ def task_page(task_id: int) -> BaseResponse | tuple[str, int] | str:
     if not access.can_work_on(current_user, task):
         abort(403)
     values = parse_submission(schema, request.form)
-    if request.form.get("action") == "save":
+    if request.form.get(CONTROL) == "save":
         return _save_draft(task, schema, values)
     try:
         commit_with_retry(lambda: complete_task(

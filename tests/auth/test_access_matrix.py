@@ -56,7 +56,7 @@ ROWS = [
     Row("GET", "/", EVERYONE, endpoint="inbox.index"),
     Row("GET", "/uppgifter", SIGNED_IN, endpoint="inbox.my_tasks"),
     Row("GET", "/uppgifter/{task}", TASK_GROUP | AUDITORS, endpoint="inbox.task_page"),
-    Row("POST", "/uppgifter/{task}", TASK_GROUP, endpoint="inbox.task_page", data={"action": "save"}),
+    Row("POST", "/uppgifter/{task}", TASK_GROUP, endpoint="inbox.task_page", data={"_action": "save"}),
     Row("POST", "/uppgifter/{task}/ta", TASK_GROUP, endpoint="inbox.claim"),
     Row("POST", "/uppgifter/{task}/slapp", TASK_GROUP, endpoint="inbox.release"),
     Row("POST", "/uppgifter/{task}/overlamna", TASK_GROUP, endpoint="inbox.hand_over"),

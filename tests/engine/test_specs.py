@@ -128,7 +128,7 @@ def test_an_invalid_due_in_is_refused(due_in: str) -> None:
     assert due_in in caught.value.message
 
 
-@pytest.mark.parametrize("field", ["len", "range", "_secret", "två ord"])
+@pytest.mark.parametrize("field", ["len", "range", "_secret", "två ord", "csrf_token", "_action"])
 def test_a_form_with_a_reserved_or_unsafe_field_name_is_refused(field: str) -> None:
     schemas = {FORM: {"type": "object", "properties": {field: {"type": "string"}}}}
     with pytest.raises(BpmnError) as caught:

@@ -95,7 +95,7 @@ def test_incomplete_draft_names_the_missing_sections_and_a_draft_can_be_saved(
     partial = draft_data(parties)
     for key in ("costs", "steering_group"):
         del partial[key]
-    saved = post_form(client, url, {**partial, "action": "save"})
+    saved = post_form(client, url, {**partial, "_action": "save"})
     assert saved.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "Utkast sparat" in page and "Varje huvudman ansvarar för sina insatser." in page

@@ -35,7 +35,7 @@ def test_a_claimed_task_moves_from_the_group_list_to_mine(app: Flask, db: Any, w
     assert f'data-task-id="{task.id}"' in alice.get("/uppgifter?lista=mina").get_data(as_text=True)
     assert f'data-task-id="{task.id}"' not in adam.get("/uppgifter?lista=grupp").get_data(as_text=True)
     assert "Tagen av Alice Ek" in adam.get(f"/uppgifter/{task.id}").get_data(as_text=True)
-    refused = post(adam, f"/uppgifter/{task.id}", {**{"summary": "x"}, "action": "complete"}, page=f"/uppgifter/{task.id}")
+    refused = post(adam, f"/uppgifter/{task.id}", {**{"summary": "x"}, "_action": "complete"}, page=f"/uppgifter/{task.id}")
     assert refused.status_code == 403
     [event] = actions(db, "task.claimed")
     assert event.actor_id == world.alice.id and event.data["task"] == "review"

@@ -53,7 +53,7 @@ def test_within_the_period_the_substitute_sees_and_completes_and_the_audit_names
     assert listed(eva, "/uppgifter?lista=mina") == [claimed.id]
     assert listed(eva, "/uppgifter?lista=grupp") == [group_task.id]
     assert "Du ersätter Alice Ek." in eva.get(f"/uppgifter/{claimed.id}").get_data(as_text=True)
-    done = post(eva, f"/uppgifter/{claimed.id}", {"action": "complete", **VALID}, page=f"/uppgifter/{claimed.id}")
+    done = post(eva, f"/uppgifter/{claimed.id}", {"_action": "complete", **VALID}, page=f"/uppgifter/{claimed.id}")
 
     assert done.status_code == 302
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed")).one()
@@ -78,7 +78,7 @@ def test_a_completion_by_the_person_themselves_names_nobody_else(app: Flask, db:
     task = world.start()
     name_substitute(app, world, colleague, "2026-11-23", "2026-11-27")
 
-    post(signed_in(app, "adam"), f"/uppgifter/{task.id}", {"action": "complete", **VALID}, page=f"/uppgifter/{task.id}")
+    post(signed_in(app, "adam"), f"/uppgifter/{task.id}", {"_action": "complete", **VALID}, page=f"/uppgifter/{task.id}")
 
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed")).one()
     assert event.actor_id == world.adam.id and event.data["on_behalf_of"] is None

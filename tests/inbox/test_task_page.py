@@ -17,7 +17,7 @@ from tests.inbox.conftest import VALID, World, post, signed_in
 
 
 def submit(client: Any, task: HumanTask, data: dict[str, Any], **kwargs: Any) -> Any:
-    return post(client, f"/uppgifter/{task.id}", {"action": "complete", **data}, page=f"/uppgifter/{task.id}", **kwargs)
+    return post(client, f"/uppgifter/{task.id}", {"_action": "complete", **data}, page=f"/uppgifter/{task.id}", **kwargs)
 
 
 def test_an_error_is_shown_beside_its_field_then_the_fixed_form_completes(app: Flask, db: Any, world: World) -> None:
@@ -91,7 +91,7 @@ def test_an_attachment_of_the_wrong_type_or_size_is_refused_naming_the_field(app
 def test_an_attachment_of_another_case_cannot_be_referenced(app: Flask, db: Any, world: World) -> None:
     other = world.start("Annat ärende")
     alice = signed_in(app, "alice")
-    post(alice, f"/uppgifter/{other.id}", {"action": "save", "evidence": (io.BytesIO(b"hemligt"), "a.txt")},
+    post(alice, f"/uppgifter/{other.id}", {"_action": "save", "evidence": (io.BytesIO(b"hemligt"), "a.txt")},
          page=f"/uppgifter/{other.id}", content_type="multipart/form-data")
     foreign = db.session.scalars(select(Attachment)).one()
     task = world.start()
@@ -105,7 +105,7 @@ def test_a_draft_keeps_values_and_the_attachment(app: Flask, db: Any, world: Wor
     task = world.start()
     alice = signed_in(app, "alice")
 
-    saved = post(alice, f"/uppgifter/{task.id}", {"action": "save", "summary": "Halvfärdig",
+    saved = post(alice, f"/uppgifter/{task.id}", {"_action": "save", "summary": "Halvfärdig",
                                                   "evidence": (io.BytesIO(b"%PDF-1.4"), "underlag.pdf")},
                  page=f"/uppgifter/{task.id}", content_type="multipart/form-data")
 

@@ -282,7 +282,7 @@ class Load:
         _, page = self._timed("task page", browser, "GET", f"/uppgifter/{task_row_id}")
         token = CSRF.search(page)
         if token is not None:
-            form = [*PEER_FORM.items(), ("action", "complete"), ("csrf_token", token.group(1))]
+            form = [*PEER_FORM.items(), ("_action", "complete"), ("csrf_token", token.group(1))]
             self._timed("complete", browser, "POST", f"/uppgifter/{task_row_id}", form, task_row_id)
 
     def _report(self, browser: Browser, rng: random.Random, organisation_id: int) -> None:

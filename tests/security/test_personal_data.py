@@ -119,8 +119,8 @@ def test_comments_on_a_case(app: Flask, db: Any, inbox: InboxWorld) -> None:
 def test_drafts_of_a_task(app: Flask, db: Any, inbox: InboxWorld) -> None:
     task, alice = inbox.start(), Browser(app, "alice")
     url = f"/uppgifter/{task.id}"
-    assert alice.post(url, {**VALID, "action": "save", "summary": "Halvfärdig"}).status_code == 302
-    refuses_all(db, (HumanTask,), sample(1), lambda text: alice.post(url, {**VALID, "action": "save", "summary": text}),
+    assert alice.post(url, {**VALID, "_action": "save", "summary": "Halvfärdig"}).status_code == 302
+    refuses_all(db, (HumanTask,), sample(1), lambda text: alice.post(url, {**VALID, "_action": "save", "summary": text}),
                 'id="fel-summary"')  # shown beside the field, in the form
     db.session.expire_all()
     assert db.session.get(HumanTask, task.id).draft_data["summary"] == "Halvfärdig"
@@ -130,8 +130,8 @@ def test_a_generic_task_form(app: Flask, db: Any, inbox: InboxWorld) -> None:
     task, alice = inbox.start(), Browser(app, "alice")
     url = f"/uppgifter/{task.id}"
     refuses_all(db, (HumanTask, ProcessInstance), sample(2),
-                lambda text: alice.post(url, {**VALID, "action": "complete", "summary": text}), 'id="fel-summary"')
-    assert alice.post(url, {**VALID, "action": "complete"}).status_code == 302
+                lambda text: alice.post(url, {**VALID, "_action": "complete", "summary": text}), 'id="fel-summary"')
+    assert alice.post(url, {**VALID, "_action": "complete"}).status_code == 302
 
 
 def test_attachment_file_names(app: Flask, db: Any, inbox: InboxWorld) -> None:
@@ -139,7 +139,7 @@ def test_attachment_file_names(app: Flask, db: Any, inbox: InboxWorld) -> None:
     url = f"/uppgifter/{task.id}"
 
     def send(text: str) -> Any:
-        return alice.post(url, {**VALID, "action": "save", "evidence": (io.BytesIO(b"Protokoll"), f"{text}.txt")},
+        return alice.post(url, {**VALID, "_action": "save", "evidence": (io.BytesIO(b"Protokoll"), f"{text}.txt")},
                           content_type="multipart/form-data")
 
     refuses_all(db, (Attachment,), sample(3), send, "”evidence (filnamnet)”")
@@ -168,7 +168,7 @@ def test_agreement_titles_and_sections(app: Flask, db: Any, parties: Parties) ->
     db.session.expire_all()
     draft = db.session.scalars(select(HumanTask).where(HumanTask.bpmn_id == "draft")).one()
     url = f"/uppgifter/{draft.id}"
-    data = {**draft_data(parties), "action": "save"}
+    data = {**draft_data(parties), "_action": "save"}
     refuses_all(db, (Agreement,), sample(7), lambda text: anna.post(url, {**data, "responsibilities": text}),
                 'id="fel-responsibilities"')
     db.session.expire_all()
@@ -261,7 +261,7 @@ def test_no_task_data_in_the_logs(app: Flask, db: Any, inbox: InboxWorld, caplog
     token = csrf_token(client.get(f"/uppgifter/{task.id}").get_data(as_text=True))
     caplog.set_level(logging.DEBUG)  # the root logger; SpiffWorkflow's keep the level the app gave them
     for action in ("save", "complete"):
-        response = client.post(f"/uppgifter/{task.id}", data={**VALID, "summary": MARKER, "action": action,
+        response = client.post(f"/uppgifter/{task.id}", data={**VALID, "summary": MARKER, "_action": action,
                                                               "csrf_token": token})
         assert response.status_code == 302
     assert caplog.records  # something was logged (the request lines), just not the case text

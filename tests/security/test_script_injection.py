@@ -142,8 +142,8 @@ def _agreement(world: World) -> int:
                              "valid_from": "2027-01-01", "with_consultation": False,
                              "follow_up_responsible": payload(10), "follow_up_due": "2027-12-31",
                              **{name: payload(number) + "\n" + EVERY_PAYLOAD for number, name in enumerate(sections)}}
-    complete(world, "handlaggare", "draft", {**draft, "action": "save"})  # a saved draft also redirects
-    complete(world, "handlaggare", "draft", {**draft, "action": "complete"})
+    complete(world, "handlaggare", "draft", {**draft, "_action": "save"})  # a saved draft also redirects
+    complete(world, "handlaggare", "draft", {**draft, "_action": "complete"})
     return agreement_id
 
 
@@ -174,7 +174,7 @@ def _draft_with_attachment(world: World) -> tuple[int, int]:
     task = world.db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).one()
     url = f"/uppgifter/{task.id}"
     _post(world.browser("handlaggare"), url, {
-        "action": "save", "summary": payload(1), "details": EVERY_PAYLOAD,
+        "_action": "save", "summary": payload(1), "details": EVERY_PAYLOAD,
         "evidence": (io.BytesIO(b"Protokoll"), SCRIPT_FILE_NAME)}, form_page=url, content_type="multipart/form-data")
     return instance.id, task.id
 
