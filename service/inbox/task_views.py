@@ -44,7 +44,7 @@ def my_tasks() -> str:
         args["lista"] = "grupp" if mine == 0 and group > 0 else "mina"
     filters = queries.InboxFilters.from_args(args)
     page = queries.list_inbox(current_user, filters)
-    template = "inbox/_task_table.html" if request.headers.get("HX-Request") else "inbox/tasks.html"
+    template = "inbox/_task_update.html" if request.headers.get("HX-Request") else "inbox/tasks.html"
     return render_template(template, filters=filters, page=page, choices=queries.filter_choices(current_user),
                            saved_filters=queries.list_saved_filters(current_user),
                            groups=queries.group_choices(current_user))

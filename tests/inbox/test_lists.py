@@ -125,6 +125,8 @@ def test_htmx_gets_only_the_table_and_plain_get_the_whole_page(app: Flask, db: A
 
     assert partial.lstrip().startswith('<div id="task-table">') and f'data-task-id="{task.id}"' in partial
     assert "<html" not in partial and "<html" in whole and 'id="filters"' in whole
+    # The filter "Spara filtret som" saves comes along out of band (issue #18, item 7).
+    assert '<span id="saved-filter-query" hx-swap-oob="true"><input type="hidden" name="lista" value="grupp">' in partial
 
 
 def test_the_landing_page_opens_the_list_with_work_in_it(app: Flask, db: Any, world: World, make_user: Any) -> None:
