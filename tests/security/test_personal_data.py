@@ -281,3 +281,11 @@ def test_the_command_line_refuses_a_deployment_comment_naming_a_person(app: Flas
         assert result.exit_code == 1 and "personnummer eller samordningsnummer" in result.output, result.output
     assert count_rows(db, ProcessDefinition) == before
     assert app.test_cli_runner().invoke(args=["deploy", bpmn, "--comment", "Dnr KS 2026/1234"]).exit_code == 0
+
+
+def test_passwords_are_not_case_text(app: Flask, db: Any, inbox: InboxWorld) -> None:
+    """A password is never stored as written nor shown: one that looks like a personnummer is checked as usual."""
+    wrong = login(app.test_client(), "alice", password=sample(7)[0])
+    assert wrong.status_code == 401 and "personnummer" not in wrong.get_data(as_text=True)
+    named = login(app.test_client(), sample(7)[1], password="x")
+    assert named.status_code == 422 and "”username”" in named.get_data(as_text=True)
