@@ -1,0 +1,244 @@
+"""The crawl (issue #18): every demo user, in Swedish and in English, follows every same-site link and GET form
+the pages show them, and nothing they are shown fails them.
+
+The demo (`samverkan seed-demo`, with a smaller year of deviations) is seeded once per backend for the module;
+the crawl runs once per backend and the tests read what it found. Pages are deduplicated by URL pattern (numbers
+replaced by ``{id}``), a few of each, so the crawl stays bounded. Problems are collected, then asserted at once:
+a 5xx anywhere, a shown link or GET form answering 403 or 404, a raw audit event code in the visible text, and
+Swedish text left on an English page (``untranslated_texts``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from service.agreements.demo import seed_demo_agreement
+from service.audit.models import AuditEvent
+from service.deviations import demo as deviation_demo
+from service.extensions import db
+from service.parties import demo as party_demo
+from service.parties.models import User
+from service.processes.definitions import deploy_definition
+from service.transactions import commit_with_retry
+from tests.conftest import ROOT, _reset, login
+from tests.crawl.untranslated import untranslated_texts
+
+PASSWORD = "demo-lösenord"
+LANGUAGES = ("sv", "en")
+# Pages of one URL pattern visited per user: links and statuses are the same in both languages, so English
+# (read for its words) needs one of each kind.
+PER_PATTERN = {"sv": 2, "en": 1}
+MAX_PAGES = 70  # pages per user and language
+SKIPPED = re.compile(r"/logga-ut|/paket\.zip$|\.csv$|^/static/|^/vendor/|/inbox/static/")
+NUMBER = re.compile(r"\d+")
+EVENT_CODE = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
+HIDDEN = frozenset({"script", "style", "template"})
+
+
+@dataclass
+class Visit:
+    """One page a user opened: where, from which page, its status and the links it showed."""
+
+    url: str
+    shown_on: str
+    status: int
+    links: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Crawl:
+    """What the crawl saw, per (username, language)."""
+
+    visits: dict[tuple[str, str], list[Visit]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def links_seen(self, username: str, language: str = "sv") -> set[str]:
+        return {link for visit in self.visits[(username, language)] for link in visit.links}
+
+    def status_of(self, username: str, path: str, language: str = "sv") -> int | None:
+        return next((v.status for v in self.visits[(username, language)] if urlsplit(v.url).path == path), None)
+
+
+@pytest.fixture(scope="module")
+def crawl(app: Flask) -> Iterator[Crawl]:
+    backend = "postgresql" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "sqlite"
+    with app.app_context(), pytest.MonkeyPatch.context() as patch:
+        try:
+            _seed_demo(patch)
+            actions = set(db.session.scalars(select(AuditEvent.action).distinct()))
+            db.session.remove()
+            result = Crawl()
+            for username in party_demo.USERS:
+                for language in LANGUAGES:
+                    _crawl_as(app.test_client(), username, language, actions, result)
+            yield result
+        finally:
+            db.session.remove()
+            _reset(backend)
+
+
+def _seed_demo(patch: pytest.MonkeyPatch) -> None:
+    """What `samverkan deploy bpmn/*.bpmn` and `samverkan seed-demo` do, with a quick password hash."""
+    patch.setattr(deviation_demo, "REPORTS_PER_MONTH", 1)
+    patch.setattr(User, "set_password", lambda self, pw: setattr(
+        self, "password_hash", generate_password_hash(pw, method="pbkdf2:sha256:1000")))
+    for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
+        commit_with_retry(lambda path=path: deploy_definition(path.read_bytes(), path.name, ROOT / "forms", by=None))
+    commit_with_retry(lambda: party_demo.seed_demo(lambda: PASSWORD))
+    commit_with_retry(seed_demo_agreement)
+    commit_with_retry(deviation_demo.seed_demo_cases)
+
+
+def _crawl_as(client: FlaskClient, username: str, language: str, actions: set[str], crawl: Crawl) -> None:
+    client.set_cookie("samverkan_lang", language)
+    assert login(client, username, PASSWORD).status_code == 302, f"{username} cannot sign in"
+    walk = _Walk(client, f"{username} ({language})", language, actions, crawl)
+    crawl.visits[(username, language)] = walk.visits
+    while walk.queue and len(walk.visits) < MAX_PAGES:
+        walk.step(*walk.queue.popleft())
+
+
+class _Walk:
+    """One user's crawl in one language: a queue of (url, the page showing it), bounded per URL pattern."""
+
+    def __init__(self, client: FlaskClient, who: str, language: str, actions: set[str], crawl: Crawl) -> None:
+        self.client, self.who, self.language, self.actions, self.crawl = client, who, language, actions, crawl
+        self.visits: list[Visit] = []
+        self.queue: deque[tuple[str, str]] = deque([("/", "(start)")])
+        self.seen = {"/"}
+        self.per_pattern: dict[str, int] = {}
+
+    def step(self, url: str, shown_on: str) -> None:
+        response = self.client.get(url)
+        visit = Visit(url, shown_on, response.status_code)
+        self.visits.append(visit)
+        if response.status_code >= 500:
+            self.crawl.problems.append(f"{self.who}: {url} answers {response.status_code} (linked from {shown_on})")
+        elif response.status_code in (403, 404):
+            self.crawl.problems.append(f"{self.who}: {url} answers {response.status_code}, yet {shown_on} shows it")
+        if response.status_code in (301, 302, 303) and response.location:
+            visit.links = [_same_site(url, response.location) or ""]
+        elif response.mimetype == "text/html" and response.status_code < 400:
+            page = response.get_data(as_text=True)
+            parsed = _parse(page)
+            visit.links = _links(url, parsed)
+            _check_text(self.who, url, page, parsed.text(), self.language, self.actions, self.crawl)
+        for link in visit.links:
+            self._enqueue(link, url)
+
+    def _enqueue(self, link: str, shown_on: str) -> None:
+        pattern = _pattern(link)
+        if not link or link in self.seen or SKIPPED.search(urlsplit(link).path):
+            return
+        if self.per_pattern.get(pattern, 0) < PER_PATTERN[self.language]:
+            self.seen.add(link)
+            self.per_pattern[pattern] = self.per_pattern.get(pattern, 0) + 1
+            self.queue.append((link, shown_on))
+
+
+def _check_text(who: str, url: str, page: str, text: str, language: str, actions: set[str], crawl: Crawl) -> None:
+    codes = sorted({code for code in EVENT_CODE.findall(text) if code in actions})
+    if codes:
+        crawl.problems.append(f"{who}: {url} shows raw event codes {codes}")
+    if language == "en":
+        untranslated = untranslated_texts(page)
+        if untranslated:
+            crawl.problems.append(f"{who}: {url} has untranslated text {untranslated[:8]}")
+
+
+def _pattern(url: str) -> str:
+    """The URL with its numbers replaced, query keys sorted: pages of one kind share it."""
+    parts = urlsplit(url)
+    query = sorted((key, NUMBER.sub("{id}", value)) for key, value in parse_qsl(parts.query, keep_blank_values=True))
+    return NUMBER.sub("{id}", parts.path) + ("?" + urlencode(query) if query else "")
+
+
+def _same_site(base: str, href: str) -> str | None:
+    """The path and query of ``href`` (relative to ``base``) if it stays on the site, else None."""
+    target = urlsplit(urljoin("http://localhost" + base, href))
+    if target.scheme not in ("http", "https") or target.netloc != "localhost":
+        return None
+    return target.path + ("?" + target.query if target.query else "")
+
+
+def _parse(page: str) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+def _links(base: str, parser: _PageParser) -> list[str]:
+    found = [_same_site(base, href) for href in parser.hrefs]
+    found += [_same_site(base, action) for action in parser.get_forms]
+    return [link for link in dict.fromkeys(found) if link]
+
+
+class _PageParser(HTMLParser):
+    """The a hrefs, the GET forms (submitted with their default values) and the visible text of a page (outside
+    script, style and template elements)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+        self.hrefs: list[str] = []
+        self.get_forms: list[str] = []
+        self._form: tuple[str, list[tuple[str, str]]] | None = None
+        self._select: str | None = None
+        self._select_value: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {name: value or "" for name, value in attrs}
+        self._hidden += tag in HIDDEN
+        if tag == "a" and a.get("href") and not a["href"].startswith(("#", "mailto:")) and "download" not in a:
+            self.hrefs.append(a["href"])
+        elif tag == "form" and a.get("method", "get").lower() == "get":
+            self._form = (a.get("action", ""), [])
+        elif self._form is not None:
+            self._field(tag, a)
+
+    def _field(self, tag: str, a: dict[str, str]) -> None:
+        assert self._form is not None
+        if tag == "input" and a.get("name") and a.get("type", "text") not in ("submit", "button", "checkbox", "radio"):
+            self._form[1].append((a["name"], a.get("value", "")))
+        elif tag == "input" and a.get("name") and "checked" in a:
+            self._form[1].append((a["name"], a.get("value", "on")))
+        elif tag == "select" and a.get("name"):
+            self._select, self._select_value = a["name"], None
+        elif tag == "option" and self._select is not None and (self._select_value is None or "selected" in a):
+            self._select_value = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in HIDDEN and self._hidden > 0
+        if tag == "select" and self._form is not None and self._select is not None:
+            self._form[1].append((self._select, self._select_value or ""))
+            self._select = None
+        elif tag == "form" and self._form is not None:
+            action, values = self._form
+            self.get_forms.append(action.split("?")[0] + ("?" + urlencode(values) if values else ""))
+            self._form = None
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        return " ".join(self.parts)
+
+
+def test_every_page_every_demo_user_is_shown_opens_and_reads_well(crawl: Crawl) -> None:
+    """No 5xx, no shown link answering 403/404, no raw event code, no Swedish on English pages."""
+    assert len(crawl.visits) == 2 * len(party_demo.USERS)
+    assert not crawl.problems, f"{len(crawl.problems)} problems:\n" + "\n".join(crawl.problems)
