@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 
 from service import access, audit
 from service.audit.access_log import list_accesses, record_access, record_case_reads
-from service.audit.cases import CASE_TYPE_LABELS, CASE_TYPES, Case, can_view_case, case_instances, get_case, list_cases
+from service.audit.case_list import STATUSES, CaseListFilters, list_case_page, list_party_choices
+from service.audit.cases import CASE_TYPE_LABELS, Case, can_view_case, case_instances, get_case
 from service.audit.export import export_csv, export_json_text
 from service.audit.history import timeline
 from service.audit.package import build_package, package_case_keys
@@ -33,17 +34,18 @@ def _case(case_type: str, case_id: int, what: str) -> Case:
 
 
 def _require_auditor() -> None:
-    if not (access.can_read_everything(current_user) or access.is_admin(current_user)):
+    if not access.may_audit(current_user):
         abort(403)
 
 
 @bp.get("/granskning")
 @login_required
 def index() -> str:
-    """List every case for auditors, with links to history, exports and the chain verification."""
+    """List the cases for auditors: searched, filtered and paged, the last event first."""
     _require_auditor()
-    cases = {case_type: list_cases(case_type) for case_type in CASE_TYPES}
-    return render_template("history/index.html", cases=cases, labels=CASE_TYPE_LABELS)
+    filters = CaseListFilters.from_args(request.args)
+    return render_template("history/index.html", page=list_case_page(filters), filters=filters,
+                           labels=CASE_TYPE_LABELS, statuses=STATUSES, parties=list_party_choices())
 
 
 @bp.get("/granskning/verifiera")
@@ -58,6 +60,7 @@ def verify_chain() -> str:
 
 @bp.get("/granskning/<case_type>/<int:case_id>")
 @login_required
+@access.opens_if(access.may_open_case)
 def case_history(case_type: str, case_id: int) -> str:
     """Show a case's timeline with data diffs and the step-by-step replay on its diagram."""
     case = _case(case_type, case_id, "history")
