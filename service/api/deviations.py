@@ -44,7 +44,7 @@ class ReceiverSchema(ma.Schema):
 
 class DeviationSchema(ma.Schema):
     id = fields.Integer(required=True)
-    case_number = fields.String(required=True, metadata={"description": "Diarienummer i den rapporterande partens serie."})
+    case_number = fields.String(required=True, metadata={"description": "Ärendets nummer (AV-ÅR-NNNN), samma för alla parter."})
     status = fields.String(required=True, metadata={"enum": [s.value for s in DeviationStatus]})
     reporting_organisation_id = id_field(required=True)
     reporting_unit = fields.String(required=True)
@@ -123,7 +123,7 @@ def get_deviation(deviation_id: int) -> Response:
 @bp.response(201, DeviationSchema)
 @bp.doc(parameters=[IDEMPOTENCY_KEY])
 def new_deviation(fields: dict[str, Any]) -> Response:
-    """Report a deviation; it is numbered in every party's series and sent to the receiving parties."""
+    """Report a deviation; it gets the next AV number and is sent to the receiving parties."""
     user = require_write()
     values = _checked(request.get_json(silent=True) or {})
 

@@ -1,5 +1,5 @@
 """Deviations in the collaboration (avvikelser i samverkan), the receiving parties' answers, their analysis,
-the answer deadlines per agreement and party, and every party's case-number series."""
+the answer deadlines per agreement and party, and the case-number series (one per prefix and year)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ class Deviation(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (Index("ix_deviations_reporting_reported", "reporting_organisation_id", "reported_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_number: Mapped[str] = mapped_column(String(30))  # in the reporting party's series
+    case_number: Mapped[str] = mapped_column(String(30), index=True, unique=True)  # AV-YEAR-NNNN, one per case
     reporting_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     reporting_unit: Mapped[str] = mapped_column(String(200))
     receiving_unit: Mapped[str] = mapped_column(String(200), default="")
@@ -185,7 +185,7 @@ class DeviationReceiver(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     deviation_id: Mapped[int] = mapped_column(ForeignKey("deviations.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    case_number: Mapped[str] = mapped_column(String(30))  # in the receiving party's series
+    case_number: Mapped[str] = mapped_column(String(30))  # the deviation's number: every party uses the same
     status: Mapped[str] = mapped_column(String(20), default=ReceiverStatus.SENT)
     answer_round: Mapped[int] = mapped_column(default=1)  # 2 after the reporter contested once
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
@@ -303,12 +303,11 @@ class AnswerDeadline(db.Model):  # type: ignore[name-defined,misc]
 
 
 class CaseNumberSeries(db.Model):  # type: ignore[name-defined,misc]
-    """The last diarienummer given in one party's series (e.g. AV-2026-0042): one row per party, prefix and year.
-    Incremented with UPDATE ... RETURNING, which holds the row lock until commit, so numbers never repeat."""
+    """The last case number given in a series and year (AV-2026-0042: series AV, 2026): one row each, moved by
+    service/deviations/case_numbers.py; the case tables' unique constraints hold the numbers unique too."""
 
     __tablename__ = "case_number_series"
 
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(default=0)

@@ -45,7 +45,7 @@ REPORT_TEXT_LABELS = {
 
 
 def report_deviation(fields: Mapping[str, Any], *, by: User) -> Deviation:
-    """Register an anonymised deviation, number it in each party's series and send it to the receiving parties."""
+    """Register an anonymised deviation, give it the next AV number and send it to the receiving parties."""
     refuse_identity_numbers({k: fields.get(k) for k in REPORT_TEXT_LABELS}, REPORT_TEXT_LABELS)
     reporting_id = int(fields["reporting_organisation_id"])
     if not any(m.organisation_id == reporting_id for m in by.memberships):
@@ -55,10 +55,9 @@ def report_deviation(fields: Mapping[str, Any], *, by: User) -> Deviation:
         raise ValidationFailed(FORM_ERROR, {"receiving_organisation_ids": ["Välj minst en annan part än din egen."]})
     agreement = _checked_agreement(fields.get("agreement_id"), {reporting_id, *receiver_ids})
     deviation = _new_deviation(fields, reporting_id, agreement, by)
-    numbers = _case_numbers([reporting_id, *receiver_ids], deviation.reported_at)
-    deviation.case_number = numbers[reporting_id]
+    deviation.case_number = next_case_number(DEVIATION_PREFIX, local_date(deviation.reported_at).year)
     for organisation_id in receiver_ids:
-        deviation.receivers.append(_new_receiver(organisation_id, numbers[organisation_id], agreement, deviation.reported_at))
+        deviation.receivers.append(_new_receiver(organisation_id, deviation.case_number, agreement, deviation.reported_at))
     db.session.add(deviation)
     _add_entry(deviation, EntryKind.REPORTED, by)
     db.session.flush()
@@ -95,13 +94,6 @@ def _checked_agreement(agreement_id: Any, organisation_ids: set[int]) -> Agreeme
         message = "Den rapporterande och de mottagande parterna måste vara parter i avtalet."
         raise ValidationFailed(FORM_ERROR, {"agreement_id": [message]})
     return agreement
-
-
-def _case_numbers(organisation_ids: list[int], moment: datetime) -> dict[int, str]:
-    # Ascending order: two reports between the same parties lock the series rows in the same order.
-    year = local_date(moment).year
-    return {organisation_id: next_case_number(organisation_id, DEVIATION_PREFIX, year)
-            for organisation_id in sorted(set(organisation_ids))}
 
 
 def _new_receiver(organisation_id: int, case_number: str, agreement: Agreement | None, sent_at: datetime) -> DeviationReceiver:

@@ -47,7 +47,7 @@ def list_deviations_for(user: User, organisation_id: int | None = None) -> list[
 
 
 def case_number_for(deviation: Deviation, organisation_id: int | None) -> str:
-    """The deviation's diarienummer in ``organisation_id``'s series (the reporter's when it is not a receiver)."""
+    """The number ``organisation_id`` uses for the deviation: the case's own, which every party shares (issue #18)."""
     receiver = deviation.receiver_for(organisation_id) if organisation_id is not None else None
     return receiver.case_number if receiver is not None else deviation.case_number
 

@@ -49,7 +49,7 @@ class Dispute(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (Index("ix_disputes_agreement_status", "agreement_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_number: Mapped[str] = mapped_column(String(30))  # in the opening party's series
+    case_number: Mapped[str] = mapped_column(String(30), index=True, unique=True)  # TV-YEAR-NNNN, one per case
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     opening_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

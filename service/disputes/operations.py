@@ -167,12 +167,10 @@ def _new_dispute(new: NewDispute, agreement: Agreement, ladder: Ladder, by: User
 
 
 def _add_parties(dispute: Dispute, opening_id: int, others: list[int]) -> None:
-    year = local_date(dispute.opened_at).year
-    for organisation_id in sorted({opening_id, *others}):  # ascending: series rows are locked in one order
-        number = next_case_number(organisation_id, DISPUTE_PREFIX, year)
-        dispute.parties.append(DisputeParty(organisation_id=organisation_id, case_number=number,
+    dispute.case_number = next_case_number(DISPUTE_PREFIX, local_date(dispute.opened_at).year)
+    for organisation_id in sorted({opening_id, *others}):  # every party uses the dispute's number
+        dispute.parties.append(DisputeParty(organisation_id=organisation_id, case_number=dispute.case_number,
                                             is_opener=organisation_id == opening_id))
-    dispute.case_number = next(p.case_number for p in dispute.parties if p.is_opener)
 
 
 def _process_data(dispute: Dispute, ladder: Ladder) -> dict[str, Any]:

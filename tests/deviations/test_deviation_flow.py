@@ -69,7 +69,7 @@ def page(world: World, username: str, url: str) -> str:
 def test_reported_answered_in_time_and_accepted(world: World) -> None:
     db = world.db
     deviation = report(world, world.region)
-    # One diarienummer in each party's series.
+    # One number for the case, which every party uses (issue #18).
     assert (deviation.case_number, deviation.receivers[0].case_number) == ("AV-2026-0001", "AV-2026-0001")
     assert ready_ids(db) == ["acknowledge"]
     assert ready_task(db, "acknowledge").organisation_id == world.region.id
