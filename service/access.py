@@ -168,3 +168,81 @@ def extra_task_rule_allows(user: User, task: Any) -> bool:
 
 def extra_task_conditions(user: User) -> list[Any]:
     return [condition(user) for _, condition in _TASK_RULES]
+
+
+# Who may open a page (issue #18: never show a link or button the viewer may not follow). A view states its
+# rule with ``@opens_if(rule)``; the rule rides on the view function, so templates ask the very rule the view
+# enforces, through ``may_open(user, endpoint, **values)`` (``can_open(...)`` in Jinja): one source of truth.
+PageRule = Callable[..., bool]
+
+
+def opens_if(rule: PageRule, *, refused: int = 404) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let the view run only if ``rule(user, **view_args)`` holds; otherwise answer ``refused`` (404 by
+    default: a case one may not see is not revealed to exist; 403 for pages of a role one does not hold)."""
+    from functools import wraps
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            from flask import abort
+            from flask_login import current_user
+
+            if not rule(current_user, **kwargs):
+                abort(refused)
+            return view(*args, **kwargs)
+
+        guarded.page_rule = rule  # type: ignore[attr-defined]  # functools.wraps carries it to outer decorators
+        return guarded
+
+    return decorate
+
+
+def may_open(user: User, endpoint: str, **values: Any) -> bool:
+    """Whether ``user`` may open the page ``url_for(endpoint, **values)``: the rule its view enforces."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(endpoint)
+    rule = getattr(view, "page_rule", None)
+    return view is not None and (rule is None or bool(rule(user, **values)))
+
+
+def may_open_agreement(user: User, agreement_id: int, **_: Any) -> bool:
+    from service.agreements.models import Agreement
+    from service.extensions import db
+
+    agreement = db.session.get(Agreement, agreement_id)
+    return agreement is not None and can_view_agreement(user, agreement)
+
+
+def may_open_deviation(user: User, deviation_id: int, **_: Any) -> bool:
+    from service.deviations.models import Deviation
+    from service.extensions import db
+
+    deviation = db.session.get(Deviation, deviation_id)
+    return deviation is not None and can_view_deviation(user, deviation)
+
+
+def may_open_dispute(user: User, dispute_id: int, **_: Any) -> bool:
+    from service.disputes.models import Dispute
+    from service.extensions import db
+
+    dispute = db.session.get(Dispute, dispute_id)
+    return dispute is not None and can_view_dispute(user, dispute)
+
+
+def may_report(user: User, **_: Any) -> bool:
+    """Anyone reports a deviation for an organisation of theirs; an auditor and nothing else reports nothing."""
+    return not is_read_only(user)
+
+
+def may_audit(user: User, **_: Any) -> bool:
+    """The auditors' pages (the case list, verification): auditors, and administrators."""
+    return can_read_everything(user) or is_admin(user)
+
+
+def may_open_case(user: User, case_type: str, case_id: int, **_: Any) -> bool:
+    """A case's history pages (/granskning/<type>/<id>): whoever may see the case."""
+    from service.audit.cases import can_view_case, get_case
+
+    case = get_case(case_type, case_id)
+    return case is not None and can_view_case(user, case)

@@ -28,11 +28,10 @@ DEADLINE_ROLES = frozenset({Role.MANAGER, Role.DEVIATION_COORDINATOR})
 
 @bp.route("/avvikelser/ny", methods=["GET", "POST"])
 @login_required
+@access.opens_if(access.may_report, refused=403)  # auditors read everything and report nothing
 @refused_in_form
 def new_deviation() -> BaseResponse | tuple[str, int] | str:
     """Report a deviation in the collaboration."""
-    if access.is_read_only(current_user):
-        abort(403)  # auditors read everything and report nothing
     schema = load_form(REPORT_FORM)
     if request.method == "GET":
         return _render_new(schema, {}, {})
@@ -81,24 +80,30 @@ def deviations() -> str:
 
 @bp.get("/avvikelser/<int:deviation_id>")
 @login_required
+@access.opens_if(access.may_open_deviation)  # 404, not 403: do not reveal that it exists
 def deviation_page(deviation_id: int) -> str:
     """Show a deviation: the report, each receiving party's answer, the analysis and the history."""
     deviation = db.get_or_404(Deviation, deviation_id)
-    if not access.can_view_deviation(current_user, deviation):
-        abort(404)  # not 403: do not reveal that it exists
     return render_template("deviations/deviation.html", deviation=deviation,
                            agreement=queries.get_agreement_of(deviation), disputes=list_disputes_of_deviation(deviation.id),
                            period_label=deadlines.period_label)
 
 
+def deadline_organisations(user: Any) -> list[Any]:
+    """The organisations where ``user`` sets the answer times: as a manager or deviation coordinator."""
+    return list({m.organisation_id: m.organisation for m in user.memberships if m.role in DEADLINE_ROLES}.values())
+
+
+def may_set_answer_deadlines(user: Any, **_: Any) -> bool:
+    return bool(deadline_organisations(user))
+
+
 @bp.route("/avvikelser/svarstider", methods=["GET", "POST"])
 @login_required
+@access.opens_if(may_set_answer_deadlines, refused=403)
 def answer_deadlines() -> BaseResponse | tuple[str, int] | str:
     """Set how long my party has to answer deviations (for all agreements or one)."""
-    organisations = [m.organisation for m in current_user.memberships if m.role in DEADLINE_ROLES]
-    organisations = list({o.id: o for o in organisations}.values())
-    if not organisations:
-        abort(403)
+    organisations = deadline_organisations(current_user)
     if request.method == "GET":
         return _render_deadlines(organisations, {})
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -28,7 +28,7 @@ from service.disputes.operations import NewDispute, open_dispute, set_level_sett
 from service.errors import NotPermitted, ValidationFailed
 from service.extensions import db
 from service.listing import ListFilter
-from service.parties.models import Organisation, Role
+from service.parties.models import Organisation
 from service.transactions import commit_with_retry
 
 bp = Blueprint("disputes", __name__, template_folder="templates")
@@ -42,16 +42,23 @@ def disputes() -> str:
     chosen = ListFilter.from_args(request.args, DISPUTE_STATUS_LABELS)
     found = chosen.apply(queries.list_disputes_for(current_user), lambda d: d.status,
                          lambda d: [d.case_number, d.question, *(p.case_number or "" for p in d.parties)])
-    return render_template("disputes/list.html", disputes=found, chosen=chosen, statuses=DISPUTE_STATUS_LABELS,
-                           can_open=bool(queries.list_manager_organisations(current_user)))
+    return render_template("disputes/list.html", disputes=found, chosen=chosen, statuses=DISPUTE_STATUS_LABELS)
+
+
+def may_open_disputes(user: Any, **_: Any) -> bool:
+    """A party's manager opens disputes for the party."""
+    return bool(queries.list_manager_organisations(user))
+
+
+def may_set_levels(user: Any, **_: Any) -> bool:
+    return access.is_admin(user)
 
 
 @bp.route("/tvister/ny", methods=["GET", "POST"])
 @login_required
+@access.opens_if(may_open_disputes, refused=403)
 def new_dispute() -> BaseResponse | tuple[str, int] | str:
     """Open a dispute about the division of responsibility, as a party's manager."""
-    if not queries.list_manager_organisations(current_user):
-        abort(403)
     schema = load_form(OPEN_FORM)
     if request.method == "GET":
         return _render_new(schema, {}, {})
@@ -84,21 +91,19 @@ def _render_new(schema: dict[str, Any], values: dict[str, Any], errors: dict[str
 
 @bp.get("/tvister/<int:dispute_id>")
 @login_required
+@access.opens_if(access.may_open_dispute)  # 404, not 403: do not reveal that it exists
 def dispute_page(dispute_id: int) -> str:
     """Show a dispute: the question, the parties' case numbers and every step up the ladder."""
     dispute = db.get_or_404(Dispute, dispute_id)
-    if not access.can_view_dispute(current_user, dispute):
-        abort(404)  # not 403: do not reveal that it exists
     return render_template("disputes/dispute.html", dispute=dispute, agreement=db.session.get(Agreement, dispute.agreement_id),
                            levels=[(level, LEVEL_LABELS[level]) for level in LEVELS])
 
 
 @bp.route("/tvister/nivaer", methods=["GET", "POST"])
 @login_required
+@access.opens_if(may_set_levels, refused=403)
 def level_settings() -> BaseResponse | tuple[str, int] | str:
     """Name the steering group and county body handling disputes, and each level's time (administrators)."""
-    if not any(m.role == Role.ADMIN for m in current_user.memberships):
-        abort(403)
     if request.method == "GET":
         return _render_levels({})
     try:

@@ -34,7 +34,7 @@ def _case(case_type: str, case_id: int, what: str) -> Case:
 
 
 def _require_auditor() -> None:
-    if not (access.can_read_everything(current_user) or access.is_admin(current_user)):
+    if not access.may_audit(current_user):
         abort(403)
 
 
@@ -60,6 +60,7 @@ def verify_chain() -> str:
 
 @bp.get("/granskning/<case_type>/<int:case_id>")
 @login_required
+@access.opens_if(access.may_open_case)
 def case_history(case_type: str, case_id: int) -> str:
     """Show a case's timeline with data diffs and the step-by-step replay on its diagram."""
     case = _case(case_type, case_id, "history")

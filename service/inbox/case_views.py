@@ -7,6 +7,7 @@ from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from service import access
 from service.agreements.checklist import SECTIONS
 from service.agreements.models import STATUS_LABELS, AgreementStatus
 from service.agreements.operations import terminating_party
@@ -58,6 +59,7 @@ def agreements() -> str:
 
 @bp.get("/avtal/<int:agreement_id>")
 @login_required
+@access.opens_if(access.may_open_agreement)  # 404, not 403: do not reveal that the agreement exists
 def agreement_page(agreement_id: int) -> str:
     """Show an agreement: a version's sections, parties and decisions, versions, related cases and the timeline."""
     agreement = _visible_agreement(agreement_id)

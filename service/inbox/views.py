@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response as BaseResponse
 
+from service import access
 from service.agreements import operations as agreement_ops
 from service.agreements.models import Agreement, AgreementStatus, AgreementVersion
 from service.errors import SamverkanError
@@ -41,6 +42,13 @@ def navigation() -> dict[str, Any]:
     return {"task_count": mine + group, "mine_count": mine, "group_count": group,
             "unread_count": count_unread(current_user), "role_labels": ROLE_LABELS,
             "held_roles": {m.role for m in current_user.memberships}}
+
+
+@bp.app_template_global("can_open")
+def can_open(endpoint: str, **values: Any) -> bool:
+    """In templates: whether the signed-in person may open ``url_for(endpoint, **values)`` (the view's own rule),
+    asked before showing a link or button to it."""
+    return current_user.is_authenticated and access.may_open(current_user, endpoint, **values)
 
 
 @bp.get("/")

@@ -11,7 +11,7 @@ Swedish text left on an English page (``untranslated_texts``).
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -26,19 +26,19 @@ from werkzeug.security import generate_password_hash
 from service.agreements.demo import seed_demo_agreement
 from service.audit.models import AuditEvent
 from service.deviations import demo as deviation_demo
+from service.deviations.models import Deviation
+from service.disputes.models import Dispute
 from service.extensions import db
 from service.parties import demo as party_demo
-from service.parties.models import User
+from service.parties.models import Membership, Organisation, Role, User
 from service.processes.definitions import deploy_definition
 from service.transactions import commit_with_retry
 from tests.conftest import ROOT, _reset, login
 from tests.crawl.untranslated import untranslated_texts
 
 PASSWORD = "demo-lösenord"
-LANGUAGES = ("sv", "en")
-# Pages of one URL pattern visited per user: links and statuses are the same in both languages, so English
-# (read for its words) needs one of each kind.
-PER_PATTERN = {"sv": 2, "en": 1}
+PER_PATTERN = 2  # pages of one URL pattern visited per user in Swedish (English: see _read_in_english)
+PER_PATTERN_IN_ENGLISH = 3  # pages of one URL pattern read in English, all users together
 MAX_PAGES = 70  # pages per user and language
 SKIPPED = re.compile(r"/logga-ut|/paket\.zip$|\.csv$|^/static/|^/vendor/|/inbox/static/")
 NUMBER = re.compile(r"\d+")
@@ -78,10 +78,10 @@ def crawl(app: Flask) -> Iterator[Crawl]:
             _seed_demo(patch)
             actions = set(db.session.scalars(select(AuditEvent.action).distinct()))
             db.session.remove()
-            result = Crawl()
+            result, read_in_english = Crawl(), Counter[str]()
             for username in party_demo.USERS:
-                for language in LANGUAGES:
-                    _crawl_as(app.test_client(), username, language, actions, result)
+                _crawl_as(app.test_client(), username, actions, result)
+                _read_in_english(app.test_client(), username, actions, result, read_in_english)
             yield result
         finally:
             db.session.remove()
@@ -100,13 +100,40 @@ def _seed_demo(patch: pytest.MonkeyPatch) -> None:
     commit_with_retry(deviation_demo.seed_demo_cases)
 
 
-def _crawl_as(client: FlaskClient, username: str, language: str, actions: set[str], crawl: Crawl) -> None:
+def _signed_in(client: FlaskClient, username: str, language: str) -> FlaskClient:
     client.set_cookie("samverkan_lang", language)
     assert login(client, username, PASSWORD).status_code == 302, f"{username} cannot sign in"
-    walk = _Walk(client, f"{username} ({language})", language, actions, crawl)
-    crawl.visits[(username, language)] = walk.visits
+    return client
+
+
+def _crawl_as(client: FlaskClient, username: str, actions: set[str], crawl: Crawl) -> None:
+    """Walk the site in Swedish as ``username``, following what each page shows."""
+    walk = _Walk(_signed_in(client, username, "sv"), f"{username} (sv)", "sv", actions, crawl)
+    crawl.visits[(username, "sv")] = walk.visits
     while walk.queue and len(walk.visits) < MAX_PAGES:
         walk.step(*walk.queue.popleft())
+
+
+def _read_in_english(client: FlaskClient, username: str, actions: set[str], crawl: Crawl, read: Counter[str]) -> None:
+    """Open in English the pages the Swedish walk reached: one of each kind per user, a few per kind in all (the
+    links and statuses are the language's business no more than the words are the role's)."""
+    _signed_in(client, username, "en")
+    visits: list[Visit] = []
+    crawl.visits[(username, "en")] = visits
+    mine: set[str] = set()
+    for swedish in crawl.visits[(username, "sv")]:
+        pattern = _pattern(swedish.url)
+        if swedish.status != 200 or pattern in mine or read[pattern] >= PER_PATTERN_IN_ENGLISH:
+            continue
+        mine.add(pattern)
+        read[pattern] += 1
+        response = client.get(swedish.url)
+        visits.append(Visit(swedish.url, swedish.shown_on, response.status_code))
+        if response.status_code != 200:
+            crawl.problems.append(f"{username} (en): {swedish.url} answers {response.status_code} (200 in Swedish)")
+        elif response.mimetype == "text/html":
+            page = response.get_data(as_text=True)
+            _check_text(f"{username} (en)", swedish.url, page, _parse(page).text(), "en", actions, crawl)
 
 
 class _Walk:
@@ -141,7 +168,7 @@ class _Walk:
         pattern = _pattern(link)
         if not link or link in self.seen or SKIPPED.search(urlsplit(link).path):
             return
-        if self.per_pattern.get(pattern, 0) < PER_PATTERN[self.language]:
+        if self.per_pattern.get(pattern, 0) < PER_PATTERN:
             self.seen.add(link)
             self.per_pattern[pattern] = self.per_pattern.get(pattern, 0) + 1
             self.queue.append((link, shown_on))
@@ -242,3 +269,41 @@ def test_every_page_every_demo_user_is_shown_opens_and_reads_well(crawl: Crawl) 
     """No 5xx, no shown link answering 403/404, no raw event code, no Swedish on English pages."""
     assert len(crawl.visits) == 2 * len(party_demo.USERS)
     assert not crawl.problems, f"{len(crawl.problems)} problems:\n" + "\n".join(crawl.problems)
+
+
+def test_the_links_issue_18_found_are_shown_only_to_those_who_may_follow_them(app: Flask, crawl: Crawl) -> None:
+    """Item 5: rita, greta (and karin, who now holds the county level), an auditor and admin."""
+    with app.app_context():
+        lerum = db.session.scalars(select(Dispute).join(Dispute.opening_organisation)
+                                   .where(Organisation.name == deviation_demo.LERUM)).one()
+        region = db.session.scalar(select(Organisation.id).where(Organisation.name == deviation_demo.REGION))
+        deviation = db.session.scalars(select(Deviation).where(Deviation.reporting_organisation_id == region)
+                                       .order_by(Deviation.id)).first()
+        assert deviation is not None
+        lerum.deviation_id = deviation.id  # a dispute opened after a deviation's analysis
+        db.session.commit()
+        dispute, agreement = f"/tvister/{lerum.id}", f"/avtal/{lerum.agreement_id}"
+        _shows_only_what_opens(app, "rita", "/avvikelser", "/avvikelser/svarstider", 403)
+        _shows_only_what_opens(app, "rita", f"/avvikelser/{deviation.id}", dispute, 404)
+        _shows_only_what_opens(app, "greta", dispute, agreement, 404)
+        _shows_only_what_opens(app, "greta", dispute, f"/avvikelser/{deviation.id}", 404)
+        _shows_only_what_opens(app, "karin", "/uppgifter", agreement, 404)
+        _shows_only_what_opens(app, "admin", "/granskning", f"/granskning/dispute/{lerum.id}", 404)
+        region_organisation = db.session.get(Organisation, region)
+        auditor = User(username="granskare", display_name="Gun Granskare", email="gun@example.se",
+                       memberships=[Membership(organisation=region_organisation, role=Role.AUDITOR)])
+        auditor.set_password(PASSWORD)
+        db.session.add(auditor)
+        db.session.commit()
+        _shows_only_what_opens(app, "granskare", "/avvikelser", "/avvikelser/ny", 403)
+        assert 'href="/avvikelser/ny"' in _signed_in(app.test_client(), "ingrid", "sv").get("/avvikelser").get_data(
+            as_text=True)  # ingrid also coordinates the region's deviations: she reports, and sees the link
+
+
+def _shows_only_what_opens(app: Flask, username: str, page: str, target: str, refused: int) -> None:
+    """``page`` opens for ``username`` and shows no link to ``target``, which answers ``refused``."""
+    client = _signed_in(app.test_client(), username, "sv")
+    response = client.get(page)
+    assert response.status_code == 200, (username, page)
+    assert f'href="{target}"' not in response.get_data(as_text=True), f"{page} shows {username} a link to {target}"
+    assert client.get(target).status_code == refused, (username, target)
