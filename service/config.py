@@ -65,6 +65,10 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_SCOPES": "openid profile email",
     "OIDC_PROVIDER_NAME": "e-legitimation",
     "OIDC_ALLOW_LOCAL_LOGIN": True,
+    # Several providers as a JSON list, each tied to its organisations (service/auth/oidc.py, docs/accounts.md).
+    "OIDC_PROVIDERS": "",
+    # Local accounts that may still sign in with a password when OIDC_ALLOW_LOCAL_LOGIN is false (comma-separated).
+    "OIDC_BREAK_GLASS_USERS": "",
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "COMMIT_RETRIES": 5,
     # Scheduler: "auto" runs it inside `samverkan run` (SQLite: directly; PostgreSQL: if this process

@@ -1,4 +1,4 @@
-"""Mitt konto (password change), the language switch, and the single sign-on entry point."""
+"""Mitt konto (password change) and the language switch (single sign-on: service/auth/sso_views.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from service.auth import oidc
 from service.auth.operations import change_password
 from service.auth.redirects import safe_next
 from service.auth.sessions import start_session
@@ -52,13 +51,3 @@ def language() -> BaseResponse:
     response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, httponly=True, samesite="Lax",
                         secure=bool(current_app.config["SESSION_COOKIE_SECURE"]) or request.is_secure)
     return response
-
-
-@bp.get("/logga-in/sso")
-def single_sign_on() -> tuple[str, int]:
-    """Start single sign-on with OpenID Connect (not available in this build; see service/auth/oidc.py)."""
-    if not oidc.is_enabled():
-        abort(404)
-    message = _("Inloggning med %(provider)s är konfigurerad men inte installerad på den här servern. "
-                "Logga in med lösenord eller kontakta administratören.", provider=current_app.config["OIDC_PROVIDER_NAME"])
-    return render_template("inbox/error.html", message=message), 501

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import DBAPIError
@@ -64,17 +64,23 @@ def login() -> BaseResponse | str | tuple[str, int]:
 
     from service.auth import oidc
     from service.auth.models import LoginOutcome
-    from service.auth.operations import attempt_login, reserve_login
+    from service.auth.operations import reserve_login
     from service.auth.redirects import safe_next
     from service.auth.sessions import start_session
+    from service.auth.sso import attempt_password_login, refuse_password_login
 
     if request.method == "GET":
         return render_template("inbox/login.html", sso=oidc.is_enabled())
     username, address = request.form.get("username", "").strip(), request.remote_addr or "okänd"
+    if not oidc.is_local_login_allowed(username):  # local login off: only the break-glass accounts (issue #21)
+        commit_with_retry(lambda: refuse_password_login(username, address))
+        error = gettext("Inloggning med lösenord är avstängd. Logga in via din organisations identitetsleverantör.")
+        return render_template("inbox/login.html", error=error, username=username), 403
     # Two transactions: the attempt is counted (and committed) before the password is checked, so parallel
     # guesses cannot all pass a count that none of them has moved yet.
     throttle = commit_with_retry(lambda: reserve_login(username, address))
-    result = commit_with_retry(lambda: attempt_login(username, request.form.get("password", ""), address, throttle))
+    result = commit_with_retry(lambda: attempt_password_login(username, request.form.get("password", ""), address,
+                                                              throttle))
     if result.outcome == LoginOutcome.THROTTLED:
         minutes = max(1, -(-result.retry_after_seconds // 60))
         error = gettext("För många felaktiga inloggningsförsök. Försök igen om %(minutes)s minuter.", minutes=minutes)
@@ -95,11 +101,13 @@ def logout() -> BaseResponse:
 
     from service.auth.operations import record_logout
     from service.auth.sessions import current_token, end_session
+    from service.auth.sso_views import PROVIDER_KEY, provider_logout_url
 
     commit_with_retry(lambda: record_logout(current_user, current_token()))
+    provider_logout = provider_logout_url(session.get(PROVIDER_KEY))  # signed in with SSO: the provider's logout too
     end_session()
     flash(gettext("Du är utloggad."))
-    return redirect(url_for("inbox.login"))
+    return redirect(provider_logout or url_for("inbox.login"))
 
 
 @bp.route("/avtal/nytt", methods=["GET", "POST"])

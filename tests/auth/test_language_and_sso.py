@@ -55,17 +55,18 @@ def test_sso_is_off_by_default(client: FlaskClient) -> None:
     assert "Logga in med" not in client.get("/logga-in").get_data(as_text=True)
 
 
-def test_sso_configured_shows_the_button_and_answers_501_without_a_library(app: Any, client: FlaskClient) -> None:
+def test_single_provider_settings_show_the_button_and_keep_the_password_form(app: Any, client: FlaskClient) -> None:
     app.config.update(OIDC_ENABLED=True, OIDC_ISSUER="https://idp.example.se", OIDC_CLIENT_ID="samverkan")
     try:
-        assert "Logga in med e-legitimation" in client.get("/logga-in").get_data(as_text=True)
-        assert client.get("/logga-in/sso").status_code == 501
+        page = client.get("/logga-in").get_data(as_text=True)
+        assert "Logga in med e-legitimation" in page and 'href="/logga-in/sso/default"' in page
+        assert 'name="password"' in page  # OIDC_ALLOW_LOCAL_LOGIN is on by default
     finally:
         app.config.update(OIDC_ENABLED=False, OIDC_ISSUER="", OIDC_CLIENT_ID="")
 
 
 def test_claims_find_only_the_linked_enabled_user(app: Any, make_user: Any) -> None:
-    app.config["OIDC_ISSUER"] = "https://idp.example.se"
+    app.config.update(OIDC_ENABLED=True, OIDC_ISSUER="https://idp.example.se", OIDC_CLIENT_ID="samverkan")
     try:
         kim = make_user([], username="kim", external_issuer="https://idp.example.se", external_subject="abc")
         make_user([], username="off", external_issuer="https://idp.example.se", external_subject="off", is_enabled=False)
@@ -74,4 +75,4 @@ def test_claims_find_only_the_linked_enabled_user(app: Any, make_user: Any) -> N
         assert user_for_claims({"iss": "https://idp.example.se", "sub": "off"}) is None
         assert user_for_claims({"iss": "https://idp.example.se"}) is None
     finally:
-        app.config["OIDC_ISSUER"] = ""
+        app.config.update(OIDC_ENABLED=False, OIDC_ISSUER="", OIDC_CLIENT_ID="")
