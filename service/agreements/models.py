@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
@@ -55,6 +56,8 @@ VERSION_STATUS_LABELS = {
     VersionStatus.ADOPTED: "Gällande",
     VersionStatus.SUPERSEDED: "Ersatt",
 }
+# An agreement or version awaiting decisions once every party has adopted it.
+AWAITING_FINAL_LABEL = "Alla parter har beslutat – väntar på laga kraft"
 FROZEN_VERSION_STATUSES = (VersionStatus.ADOPTED, VersionStatus.SUPERSEDED)
 
 
@@ -119,7 +122,10 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[AgreementStatus(self.status)]
+        version = self.latest_version
+        if self.status == AgreementStatus.AWAITING_DECISIONS and version is not None and version.awaits_final:
+            return _(AWAITING_FINAL_LABEL)
+        return _(STATUS_LABELS[AgreementStatus(self.status)])
 
     @property
     def latest_version(self) -> AgreementVersion | None:
@@ -178,7 +184,23 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def status_label(self) -> str:
-        return VERSION_STATUS_LABELS[VersionStatus(self.status)]
+        if self.awaits_final:
+            return _(AWAITING_FINAL_LABEL)
+        return _(VERSION_STATUS_LABELS[VersionStatus(self.status)])
+
+    @property
+    def awaits_final(self) -> bool:
+        """Every party has adopted this version; it waits only for the decisions to become final (laga kraft)."""
+        if self.status != VersionStatus.AWAITING_DECISIONS or not self.agreement.parties:
+            return False
+        adopted = {d.organisation_id for d in self.current_decisions() if d.outcome == DecisionOutcome.ADOPTED}
+        return all(party.organisation_id in adopted for party in self.agreement.parties)
+
+    @property
+    def final_expected_after(self) -> date | None:
+        """The last day to appeal the last decision not yet final, once every such decision is posted."""
+        days = [d.last_appeal_day for d in self.current_decisions() if d.stage != DecisionStage.FINAL]
+        return max(day for day in days if day) if days and all(days) else None
 
     @property
     def is_frozen(self) -> bool:
@@ -232,11 +254,11 @@ class Decision(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def outcome_label(self) -> str:
-        return OUTCOME_LABELS[DecisionOutcome(self.outcome)]
+        return _(OUTCOME_LABELS[DecisionOutcome(self.outcome)])
 
     @property
     def stage_label(self) -> str:
-        return STAGE_LABELS[DecisionStage(self.stage)]
+        return _(STAGE_LABELS[DecisionStage(self.stage)])
 
     @property
     def last_appeal_day(self) -> date | None:

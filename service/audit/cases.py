@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from service import access
@@ -35,11 +36,11 @@ class Case:
     def title(self) -> str:
         if self.case_type == "agreement":
             return str(self.record.title)
-        return f"{CASE_TYPE_LABELS[self.case_type]} {self.record.case_number}"
+        return f"{_(CASE_TYPE_LABELS[self.case_type])} {self.record.case_number}"
 
     @property
     def label(self) -> str:
-        return CASE_TYPE_LABELS[self.case_type]
+        return _(CASE_TYPE_LABELS[self.case_type])
 
     @property
     def subject_table(self) -> str:

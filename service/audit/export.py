@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from service.audit.cases import Case, case_events
-from service.audit.history import ACTION_LABELS, local_time
+from service.audit.history import local_time
+from service.audit.labels import action_label
 from service.audit.models import AuditChainHead, AuditEvent
 from service.audit.operations import GENESIS_HASH
 from service.columns import now
@@ -66,6 +67,6 @@ def export_csv(case: Case) -> str:
     writer.writerow(CSV_COLUMNS)
     for event in case_events(case):
         writer.writerow([event.seq, local_time(event.occurred_at), event.actor_name, event.action,
-                         ACTION_LABELS.get(event.action, ""), f"{event.subject_type}:{event.subject_id}",
+                         action_label(event.action), f"{event.subject_type}:{event.subject_id}",
                          event.instance_id or "", json.dumps(event.data, ensure_ascii=False, sort_keys=True), event.hash])
     return buffer.getvalue()

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.audit.cases import Case, case_events, case_instances
+from service.audit.labels import action_label
 from service.audit.models import AuditEvent
 from service.audit.replay import ENGINE_ACTIONS, snapshots
 from service.processes.models import ProcessInstance
@@ -16,40 +17,6 @@ from service.processes.models import ProcessInstance
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # Fields that only serve re-execution; the submitted data is shown, the engine input is exported.
 _ENGINE_FIELDS = ("input", "at", "steps")
-
-ACTION_LABELS = {
-    "instance.started": "Processen startades",
-    "instance.cancelled": "Processen avbröts",
-    "instance.timers_run": "Tidsgräns passerades",
-    "task.completed": "Uppgift utförd",
-    "task.draft_saved": "Utkast sparat",
-    "task.cancelled_by_timer": "Uppgift avbruten av tidsgräns",
-    "task.escalated": "Eskalerad uppgift",
-    "task.claimed": "Uppgift tagen",
-    "task.released": "Uppgift släppt",
-    "task.handed_over": "Uppgift överlämnad",
-    "timer.fired": "Timer löste ut",
-    "timer.recomputed": "Timerns förfallodatum räknades om",
-    "agreement.drafting_started": "Avtalsarbetet påbörjades",
-    "agreement.version_submitted": "Version lämnad för beslut",
-    "agreement.decision_recorded": "Beslut registrerat",
-    "agreement.version_adopted": "Version antagen",
-    "agreement.returned_to_draft": "Återremitterat",
-    "agreement.amendment_proposed": "Ändring föreslagen",
-    "agreement.followed_up": "Årlig uppföljning",
-    "agreement.expired": "Avtalet upphörde",
-    "deviation.reported": "Avvikelse rapporterad",
-    "deviation.analysed": "Avvikelse analyserad",
-    "deviation.closed": "Avvikelse avslutad",
-    "deviation.disposed": "Innehåll gallrat",
-    "dispute.opened": "Tvist öppnad",
-    "dispute.position_recorded": "Partens besked",
-    "dispute.escalated": "Tvist eskalerad",
-    "dispute.resolved": "Tvist avgjord",
-    "dispute.instruction_written": "Gemensam instruktion skriven",
-    "dispute.disposed": "Innehåll gallrat",
-}
-
 
 def local_time(moment: datetime) -> str:
     return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
@@ -89,7 +56,7 @@ def timeline(case: Case) -> tuple[list[Entry], list[InstanceReplay]]:
     events = case_events(case)
     replays = [instance_replay(instance, events) for instance in case_instances(case)]
     changes = {step["seq"]: step["changes"] for replay in replays for step in replay.steps}
-    entries = [Entry(event, local_time(event.occurred_at), ACTION_LABELS.get(event.action, event.action),
+    entries = [Entry(event, local_time(event.occurred_at), action_label(event.action),
                      {k: v for k, v in event.data.items() if k not in _ENGINE_FIELDS},
                      [Change(**c) for c in changes.get(event.seq, [])]) for event in events]
     return entries, replays
@@ -120,7 +87,7 @@ def instance_replay(instance: ProcessInstance, events: list[AuditEvent]) -> Inst
 
 
 def _step_label(event: AuditEvent | None, action: str) -> str:
-    label = ACTION_LABELS.get(action, action)
+    label = action_label(action)
     if event is not None and event.action == "task.completed":
         return f"{label}: {event.data.get('name') or event.data.get('task')}"
     if event is not None and event.action == "instance.timers_run":

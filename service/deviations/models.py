@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import gettext as _
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -149,23 +150,23 @@ class Deviation(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def status_label(self) -> str:
-        return DEVIATION_STATUS_LABELS[DeviationStatus(self.status)]
+        return _(DEVIATION_STATUS_LABELS[DeviationStatus(self.status)])
 
     @property
     def category_label(self) -> str:
-        return CATEGORY_LABELS[DeviationCategory(self.category)]
+        return _(CATEGORY_LABELS[DeviationCategory(self.category)])
 
     @property
     def final_category_label(self) -> str:
-        return CATEGORY_LABELS[DeviationCategory(self.final_category)] if self.final_category else ""
+        return _(CATEGORY_LABELS[DeviationCategory(self.final_category)]) if self.final_category else ""
 
     @property
     def consequence_label(self) -> str:
-        return CONSEQUENCE_LABELS[Consequence(self.consequence)]
+        return _(CONSEQUENCE_LABELS[Consequence(self.consequence)])
 
     @property
     def root_cause_label(self) -> str:
-        return ROOT_CAUSE_LABELS[RootCause(self.root_cause)] if self.root_cause else ""
+        return _(ROOT_CAUSE_LABELS[RootCause(self.root_cause)]) if self.root_cause else ""
 
     def organisation_ids(self) -> set[int]:
         """The reporting party and every receiving party."""
@@ -211,7 +212,7 @@ class DeviationReceiver(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def status_label(self) -> str:
-        return RECEIVER_STATUS_LABELS[ReceiverStatus(self.status)]
+        return _(RECEIVER_STATUS_LABELS[ReceiverStatus(self.status)])
 
 
 class EntryKind(StrEnum):
@@ -262,7 +263,7 @@ class DeviationEntry(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def kind_label(self) -> str:
-        return ENTRY_KIND_LABELS[EntryKind(self.kind)]
+        return _(ENTRY_KIND_LABELS[EntryKind(self.kind)])
 
 
 class ImprovementAction(db.Model):  # type: ignore[name-defined,misc]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -84,11 +85,11 @@ class Dispute(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def level_label(self) -> str:
-        return LEVEL_LABELS[DisputeLevel(self.level)]
+        return _(LEVEL_LABELS[DisputeLevel(self.level)])
 
     @property
     def status_label(self) -> str:
-        return DISPUTE_STATUS_LABELS[DisputeStatus(self.status)]
+        return _(DISPUTE_STATUS_LABELS[DisputeStatus(self.status)])
 
     @property
     def is_open(self) -> bool:
@@ -153,11 +154,11 @@ class DisputeStep(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def kind_label(self) -> str:
-        return STEP_KIND_LABELS[StepKind(self.kind)]
+        return _(STEP_KIND_LABELS[StepKind(self.kind)])
 
     @property
     def level_label(self) -> str:
-        return LEVEL_LABELS[DisputeLevel(self.level)]
+        return _(LEVEL_LABELS[DisputeLevel(self.level)])
 
 
 class DisputeLevelSetting(db.Model):  # type: ignore[name-defined,misc]

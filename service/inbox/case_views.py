@@ -4,7 +4,6 @@ disputes, timeline, comments) and the comparison of two versions."""
 from __future__ import annotations
 
 from flask import abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from service import access
@@ -12,37 +11,11 @@ from service.agreements.checklist import SECTIONS
 from service.agreements.models import STATUS_LABELS, AgreementStatus
 from service.agreements.operations import terminating_party
 from service.agreements.queries import diff_versions
+from service.audit.labels import action_label
 from service.extensions import db
 from service.inbox import queries
 from service.inbox.views import _can_amend, _version_arg, _visible_agreement, bp
 from service.parties.models import Organisation
-
-# What the timeline says for an audit action (others are shown by their code).
-EVENT_LABELS = {
-    "agreement.drafting_started": _l("Arbetet med avtalet påbörjades"),
-    "agreement.version_submitted": _l("Förslaget skickades till parterna"),
-    "agreement.consultation_answered": _l("Remissvar lämnades"),
-    "agreement.recommendation_recorded": _l("Rekommendation registrerades"),
-    "agreement.decision_recorded": _l("Beslut registrerades"),
-    "agreement.version_adopted": _l("Versionen antogs av alla parter"),
-    "agreement.returned_to_draft": _l("Förslaget gick tillbaka för bearbetning"),
-    "agreement.amendment_proposed": _l("En ändring föreslogs"),
-    "agreement.followed_up": _l("Avtalet följdes upp"),
-    "agreement.renewal_decided": _l("Beslut om förlängning"),
-    "agreement.expired": _l("Avtalet löpte ut"),
-    "instance.started": _l("Processen startade"),
-    "instance.cancelled": _l("Processen avbröts"),
-    "task.completed": _l("Uppgift utförd"),
-    "task.claimed": _l("Uppgift tagen"),
-    "task.released": _l("Uppgift lämnad tillbaka"),
-    "task.handed_over": _l("Uppgift överlämnad"),
-    "task.draft_saved": _l("Utkast sparat"),
-    "task.escalated": _l("Uppgift eskalerad"),
-    "timer.fired": _l("Tidsfrist passerad"),
-    "timer.recomputed": _l("Tidsfristen räknades om"),
-    "case.commented": _l("Kommentar"),
-    "attachment.uploaded": _l("Bilaga"),
-}
 
 
 @bp.get("/avtal")
@@ -70,7 +43,7 @@ def agreement_page(agreement_id: int) -> str:
                            can_amend=_can_amend(agreement), deviations=deviations, disputes=disputes,
                            can_terminate=agreement.status in (AgreementStatus.ACTIVE, AgreementStatus.UNDER_AMENDMENT)
                            and terminating_party(current_user, agreement) is not None,
-                           timeline=queries.agreement_timeline(agreement), case=case, event_labels=EVENT_LABELS,
+                           timeline=queries.agreement_timeline(agreement), case=case, event_label=action_label,
                            comments=queries.list_comments(case),
                            can_comment=any(m.role != "auditor" for m in current_user.memberships))
 

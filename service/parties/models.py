@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -87,7 +88,7 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def kind_label(self) -> str:
-        return ORGANISATION_KIND_LABELS[OrganisationKind(self.kind)]
+        return _(ORGANISATION_KIND_LABELS[OrganisationKind(self.kind)])
 
 
 class AuthorisedBody(db.Model):  # type: ignore[name-defined,misc]
@@ -156,4 +157,4 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS[Role(self.role)]
+        return _(ROLE_LABELS[Role(self.role)])

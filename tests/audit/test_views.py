@@ -40,7 +40,7 @@ def test_history_shows_timeline_diffs_and_replay_steps(world: World) -> None:
     page = auditor(world).get(f"/granskning/dispute/{dispute.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Tvist eskalerad" in html and scenarios.DECISION in html and "Timer löste ut" in html
+    assert "Tvisten eskalerades" in html and scenarios.DECISION in html and "Tidsfrist passerad" in html
     viewer = json.loads(html.split('id="replay-json">', 1)[1].split("</script>", 1)[0])
     steps = viewer[0]["steps"]
     assert [s["action"] for s in steps] == ["instance.started", "task.completed", "instance.timers_run",
