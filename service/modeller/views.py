@@ -19,6 +19,7 @@ from service.inbox.form_render import build_fields
 from service.modeller import compare as comparison
 from service.modeller import heatmap
 from service.modeller import operations as ops
+from service.modeller.names import element_label, element_names, with_names
 from service.modeller.operations import DiagramRefused
 from service.parties.models import User
 from service.processes import migration
@@ -54,12 +55,19 @@ def _owners_only(view: F) -> F:
 def _refused(error: SamverkanError) -> tuple[Response, int]:
     body: dict[str, Any] = {"message": error.message}
     if isinstance(error, DiagramRefused):
-        body["problems"] = [p.as_dict() for p in error.problems]
+        body["problems"] = with_names((p.as_dict() for p in error.problems), _names_in_request())
     elif hasattr(error, "element_id"):
-        body["problems"] = [{"element_id": error.element_id, "message": getattr(error, "detail", error.message)}]
+        body["problems"] = with_names([{"element_id": error.element_id,
+                                        "message": getattr(error, "detail", error.message)}], _names_in_request())
     if isinstance(error, ValidationFailed):
         body["fields"] = error.fields
     return jsonify(body), error.status
+
+
+def _names_in_request() -> dict[str, str]:
+    """The element names of the diagram the request sent (a refusal names elements as people know them)."""
+    payload = request.get_json(silent=True) or {}
+    return element_names(str(payload.get("xml") or "")) if isinstance(payload, dict) else {}
 
 
 @bp.get("/")
@@ -108,8 +116,10 @@ def compare(process_id: str) -> str:
 def heat_map(process_id: str, version: int) -> str:
     """Show per element how many cases passed, wait now, and the time spent there."""
     row = get_version(process_id, version)
-    figures = heatmap.figures(row)
-    return render_template("modeller/heatmap.html", row=row, figures={k: v.as_dict() for k, v in figures.items()})
+    names = element_names(row.bpmn_xml)
+    figures = {k: {**v.as_dict(), "name": names.get(k, ""), "label": element_label(k, names)}
+               for k, v in heatmap.figures(row).items()}
+    return render_template("modeller/heatmap.html", row=row, figures=figures)
 
 
 @bp.get("/modell")
@@ -141,9 +151,10 @@ def _xml_from_request() -> tuple[bytes, str]:
 @bp.post("/modell/validera")
 @_owners_only
 def validate() -> Response:
-    """Validate a diagram: every problem with its element id."""
+    """Validate a diagram: every problem with its element's id, name and label."""
     xml, filename = _xml_from_request()
-    return jsonify({"problems": [p.as_dict() for p in ops.validate_xml(xml, filename)]})
+    problems = [p.as_dict() for p in ops.validate_xml(xml, filename)]
+    return jsonify({"problems": with_names(problems, element_names(xml) if problems else {})})
 
 
 @bp.post("/modell/driftsatt")

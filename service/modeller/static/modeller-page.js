@@ -59,7 +59,7 @@
     overlayIds.forEach((id) => overlays.remove(id));
     overlayIds = [];
     modeler.get('elementRegistry').forEach((el) => canvas.removeMarker(el.id, 'has-problem'));
-    problemList.innerHTML = '';
+    problemList.replaceChildren();
   }
 
   function showProblems(problems) {
@@ -69,7 +69,8 @@
     const canvas = modeler.get('canvas');
     problems.forEach((p) => {
       const item = document.createElement('li');
-      item.textContent = (p.element_id ? p.element_id + ': ' : '') + p.message;
+      const label = p.element_label || labelOf(p.element_id);
+      item.textContent = (label ? label + ': ' : '') + p.message;
       item.dataset.elementId = p.element_id || '';
       problemList.appendChild(item);
       const element = p.element_id && registry.get(p.element_id);
@@ -82,6 +83,43 @@
       html.textContent = p.message;
       overlayIds.push(overlays.add(element.id, 'problem', { position: { bottom: -4, left: 0 }, html }));
     });
+  }
+
+  // "Namn (id)" for a named element, the id alone otherwise (people know a task by its name).
+  function labelOf(id, element) {
+    if (!id) return '';
+    const shape = modeler && modeler.get('elementRegistry').get(id);
+    const name = (element && element.name) || (shape && shape.businessObject && shape.businessObject.name) || '';
+    return name ? `${name.trim()} (${id})` : id;
+  }
+
+  // The element a warning is about: bpmn-moddle names the object holding the reference, which may be an
+  // unnamed part (loop characteristics) of a task; the nearest ancestor with an id is what people recognise.
+  function warnedElement(w) {
+    let element = w.element || (w.context && w.context.element);
+    while (element && !element.id && element.$parent) element = element.$parent;
+    return element && element.id ? element : null;
+  }
+
+  function warningText(w) {
+    const message = w.message || String(w.error || w);
+    const unresolved = /^unresolved reference <(.+)>$/.exec(message);
+    return unresolved ? `hänvisar till ${unresolved[1]}, som inte finns i diagrammet` : message;
+  }
+
+  function showWarnings(warnings) {
+    const section = document.getElementById('import-warnings');
+    const list = document.getElementById('warnings');
+    list.replaceChildren();
+    warnings.forEach((w) => {
+      const item = document.createElement('li');
+      const element = warnedElement(w);
+      const label = element ? labelOf(element.id, element) : '';
+      item.textContent = (label ? label + ': ' : '') + warningText(w);
+      item.dataset.elementId = element ? element.id : '';
+      list.appendChild(item);
+    });
+    section.hidden = warnings.length === 0;
   }
 
   async function validate() {
@@ -134,7 +172,8 @@
       rememberLoopRefs(xml || EMPTY);
       const result = await modeler.importXML(xml || EMPTY);
       modeler.get('canvas').zoom('fit-viewport');
-      say(result.warnings.length ? `Diagrammet öppnades med ${result.warnings.length} varningar.` : 'Diagrammet är öppnat.');
+      showWarnings(result.warnings);
+      say(result.warnings.length ? `Diagrammet öppnades med ${result.warnings.length} varningar (se listan nedan).` : 'Diagrammet är öppnat.');
       document.body.dataset.modellerReady = 'true';
     } catch (error) {
       say('Diagrammet kunde inte öppnas: ' + error.message);
