@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, json, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from service.errors import BpmnError, SamverkanError, ValidationFailed
@@ -32,10 +34,21 @@ class ApiProblem(Exception):
         self.headers = dict(headers or {})
 
 
+# Titles, details and field messages are in the request's language (Accept-Language; see service/i18n.py).
 TITLES = {
-    400: "Felaktig begäran", 401: "Inte inloggad", 403: "Inte behörig", 404: "Finns inte", 405: "Metoden stöds inte",
-    409: "Konflikt", 412: "Ärendet har ändrats", 413: "För stor begäran", 415: "Fel innehållstyp",
-    422: "Ogiltiga uppgifter", 428: "If-Match saknas", 500: "Internt fel", 503: "Tillfälligt otillgänglig",
+    400: _l("Felaktig begäran"), 401: _l("Inte inloggad"), 403: _l("Inte behörig"), 404: _l("Finns inte"),
+    405: _l("Metoden stöds inte"), 409: _l("Konflikt"), 412: _l("Ärendet har ändrats"), 413: _l("För stor begäran"),
+    415: _l("Fel innehållstyp"), 422: _l("Ogiltiga uppgifter"), 428: _l("If-Match saknas"),
+    429: _l("För många förfrågningar"), 500: _l("Internt fel"), 503: _l("Tillfälligt otillgänglig"),
+}
+# marshmallow's own messages as our Swedish message ids (the English catalogue gives them back in English).
+MARSHMALLOW = {
+    "Not a valid integer.": "Inte ett giltigt heltal.", "Not a valid string.": "Inte en giltig text.",
+    "Not a valid date.": "Inte ett giltigt datum.", "Not a valid datetime.": "Inte en giltig tidpunkt.",
+    "Not a valid boolean.": "Inte ett giltigt ja/nej-värde.", "Not a valid list.": "Inte en giltig lista.",
+    "Not a valid mapping type.": "Inte ett giltigt objekt.", "Unknown field.": "Okänt fält.",
+    "Missing data for required field.": "Fältet måste fyllas i.", "Field may not be null.": "Fältet får inte vara null.",
+    "Invalid input type.": "Fel typ av indata.",
 }
 KINDS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
          409: "conflict", 412: "precondition-failed", 413: "too-large", 415: "unsupported-media-type",
@@ -49,14 +62,21 @@ def problem(status: int, kind: str | None = None, detail: str = "", *, fields: M
             headers: Mapping[str, str] | None = None, **extra: Any) -> Response:
     """One problem document; ``fields`` maps a field path to its messages."""
     body: dict[str, Any] = {"type": PROBLEM_TYPE + (kind or KINDS.get(status, "error")),
-                            "title": TITLES.get(status, "Fel"), "status": status, "detail": detail,
-                            "instance": request.path}
+                            "title": str(TITLES.get(status) or gettext("Fel")), "status": status,
+                            "detail": translated(detail), "instance": request.path}
     if fields:
-        body["errors"] = [{"field": name, "messages": list(messages)} for name, messages in fields.items()]
+        body["errors"] = [{"field": name, "messages": [translated(m) for m in messages]}
+                          for name, messages in fields.items()]
     body.update(extra)
     response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
     response.headers.update(dict(headers or {}))
     return response
+
+
+def translated(message: str) -> str:
+    """A Swedish message (ours or marshmallow's) in the request's language, if the catalogue has it."""
+    message = str(message)
+    return gettext(MARSHMALLOW.get(message, message)) if message else message
 
 
 def register_handlers(blueprint: Blueprint) -> None:
@@ -68,7 +88,7 @@ def register_handlers(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(ApiProblem, _api_problem)
     blueprint.register_error_handler(SamverkanError, _domain_error)
     blueprint.register_error_handler(HTTPException, http_problem)
-    blueprint.register_error_handler(Exception, _unexpected)
+    blueprint.register_error_handler(Exception, unexpected_problem)
 
 
 def _api_problem(error: ApiProblem) -> Response:
@@ -89,12 +109,15 @@ def http_problem(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages") or data.get("errors")
     fields = flatten(messages) if messages else None
-    detail = data.get("message") or (
-        "Uppgifterna i begäran är ogiltiga." if fields else (error.description or ""))
+    # Werkzeug's default description is English: our title says the same in the request's language.
+    own = error.description if error.description != type(error).description else None
+    detail = data.get("message") or ("Uppgifterna i begäran är ogiltiga." if fields else own) or str(
+        TITLES.get(status) or gettext("Fel"))
     return problem(status, None, detail, fields=fields, headers=data.get("headers"))
 
 
-def _unexpected(error: Exception) -> Response:
+def unexpected_problem(error: Exception) -> Response:
+    """A problem document for an exception nothing else handled (rolled back, logged with its traceback)."""
     if isinstance(error, HTTPException):  # Flask routes HTTPException here only when no closer handler exists
         return http_problem(error)
     db.session.rollback()

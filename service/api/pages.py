@@ -24,7 +24,7 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 @api_fallback.route("/api/<path:rest>", methods=ALL_METHODS)
 def unknown(rest: str) -> Response:
     """Answer any unknown /api/ address with a problem document."""
-    raise ApiProblem(404, "not-found", f"Det finns ingen resurs /api/{rest}.")
+    raise ApiProblem(404, "not-found", _("Det finns ingen resurs %(path)s.", path=f"/api/{rest}"))
 
 
 @bp.get("/api/v1/docs")

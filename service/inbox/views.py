@@ -6,9 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response as BaseResponse
 
 from service import access
@@ -19,7 +17,7 @@ from service.extensions import db
 from service.notifications.operations import count_unread
 from service.parties.models import ROLE_LABELS, Role
 from service.processes.operations import count_tasks_by_scope
-from service.transactions import commit_with_retry, lost_connection
+from service.transactions import commit_with_retry
 
 bp = Blueprint("inbox", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/inbox")
@@ -181,26 +179,5 @@ def _can_amend(agreement: Agreement) -> bool:
         current_user.has_role(p.organisation_id, Role.CASE_OFFICER) for p in agreement.parties)
 
 
-@bp.app_errorhandler(403)
-def forbidden(error: Exception) -> tuple[str, int]:
-    return render_template("inbox/error.html", message=_("Du har inte behörighet till den här sidan.")), 403
-
-
-@bp.app_errorhandler(404)
-def not_found(error: Exception) -> tuple[str, int]:
-    return render_template("inbox/error.html", message=_("Sidan finns inte.")), 404
-
-
-@bp.app_errorhandler(DBAPIError)
-def database_unreachable(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
-    """A connection the database closed (a restart): nothing was written, and the next attempt gets a new
-    connection. Any other database error is not handled here."""
-    if not lost_connection(error):
-        raise error
-    db.session.rollback()
-    return (render_template("inbox/error.html", message=_("Databasen gick inte att nå. Inget har sparats."),
-                            detail=_("Försök igen om en stund.")), 503, {"Retry-After": "1"})
-
-
 # The routes of the task lists, task pages, case pages and settings register on ``bp`` when imported.
-from service.inbox import case_views, settings_views, task_views  # noqa: E402,F401
+from service.inbox import accessibility_views, case_views, error_pages, settings_views, task_views  # noqa: E402,F401

@@ -117,7 +117,7 @@ def _render_refusal(error: RequestRefused) -> Response | tuple[str, int]:
 def _render_too_large(error: RequestEntityTooLarge) -> Response | tuple[str, int]:
     limit = (request.max_content_length or 0) // (1024 * 1024)
     detail = _("Begäran får vara högst %(limit)s MB.", limit=limit)
-    if (request.blueprint or "").startswith("api"):
+    if (request.blueprint or "").startswith("api") or request.path.startswith("/api/"):
         from service.api.errors import problem
 
         return problem(413, None, detail)
