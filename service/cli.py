@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 import sys
+from functools import partial
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -79,22 +80,49 @@ def scheduler_command() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--comment", default="", help="Varför den här versionen driftsätts.")
 def deploy_command(files: tuple[Path, ...], comment: str) -> None:
-    """Validate and deploy BPMN files as new process versions (with the forms they use)."""
-    from service.modeller.operations import edited_forms
+    """Validate and deploy BPMN files as new process versions (forms beside each file first, then forms/).
+
+    Every problem of every file is printed, and nothing is deployed unless all files pass."""
     from service.processes.definitions import deploy_definition
 
     forms_dir = Path(current_app.config["FORMS_DIR"])
-    for path in files:
-        xml, name = path.read_bytes(), path.name
+    prepared = [(path, path.read_bytes(), _forms_for(path, forms_dir)) for path in files]
+    problems = [line for path, xml, forms in prepared for line in _deploy_problems(path, xml, forms_dir, forms)]
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        click.echo(f"Inget driftsattes: {len(problems)} fel.", err=True)
+        sys.exit(1)
+    for path, xml, forms in prepared:
         try:
-            row, is_new = commit_with_retry(  # forms edited in the modeller win over forms/, as in the browser
-                lambda: deploy_definition(xml, name, forms_dir, by=None, comment=comment,  # noqa: B023 (called at once)
-                                          edited_forms=edited_forms()))
+            row, is_new = commit_with_retry(partial(deploy_definition, xml, path.name, forms_dir, by=None,
+                                                    comment=comment, edited_forms=forms))
         except SamverkanError as exc:
             click.echo(f"{path.name}: avvisad: {exc.message}", err=True)
             sys.exit(1)
         verb = "driftsatt som version" if is_new else "oförändrad, gäller fortfarande version"
         click.echo(f"{path.name}: {row.process_id} {verb} {row.version}")
+
+
+def _forms_for(path: Path, forms_dir: Path) -> dict[str, Any]:
+    """The forms a file's diagram may name: beside the BPMN file first, then edited in the modeller (which win
+    over forms/, as in the browser); deploy_definition reads the rest from forms/."""
+    from service.modeller.operations import edited_forms
+    from service.processes.definitions import available_forms
+
+    beside = {} if path.parent.resolve() == forms_dir.resolve() else available_forms(path.parent)
+    return {**edited_forms(), **beside}
+
+
+def _deploy_problems(path: Path, xml: bytes, forms_dir: Path, forms: dict[str, Any]) -> list[str]:
+    """One line per problem of the file, each naming its BPMN element."""
+    from service.processes.definitions import validate_definition
+
+    lines = []
+    for problem in validate_definition(xml, path.name, forms_dir, forms):
+        where = f"BPMN-element '{problem.element_id}': " if problem.element_id else ""
+        lines.append(f"{path.name}: avvisad: {where}{problem.message}")
+    return lines
 
 
 @click.command("create-database")
@@ -135,6 +163,7 @@ def seed_demo_command() -> None:
     from service.deviations.demo import seed_demo_cases
     from service.parties.demo import seed_demo
 
+    _require_demo_processes()
     passwords = commit_with_retry(lambda: seed_demo(lambda: secrets.token_urlsafe(9)))
     for summary in (commit_with_retry(seed_demo_agreement), commit_with_retry(seed_demo_cases)):
         if summary:
@@ -142,6 +171,25 @@ def seed_demo_command() -> None:
     click.echo("Demoanvändare (lösenorden sätts om varje gång kommandot körs):")
     for username, (password, description) in passwords.items():
         click.echo(f"  {username:<10} {password:<14} {description}")
+
+
+DEMO_PROCESSES = ("agreement_adoption", "agreement_lifecycle", "deviation", "dispute")
+
+
+def _require_demo_processes() -> None:
+    """Refuse in one line, before anything is written, when the database or the demo's processes are missing."""
+    from service.processes.definitions import get_latest_definition
+
+    try:
+        missing = [name for name in DEMO_PROCESSES if get_latest_definition(name) is None]
+    except DBAPIError:
+        db.session.rollback()
+        click.echo("Databasen saknar tabellerna: kör först samverkan db upgrade.", err=True)
+        sys.exit(1)
+    if missing:
+        click.echo(f"Processerna {', '.join(missing)} är inte driftsatta: kör först samverkan deploy bpmn/*.bpmn.",
+                   err=True)
+        sys.exit(1)
 
 
 @click.group("audit")

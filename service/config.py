@@ -82,8 +82,9 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_RETRY_SECONDS": 60,
     "REMINDER_LEAD_HOURS": 48,
     "REMINDER_SCAN_SECONDS": 60,
-    # E-mail (SMTP); the outbox is delivered every MAIL_SEND_SECONDS by the scheduler.
-    "MAIL_HOST": "127.0.0.1",
+    # E-mail (SMTP); the outbox is delivered every MAIL_SEND_SECONDS by the scheduler. No MAIL_HOST (the
+    # default): mail waits in the outbox, quietly, until one is configured.
+    "MAIL_HOST": "",
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,
     "MAIL_USE_SSL": False,

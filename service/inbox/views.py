@@ -55,6 +55,12 @@ def index() -> BaseResponse:
     return redirect(url_for("inbox.my_tasks"))
 
 
+@bp.get("/favicon.ico")
+def favicon() -> BaseResponse:
+    """Serve the icon browsers ask for at /favicon.ico (pages link the SVG one)."""
+    return bp.send_static_file("favicon.ico")
+
+
 @bp.route("/logga-in", methods=["GET", "POST"])
 def login() -> BaseResponse | str | tuple[str, int]:
     """Log in with a local account (wrong passwords are throttled, see service/auth/throttle.py)."""

@@ -35,8 +35,15 @@ class DeliveryReport:
     failed: int = 0
 
 
+def is_configured(config: Mapping[str, Any]) -> bool:
+    """Whether a mail server is configured (MAIL_HOST); without one, mail waits in the outbox, quietly."""
+    return bool(str(config.get("MAIL_HOST") or "").strip())
+
+
 def deliver_pending(config: Mapping[str, Any], *, limit: int = 100) -> DeliveryReport:
     """Send due, non-digest notifications, oldest first; a failure postpones the row, never raises."""
+    if not is_configured(config):
+        return DeliveryReport()  # no attempt, no warning, no backoff: the rows wait as they are
     rows = list(db.session.scalars(_unsent(is_digest=False, limit=limit)))
     if not rows:
         return DeliveryReport()
@@ -62,6 +69,8 @@ def deliver_pending(config: Mapping[str, Any], *, limit: int = 100) -> DeliveryR
 
 def send_digests(config: Mapping[str, Any]) -> int:
     """Send each person with held rows one e-mail listing them all; return how many e-mails were sent."""
+    if not is_configured(config):
+        return 0
     rows = list(db.session.scalars(_unsent(is_digest=True)))
     if not rows:
         return 0
@@ -125,7 +134,7 @@ def build_message(config: Mapping[str, Any], user: User, subject: str, body: str
 
 def open_connection(config: Mapping[str, Any]) -> smtplib.SMTP:
     """One connection per batch: TLS from the start (MAIL_USE_SSL) or upgraded by STARTTLS (MAIL_USE_TLS)."""
-    host, port = str(config.get("MAIL_HOST") or "127.0.0.1"), int(config.get("MAIL_PORT") or 25)
+    host, port = str(config["MAIL_HOST"]).strip(), int(config.get("MAIL_PORT") or 25)
     timeout = float(config.get("MAIL_TIMEOUT") or 10)
     use_ssl = flag(config, "MAIL_USE_SSL")
     if use_ssl:

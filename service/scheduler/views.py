@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from service.extensions import db
 from service.notifications.operations import list_outbox
+from service.notifications.sender import is_configured
 from service.parties.models import Role
 from service.processes.models import ProcessTimer, TimerStatus
 from service.scheduler.models import scheduler_jobs
@@ -31,7 +32,8 @@ def schedule() -> str:
         select(scheduler_jobs.c.id, scheduler_jobs.c.next_run_time).where(
             scheduler_jobs.c.id.in_([f"timer-{t.id}" for t in timers])))}
     outbox = list_outbox(LIMIT)
-    return render_template("scheduler/schedule.html", timers=timers, jobs=jobs, outbox=outbox)
+    return render_template("scheduler/schedule.html", timers=timers, jobs=jobs, outbox=outbox,
+                           mail_configured=is_configured(current_app.config))
 
 
 def _moment(epoch: float | None) -> datetime | None:
