@@ -70,7 +70,7 @@ class AgreementSchema(ma.Schema):
     created_at = fields.AwareDateTime(required=True)
     activated_at = fields.AwareDateTime(allow_none=True)
     current_version = fields.Function(lambda a: a.current_version.number if a.current_version else None,
-                                      allow_none=True, metadata={"type": ["integer", "null"]})
+                                      allow_none=True, metadata={"type": "integer"})  # allow_none adds "null"
     parties = fields.List(fields.Nested(PartySchema), required=True)
     versions = fields.List(fields.Nested(VersionSummarySchema), required=True)
 

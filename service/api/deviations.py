@@ -14,7 +14,7 @@ from service.api.auth import api_user, require_write
 from service.api.base import resource
 from service.api.errors import ApiProblem
 from service.api.idempotency import run_idempotent
-from service.api.paging import PageArgs, id_field, json_response, page_response, page_schema, paginate, sort_field
+from service.api.paging import PageArgs, id_field, json_response, page_response, page_schema, paginate, query_id_field, sort_field
 from service.deviations.form_pages import load_form
 from service.deviations.models import Consequence, Deviation, DeviationCategory, DeviationStatus
 from service.deviations.operations import FORM_ERROR, report_deviation
@@ -84,7 +84,7 @@ class DeviationListArgs(PageArgs):
     sort = sort_field(("reported_at", "event_date", "case_number", "id"), "-reported_at")
     status = fields.String(validate=validate.OneOf([s.value for s in DeviationStatus]))
     category = fields.String(validate=validate.OneOf([c.value for c in DeviationCategory]))
-    organisation_id = id_field(metadata={"description": "Bara de som den här parten skickat eller tagit emot."})
+    organisation_id = query_id_field(metadata={"description": "Bara de som den här parten skickat eller tagit emot."})
 
 
 @bp.get("/deviations")

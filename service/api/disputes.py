@@ -13,7 +13,7 @@ from service import access
 from service.api.auth import api_user, require_write
 from service.api.base import resource
 from service.api.errors import ApiProblem
-from service.api.paging import PageArgs, id_field, json_response, page_response, page_schema, paginate, sort_field
+from service.api.paging import PageArgs, id_field, json_response, page_response, page_schema, paginate, query_id_field, sort_field
 from service.disputes.models import Dispute, DisputeLevel, DisputeStatus
 from service.disputes.operations import NewDispute, open_dispute
 from service.disputes.queries import list_disputes_for
@@ -71,7 +71,7 @@ class DisputeListArgs(PageArgs):
     sort = sort_field(("opened_at", "level_due_at", "id"), "-opened_at")
     status = fields.String(validate=validate.OneOf([s.value for s in DisputeStatus]))
     level = fields.String(validate=validate.OneOf([s.value for s in DisputeLevel]))
-    agreement_id = id_field()
+    agreement_id = query_id_field()
 
 
 @bp.get("/disputes")

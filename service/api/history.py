@@ -15,7 +15,7 @@ from service.agreements.models import Agreement
 from service.api.auth import api_user
 from service.api.base import resource
 from service.api.errors import ApiProblem
-from service.api.paging import PageArgs, id_field, json_response, page_schema, paginate
+from service.api.paging import PageArgs, json_response, page_schema, paginate, query_id_field
 from service.audit.models import AuditEvent
 from service.deviations.queries import can_view_agreement_statistics
 from service.deviations.statistics import Scope, deviation_statistics
@@ -44,7 +44,7 @@ class EventCursorArgs(ma.Schema):
     after_seq = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62),
                                metadata={"description": "Händelser efter detta löpnummer (markör)."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    instance_id = id_field()
+    instance_id = query_id_field()
     action = fields.String(validate=validate.Length(max=64))
 
 

@@ -89,5 +89,10 @@ MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; a larger number is a 422, no
 
 
 def id_field(**kwargs: Any) -> fields.Integer:
-    """An id in a request: a positive 32-bit integer."""
+    """An id in a JSON body: a positive 32-bit integer, as a JSON number (not "3", not 3.0)."""
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), strict=True, **kwargs)
+
+
+def query_id_field(**kwargs: Any) -> fields.Integer:
+    """An id in the query string, where every value is text: "3" is the id 3 (a strict field refused it)."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)

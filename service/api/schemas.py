@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import marshmallow as ma
+from flask_babel import gettext as _
 from marshmallow import fields, validate
 
-from service.api.paging import PageArgs, id_field, page_schema, sort_field
-from service.processes.models import HumanTask, ProcessInstance
+from service.api.paging import PageArgs, page_schema, query_id_field, sort_field
+from service.processes.incidents import get_open_incident
+from service.processes.models import HumanTask, InstanceStatus, ProcessInstance
 from service.processes.operations import open_task_rows
 
 
@@ -73,20 +78,48 @@ TaskPageSchema = page_schema(TaskSchema, "TaskPage")
 
 class TaskListArgs(PageArgs):
     sort = sort_field(("due_at", "created_at", "name", "id"), "due_at")
-    organisation_id = id_field(metadata={"description": "Bara uppgifter till den här organisationen."})
+    organisation_id = query_id_field(metadata={"description": "Bara uppgifter till den här organisationen."})
     bpmn_id = fields.String(validate=validate.Length(max=200), metadata={"description": "Bara den här BPMN-uppgiften."})
     assigned = fields.String(validate=validate.OneOf(("me", "group")),
                              metadata={"description": "me: namngivna till mig; group: till mina grupper."})
 
 
-class CompleteTaskSchema(ma.Schema):
+class DataWrappedSchema(ma.Schema):
+    """A body whose form values go inside ``data``: values sent beside it get a message naming ``data``."""
+
+    @ma.pre_load
+    def values_outside_data(self, raw: Any, **_kwargs: Any) -> Any:
+        if not isinstance(raw, Mapping) or "data" in raw:
+            return raw
+        stray = sorted(str(name) for name in set(raw) - set(self.fields))
+        if stray:
+            raise ma.ValidationError({"data": [_(
+                'Saknas: värdena ska ligga i "data", t.ex. {"data": {"%(field)s": …}}. Utanför "data" står: %(fields)s.',
+                field=stray[0], fields=", ".join(stray))]})
+        return raw
+
+
+class CompleteTaskSchema(DataWrappedSchema):
     data = fields.Dict(load_default=dict, metadata={"description": "Formulärets värden (valideras mot form_schema)."})
+
+
+class IncidentSummarySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    bpmn_id = fields.String(allow_none=True, metadata={"description": "BPMN-elementet som inte kunde utföras."})
+    message = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
 
 
 class InstanceSchema(ma.Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "running, completed eller cancelled."})
+    status = fields.String(required=True, metadata={
+        "enum": ["running", "incident", "completed", "cancelled"],
+        "description": "running, completed eller cancelled; incident: ärendet står still vid ett fel (se incident) "
+                       "tills en processägare rättar och kör om det."})
+    incident = fields.Nested(IncidentSummarySchema, allow_none=True, required=True, metadata={
+        "description": "Det öppna felet som hindrar ärendet, t.ex. en första uppgift som inte kunde tilldelas; "
+                       "annars null."})
     process_id = fields.Function(lambda i: i.definition.process_id, required=True, metadata={"type": "string"})
     version = fields.Function(lambda i: i.definition.version, required=True, metadata={"type": "integer"})
     started_by_id = fields.Integer(allow_none=True)
@@ -96,11 +129,19 @@ class InstanceSchema(ma.Schema):
     open_tasks = fields.Function(lambda i: TASKS_SCHEMA.dump(open_tasks(i)),
                                  required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/Task"}})
 
+    @ma.post_dump(pass_original=True)
+    def with_incident(self, data: dict[str, Any], instance: ProcessInstance, **_kwargs: Any) -> dict[str, Any]:
+        incident = get_open_incident(instance.id) if instance.status == InstanceStatus.RUNNING else None
+        data["incident"] = IncidentSummarySchema().dump(incident) if incident is not None else None
+        if incident is not None:
+            data["status"] = "incident"
+        return data
+
 
 INSTANCE_SCHEMA = InstanceSchema()
 
 
-class NewInstanceSchema(ma.Schema):
+class NewInstanceSchema(DataWrappedSchema):
     process_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     data = fields.Dict(load_default=dict, metadata={"description": "Ärendets startdata."})

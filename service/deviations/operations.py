@@ -28,6 +28,7 @@ from service.deviations.models import (
     ImprovementAction,
     ReceiverStatus,
 )
+from service.engine import forms
 from service.errors import NotPermitted, ValidationFailed
 from service.extensions import db
 from service.notifications.models import NotificationKind
@@ -53,6 +54,7 @@ def report_deviation(fields: Mapping[str, Any], *, by: User) -> Deviation:
     receiver_ids = sorted({int(i) for i in fields["receiving_organisation_ids"]} - {reporting_id})
     if not receiver_ids:
         raise ValidationFailed(FORM_ERROR, {"receiving_organisation_ids": ["Välj minst en annan part än din egen."]})
+    _check_event_date(date.fromisoformat(fields["event_date"]))
     agreement = _checked_agreement(fields.get("agreement_id"), {reporting_id, *receiver_ids})
     deviation = _new_deviation(fields, reporting_id, agreement, by)
     deviation.case_number = next_case_number(DEVIATION_PREFIX, local_date(deviation.reported_at).year)
@@ -81,6 +83,14 @@ def _new_deviation(fields: Mapping[str, Any], reporting_id: int, agreement: Agre
         # The agreement's analysis group reviews; without an agreement, the reporting party's own.
         analysis_organisation_id=agreement.coordinator_organisation_id if agreement else reporting_id,
     )
+
+
+def _check_event_date(event_date: date) -> None:
+    """The event has happened: not after today (Stockholm), and not before the form's earliest date."""
+    if event_date > local_date(now()):
+        raise ValidationFailed(FORM_ERROR, {"event_date": ["Händelsen kan inte ha inträffat efter i dag."]})
+    if event_date < forms.EARLIEST_DATE:
+        raise ValidationFailed(FORM_ERROR, {"event_date": [f"Ange ett datum från {forms.EARLIEST_DATE.isoformat()}."]})
 
 
 def _checked_agreement(agreement_id: Any, organisation_ids: set[int]) -> Agreement | None:

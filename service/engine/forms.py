@@ -11,6 +11,7 @@ refused at deploy, naming the field.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +22,26 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from service.errors import BpmnError
 
 _FORMAT_CHECKER = FormatChecker()
+# Every date of a form lies in a sane range: 0001-01-01 and 9999-12-31 are typing slips, not dates of a case.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def iso_date(value: object) -> date | None:
+    """``value`` as a date if it is one written YYYY-MM-DD (RFC 3339 full-date), else None."""
+    if not isinstance(value, str) or len(value) != 10 or value[4] != "-" or value[7] != "-":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@_FORMAT_CHECKER.checks("date")
+def _sane_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # the "type" keyword speaks about other types
+    parsed = iso_date(value)
+    return parsed is not None and EARLIEST_DATE <= parsed <= LATEST_DATE
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 
@@ -56,6 +77,13 @@ def _pattern_properties(validator: Any, patterns: Mapping[str, Any], instance: A
                 yield from validator.descend(value, subschema, path=name, schema_path=pattern)
 
 
+# A page control shares the HTML form with the schema's fields, so no field may take a control's name: controls
+# are named with a leading underscore (``_action``: save a draft or complete), and no field name may start with
+# one or be the CSRF token (issue #18: a field named ``action`` once decided which button had been pressed).
+CONTROL = "_action"
+CONTROL_NAMES = frozenset({CONTROL, "csrf_token"})
+
+
 # Draft 2020-12 with every regular expression of the schema run on RE2.
 FormValidator = validators.extend(Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
 
@@ -77,13 +105,6 @@ def check_schema(schema: Mapping[str, Any], reserved: Iterable[str] = ()) -> Non
             _compiled(pattern)
         except re2.error as exc:
             where = f"fältet '{path}'" if path else "formuläret"
-# A page control shares the HTML form with the schema's fields, so no field may take a control's name: controls
-# are named with a leading underscore (``_action``: save a draft or complete), and no field name may start with
-# one or be the CSRF token (issue #18: a field named ``action`` once decided which button had been pressed).
-CONTROL = "_action"
-CONTROL_NAMES = frozenset({CONTROL, "csrf_token"})
-
-
             raise BpmnError(None, f"{where}: mönstret {pattern!r} stöds inte ({_reason(exc)}); "
                                   "bakåtreferenser och lookaround går inte att använda") from None
 
@@ -148,6 +169,14 @@ def _fallback(value: Any, error: ValidationError) -> str:
 
 
 _FORMAT_MESSAGES: dict[str, str] = {"date": "Ange ett datum (ÅÅÅÅ-MM-DD).", "email": "Ange en e-postadress."}
+
+
+def _format_message(name: str, value: Any) -> str:
+    if name == "date" and iso_date(value) is not None:
+        return f"Ange ett datum mellan {EARLIEST_DATE.isoformat()} och {LATEST_DATE.isoformat()}."
+    return _FORMAT_MESSAGES.get(name, f"Fel format ({name}).")
+
+
 _TYPE_NAMES: dict[str, str] = {
     "string": "text", "integer": "heltal", "number": "tal", "boolean": "ja/nej", "array": "lista", "object": "objekt",
 }
@@ -162,7 +191,7 @@ _MESSAGES: dict[str, Any] = {
     "enum": lambda v, e: "Välj ett av alternativen.",
     "oneOf": lambda v, e: "Välj ett av alternativen.",
     "const": lambda v, e: "Ogiltigt värde.",
-    "format": lambda v, e: _FORMAT_MESSAGES.get(v, f"Fel format ({v})."),
+    "format": lambda v, e: _format_message(str(v), e.instance),
     "pattern": lambda v, e: "Värdet har fel format.",
     "minimum": lambda v, e: f"Minst {v}.",
     "maximum": lambda v, e: f"Högst {v}.",

@@ -44,6 +44,13 @@ def json_safe(data: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+def get_open_incident(instance_id: int) -> ProcessIncident | None:
+    """The instance's oldest open incident: the case stands still there until a process owner retries it."""
+    return db.session.scalar(select(ProcessIncident).where(
+        ProcessIncident.instance_id == instance_id, ProcessIncident.status == IncidentStatus.OPEN)
+        .order_by(ProcessIncident.created_at, ProcessIncident.id).limit(1))
+
+
 def open_incidents(limit: int = 200) -> list[ProcessIncident]:
     return list(db.session.scalars(select(ProcessIncident).where(ProcessIncident.status == IncidentStatus.OPEN)
                                    .order_by(ProcessIncident.created_at.desc()).limit(limit)))
