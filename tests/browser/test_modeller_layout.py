@@ -46,7 +46,6 @@ def test_warnings_listed_canvas_wide_heat_badges_apart(live_server: str, page: A
     page.set_input_files("#upload", str(_with_warning(tmp_path)))
     page.wait_for_selector("#import-warnings:not([hidden]) li")
     warnings = page.locator("#warnings li").all_inner_texts()
-    print(warnings)
     assert "Trasigt flöde (Flow_broken): hänvisar till missing_task, som inte finns i diagrammet" in warnings
     assert "varningar" in page.locator("#status").inner_text()
 
@@ -54,7 +53,6 @@ def test_warnings_listed_canvas_wide_heat_badges_apart(live_server: str, page: A
     page.wait_for_selector("body[data-diagram-ready=true]")
     badges = [page.locator(".heat-overlay").nth(i).bounding_box() for i in range(page.locator(".heat-overlay").count())]
     labels = [box for box in (t.bounding_box() for t in page.locator("#diagram .djs-element text").all()) if box]
-    print(len(badges), len(labels))
     assert len(badges) >= 3
     for i, badge in enumerate(badges):
         assert not any(_overlap(badge, other) for other in badges[i + 1:]), badge
