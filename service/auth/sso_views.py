@@ -6,7 +6,7 @@ from typing import Any
 
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidClaimError, InvalidKeyIdError, JoseError
+from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
 from requests import RequestException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -20,7 +20,8 @@ from service.transactions import commit_with_retry
 
 bp = Blueprint("sso", __name__)
 NEXT_KEY, ORGANISATION_KEY, PROVIDER_KEY = "sso_next", "sso_organisation", "sso_provider"
-_CLAIM_REASONS = {"aud": "audience", "iss": "issuer", "nonce": "nonce", "exp": "expired"}
+# A wrong audience fails Authlib's aud or azp check (azp is required of a token not issued to this client alone).
+_CLAIM_REASONS = {"aud": "audience", "azp": "audience", "iss": "issuer", "nonce": "nonce", "exp": "expired"}
 
 
 @bp.app_template_global("sso_providers")
@@ -89,10 +90,10 @@ def _verified_claims(provider: oidc.Provider) -> dict[str, Any]:
         token = oidc.client_for(provider).authorize_access_token()
     except MismatchingStateError as exc:
         raise SsoRefused("state") from exc
-    except InvalidClaimError as exc:
-        raise SsoRefused(_CLAIM_REASONS.get(exc.claim, "token"), claim=exc.claim) from exc
     except ExpiredTokenError as exc:
         raise SsoRefused("expired") from exc
+    except ClaimError as exc:
+        raise SsoRefused(_CLAIM_REASONS.get(exc.claim, "token"), claim=exc.claim) from exc
     except BadSignatureError as exc:
         raise SsoRefused("signature") from exc
     except InvalidKeyIdError as exc:
@@ -112,13 +113,23 @@ def _chosen_organisation() -> Organisation | None:
 
 
 def provider_logout_url(key: str | None) -> str | None:
-    """Where to send the browser after our logout: the provider's end-session endpoint (RP-initiated logout), if any."""
+    """Where our logout sends the browser when the session came from provider ``key``: our page that goes on
+    to the provider's end-session endpoint (a POST's redirect may not leave our origin: CSP form-action)."""
     provider = oidc.get_provider(key) if key else None
-    if provider is None:
-        return None
+    return url_for("sso.provider_logout", key=provider.key) if provider is not None else None
+
+
+@bp.get("/logga-ut/sso/<key>")
+def provider_logout(key: str) -> BaseResponse | tuple[str, int, dict[str, str]]:
+    """After our logout, end the session at the provider too (RP-initiated logout), where it offers one."""
+    provider = oidc.get_provider(key)
     try:
-        result = oidc.client_for(provider).create_logout_url(
-            post_logout_redirect_uri=url_for("inbox.login", _external=True), client_id=provider.client_id)
+        target = str(oidc.client_for(provider).create_logout_url(
+            post_logout_redirect_uri=url_for("inbox.login", _external=True), client_id=provider.client_id)["url"]
+        ) if provider is not None else ""
     except (RuntimeError, RequestException):
-        return None
-    return str(result["url"])
+        target = ""
+    if not target:
+        return redirect(url_for("inbox.login"))
+    page = render_template("auth/provider_logout.html", provider=provider, target=target)
+    return page, 200, {"Refresh": f"0; url={target}"}

@@ -111,7 +111,7 @@ def fake_idp() -> Iterator[FakeIdp]:
 
 
 class _FakeHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         idp: FakeIdp = self.server.idp  # type: ignore[attr-defined]
         path = urlparse(self.path).path
         if path == "/.well-known/openid-configuration":
@@ -121,7 +121,7 @@ class _FakeHandler(BaseHTTPRequestHandler):
         else:
             self._json({"error": "not_found"}, 404)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         idp: FakeIdp = self.server.idp  # type: ignore[attr-defined]
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         idp.token_requests.append(parse_qs(body))
@@ -135,7 +135,7 @@ class _FakeHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
