@@ -93,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "samverkan@localhost",
     "MAIL_SEND_SECONDS": 10,
     "MAIL_TIMEOUT": 10,
+    # Where the accessibility statement (/tillganglighet) tells people to report problems; MAIL_FROM when empty.
+    "ACCESSIBILITY_CONTACT": "",
     "DIGEST_HOUR": 7,
     "PUBLIC_URL": "http://127.0.0.1:5000",
     # Request limits (service/security/limits.py): a bigger body is refused 413 before it is read (attachments

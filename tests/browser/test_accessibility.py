@@ -9,9 +9,10 @@ import pytest
 
 from service.parties.models import Role
 from tests.browser.conftest import screenshot, sign_in
+from tests.conftest import PASSWORD
 
 FOCUSED = """() => { const e = document.activeElement; const s = getComputedStyle(e);
-  return {tag: e.tagName, id: e.id, text: (e.innerText || '').trim(), outline: s.outlineStyle,
+  return {tag: e.tagName, id: e.id, name: e.name, value: e.value, text: (e.innerText || '').trim(), outline: s.outlineStyle,
           width: parseFloat(s.outlineWidth), top: e.getBoundingClientRect().top}; }"""
 UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
   .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.name || e.id)"""
@@ -92,3 +93,50 @@ def test_readable_at_200_percent_zoom(live_server: str, browser: Any, admin: Non
         screenshot(page, "zoom-200-admin")
     finally:
         context.close()
+
+
+def test_a_task_form_completed_with_the_keyboard_only(app: Any, db: Any, parties: Any, live_server: str,
+                                                      page: Any) -> None:
+    """Sign in, claim a group task, open it, fill it and submit it with Tab, Shift+Tab, Enter, Space and typing."""
+    from tests.conftest import draft_data
+    from tests.inbox.test_adoption_flow import complete, start_agreement
+
+    client = app.test_client()
+    start_agreement(client, parties, "Mini-Maria Göteborg")
+    complete(client, db, "anna", "draft", draft_data(parties))
+    page.goto(f"{live_server}/logga-in")  # the user name field has focus on arrival
+    page.keyboard.type(parties.secretaries[parties.region.id].username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/uppgifter**")
+    _tab_until(page, lambda f: f["text"].startswith("Gruppens uppgifter"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**lista=grupp**")
+    _tab_until(page, lambda f: f["text"].startswith("Ta uppgiften"))
+    page.keyboard.press("Space")
+    page.wait_for_load_state("networkidle")
+    _tab_until(page, lambda f: f["text"] == "Registrera beslut om avtalet", limit=60)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/uppgifter/*")
+    _tab_until(page, lambda f: f["name"] == "outcome", limit=60)
+    page.keyboard.press("Space")
+    assert page.locator("input[name=outcome]:checked").get_attribute("value") == "adopted"  # "Avtalet antas"
+    _tab_until(page, lambda f: f["id"] == "body_id")
+    page.keyboard.type("Regionstyrelsen")
+    _tab_until(page, lambda f: f["id"] == "decided_on")
+    page.keyboard.type("11242026")  # the date's parts in the order of this Chromium's own (English) locale
+    assert page.locator("#decided_on").input_value() == "2026-11-24"
+    _tab_until(page, lambda f: f["id"] == "paragraph")
+    page.keyboard.type("§ 12")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")  # back again: the field keeps what was typed
+    assert page.evaluate(FOCUSED)["id"] == "paragraph"
+    _tab_until(page, lambda f: f["id"] == "diarienummer")
+    page.keyboard.type("RS 2026-0948")
+    _tab_until(page, lambda f: f["text"] == "Slutför uppgiften")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".field.has-error").all_inner_texts() == []
+    assert "Uppgiften ”Registrera beslut om avtalet” är klar." in page.locator(".flash").inner_text()
+    assert page.js_errors == []
