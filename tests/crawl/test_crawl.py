@@ -2,8 +2,9 @@
 the pages show them, and nothing they are shown fails them.
 
 The demo (`samverkan seed-demo`, with a smaller year of deviations) is seeded once per backend for the module;
-the crawl runs once per backend and the tests read what it found. Pages are deduplicated by URL pattern (numbers
-replaced by ``{id}``), a few of each, so the crawl stays bounded. Problems are collected, then asserted at once:
+the crawl runs once per backend and the tests read what it found. Pages are deduplicated by URL pattern (the route
+they match, and the query with numbers replaced by ``{id}``), a few of each, so the crawl stays bounded; English
+reads the pages the Swedish walk reached. Problems are collected, then asserted at once:
 a 5xx anywhere, a shown link or GET form answering 403 or 404, a raw audit event code in the visible text, and
 Swedish text left on an English page (``untranslated_texts``).
 """
@@ -18,9 +19,10 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 from werkzeug.security import generate_password_hash
 
 from service.agreements.demo import seed_demo_agreement
@@ -39,7 +41,7 @@ from tests.crawl.untranslated import untranslated_texts
 PASSWORD = "demo-lösenord"
 PER_PATTERN = 2  # pages of one URL pattern visited per user in Swedish (English: see _read_in_english)
 PER_PATTERN_IN_ENGLISH = 3  # pages of one URL pattern read in English, all users together
-MAX_PAGES = 70  # pages per user and language
+MAX_PAGES = 60  # pages per user and language
 SKIPPED = re.compile(r"/logga-ut|/paket\.zip$|\.csv$|^/static/|^/vendor/|/inbox/static/")
 NUMBER = re.compile(r"\d+")
 EVENT_CODE = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
@@ -185,10 +187,16 @@ def _check_text(who: str, url: str, page: str, text: str, language: str, actions
 
 
 def _pattern(url: str) -> str:
-    """The URL with its numbers replaced, query keys sorted: pages of one kind share it."""
+    """Pages of one kind share it: the route the path matches (``/processer/formular/<name>``; else the path with
+    its numbers replaced) and the query with its numbers replaced, keys sorted."""
     parts = urlsplit(url)
+    try:
+        rule, _ = current_app.url_map.bind("localhost").match(parts.path, method="GET", return_rule=True)
+        path = str(rule)
+    except HTTPException:  # no such route, or a redirect to add a slash
+        path = NUMBER.sub("{id}", parts.path)
     query = sorted((key, NUMBER.sub("{id}", value)) for key, value in parse_qsl(parts.query, keep_blank_values=True))
-    return NUMBER.sub("{id}", parts.path) + ("?" + urlencode(query) if query else "")
+    return path + ("?" + urlencode(query) if query else "")
 
 
 def _same_site(base: str, href: str) -> str | None:
