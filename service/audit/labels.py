@@ -67,6 +67,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "deviation.question_answered": _l("En fråga besvarades"),
     "deviation.question_asked": _l("En fråga ställdes"),
     "deviation.reminded": _l("Påminnelse om svar skickades"),
+    "deviation.renumbered": _l("Avvikelsen fick ett nytt nummer"),  # by migration d4a7e2c92320 (issue #18)
     "deviation.reported": _l("Avvikelsen rapporterades"),
     "disposal.decision_set": _l("Gallringsbeslut registrerades"),
     "dispute.disposed": _l("Innehåll gallrat"),
@@ -75,6 +76,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "dispute.level_configured": _l("Tvistenivå ställdes in"),
     "dispute.opened": _l("Tvisten öppnades"),
     "dispute.position_recorded": _l("En parts besked registrerades"),
+    "dispute.renumbered": _l("Tvisten fick ett nytt nummer"),  # by migration d4a7e2c92320 (issue #18)
     "dispute.resolved": _l("Tvisten avgjordes"),
     "form.saved": _l("Formulär sparades"),
     "incident.opened": _l("Incident öppnades"),
