@@ -6,6 +6,7 @@ from typing import Any
 
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
 from requests import RequestException
 from werkzeug.wrappers import Response as BaseResponse
@@ -42,8 +43,11 @@ def choose() -> BaseResponse:
     providers = oidc.providers()
     email = request.args.get("email", "").strip()
     provider = oidc.provider_for_email(email) if email else (providers[0] if len(providers) == 1 else None)
-    if provider is None:
+    if not providers:
         abort(404)
+    if provider is None:
+        error = _("Ingen identitetsleverantör är konfigurerad för den e-postadressen.")
+        return render_template("inbox/login.html", error=error), 404  # type: ignore[return-value]
     return _start(provider, login_hint=email or None)
 
 
@@ -61,7 +65,11 @@ def _start(provider: oidc.Provider, login_hint: str | None) -> BaseResponse:
     session[ORGANISATION_KEY] = request.args.get("organisation", "")
     extra = {"login_hint": login_hint} if login_hint else {}
     redirect_uri = url_for("sso.callback", key=provider.key, _external=True)
-    return oidc.client_for(provider).authorize_redirect(redirect_uri, **extra)  # type: ignore[no-any-return]
+    try:
+        return oidc.client_for(provider).authorize_redirect(redirect_uri, **extra)  # type: ignore[no-any-return]
+    except RequestException:  # discovery unreachable
+        error = _("Identitetsleverantören svarar inte. Försök igen om en stund.")
+        return render_template("inbox/login.html", error=error), 502  # type: ignore[return-value]
 
 
 @bp.get("/logga-in/sso/<key>/callback")

@@ -3,6 +3,7 @@ and local login switched off with a break-glass account (issue #21)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -14,7 +15,7 @@ from service.audit.models import AuditEvent
 from service.auth.models import UserSession
 from service.auth.sessions import revoke_user_sessions
 from service.parties.models import Membership, Role, User
-from tests.auth.oidc.conftest import APP_URL, ORGANISATION, through_provider
+from tests.auth.oidc.conftest import APP_URL, ORGANISATION, free_port, through_provider
 from tests.conftest import csrf_token, login
 
 
@@ -37,7 +38,8 @@ def test_login_page_offers_each_provider_and_finds_one_by_email_domain(sso_app: 
     assert answer.headers["Location"].startswith(sso_app.config["OIDC_PROVIDERS"].split('"issuer": "')[1].split('"')[0])
     assert query["login_hint"] == ["anna@Alingsas.example"] and query["code_challenge_method"] == ["S256"]
     assert query["state"] and query["nonce"] and query["code_challenge"]
-    assert client.get("/logga-in/sso?email=x@elsewhere.example").status_code == 404
+    elsewhere = client.get("/logga-in/sso?email=x@elsewhere.example")
+    assert elsewhere.status_code == 404 and "Ingen identitetsleverantör är konfigurerad" in elsewhere.get_data(as_text=True)
     assert client.get("/logga-in/sso/okand").status_code == 404
 
 
@@ -146,3 +148,11 @@ def test_local_login_off_keeps_only_the_audited_break_glass_account(
         assert [a for a, _ in _actions(db)] == ["auth.local_login_refused", "auth.login", "auth.break_glass_login"]
     finally:
         sso_app.config.update(OIDC_ALLOW_LOCAL_LOGIN=True, OIDC_BREAK_GLASS_USERS="")
+
+
+def test_unreachable_provider_is_named_not_a_server_error(sso_app: Flask, client: FlaskClient) -> None:
+    providers = json.loads(sso_app.config["OIDC_PROVIDERS"])
+    providers.append({"key": "nere", "issuer": f"http://127.0.0.1:{free_port()}", "client_id": "samverkan"})
+    sso_app.config["OIDC_PROVIDERS"] = json.dumps(providers)  # sso_app puts the list back
+    answer = client.get("/logga-in/sso/nere")
+    assert answer.status_code == 502 and "Identitetsleverantören svarar inte" in answer.get_data(as_text=True)
