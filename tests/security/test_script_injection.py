@@ -33,7 +33,7 @@ from service.processes.definitions import deploy_definition
 from service.processes.models import HumanTask, TaskStatus
 from service.processes.operations import start_process
 from service.transactions import commit_with_retry
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, live_server, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import live_server, sign_in  # noqa: F401 (fixtures)
 from tests.conftest import ROOT, csrf_token
 from tests.deviations import test_deviation_flow as deviation_flow
 from tests.deviations.world import World, _user, complete, deployed, frozen, post_form  # noqa: F401 (fixtures)
@@ -335,20 +335,10 @@ SELECT_TASK = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def watched(chromium: Any) -> Iterator[Any]:
+def watched(browser: Any) -> Iterator[Any]:
     """A browser page recording policy violations, dialogs (an alert() that ran) and script errors."""
-    context = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     context.add_init_script(WATCH)
     tab = context.new_page()
