@@ -35,6 +35,9 @@ PASSWORD = "rätt-lösenord-1"
 TEST_SECRET_KEY = "pytest-only-key-4f1c9a7e2d5b8c3f6a0e9d2c7b4a1f8e"
 # Two test runs at once (two checkouts on one machine) need different databases.
 TEST_DATABASE = os.environ.get("SAMVERKAN_TEST_DATABASE", "samverkan_test")
+# The OpenID providers of the single sign-on tests (one Node oidc-provider per session), for tests/auth/oidc
+# and tests/browser/test_sso.py alike.
+pytest_plugins = ["tests.auth.oidc.fixtures"]
 
 
 def postgres_url(database: str) -> str:

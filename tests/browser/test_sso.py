@@ -8,12 +8,11 @@ from typing import Any
 from flask import Flask
 
 from service.parties.models import Role
-from tests.auth.oidc.conftest import ORGANISATION
-from tests.browser.conftest import browser, live_server, page  # noqa: F401 (the browser tests' fixtures)
+from tests.auth.oidc.fixtures import ORGANISATION
 
 
 def test_sign_in_through_the_provider_lands_in_the_inbox_and_logout_ends_both(
-        sso_app: Flask, live_server: str, page: Any, make_organisation: Any, make_user: Any,  # noqa: F811
+        sso_app: Flask, live_server: str, page: Any, make_organisation: Any, make_user: Any,
         oidc_provider: str) -> None:
     organisation = make_organisation(name=ORGANISATION)
     make_user([(organisation, Role.CASE_OFFICER)], username="anna", display_name="Anna Andersson",

@@ -1,4 +1,5 @@
-"""Identity providers on loopback for the single sign-on tests (issue #21).
+"""Identity providers on loopback for the single sign-on tests (issue #21); a plugin of tests/conftest.py, so
+tests/auth/oidc and the browser test tests/browser/test_sso.py share one of each per session.
 
 ``oidc_provider``: panva's oidc-provider (OpenID Certified) run by Node from node_modules, one per test session.
 ``fake_idp``: a small provider served from the test process, whose discovery, JWKS and token endpoint answer

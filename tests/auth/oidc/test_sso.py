@@ -15,7 +15,7 @@ from service.audit.models import AuditEvent
 from service.auth.models import UserSession
 from service.auth.sessions import revoke_user_sessions
 from service.parties.models import Membership, Role, User
-from tests.auth.oidc.conftest import APP_URL, ORGANISATION, free_port, through_provider
+from tests.auth.oidc.fixtures import APP_URL, ORGANISATION, free_port, through_provider
 from tests.conftest import csrf_token, login
 
 
@@ -43,7 +43,7 @@ def test_login_page_offers_each_provider_and_finds_one_by_email_domain(sso_app: 
     assert client.get("/logga-in/sso/okand").status_code == 404
 
 
-def test_linked_person_signs_in_with_a_server_side_session_and_rp_logout(
+def test_linked_person_signs_in_with_a_revocable_server_side_session_and_rp_logout(
         sso_app: Flask, client: FlaskClient, db: Any, make_user: Any, make_organisation: Any, oidc_provider: str) -> None:
     anna = _linked(make_user, make_organisation, oidc_provider)
     answer = through_provider(client, "/logga-in/sso/test?next=/avtal")
@@ -51,6 +51,11 @@ def test_linked_person_signs_in_with_a_server_side_session_and_rp_logout(
     assert client.get("/uppgifter").status_code == 200
     assert db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == anna.id)) == 1
     assert ("auth.sso_login", {"provider": "test", "address": "127.0.0.1"}) in _actions(db)
+    # Revocable on the server like a password session (an admin disabling the account, a password reset).
+    revoke_user_sessions(anna)
+    db.session.commit()
+    assert client.get("/uppgifter").status_code == 302
+    assert through_provider(client, "/logga-in/sso/test").status_code == 302
     # RP-initiated logout: our session ends, then the provider's end-session endpoint.
     token = csrf_token(client.get("/konto").get_data(as_text=True))
     out = client.post("/logga-ut", data={"csrf_token": token})
@@ -61,17 +66,7 @@ def test_linked_person_signs_in_with_a_server_side_session_and_rp_logout(
     query = parse_qs(urlparse(target).query)
     assert query["client_id"] == ["samverkan"] and query["post_logout_redirect_uri"] == [f"{APP_URL}/logga-in"]
     assert client.get("/uppgifter").status_code == 302
-    assert db.session.scalar(select(UserSession.revoked_at)) is not None
-
-
-def test_sso_session_is_revocable_on_the_server(sso_app: Flask, client: FlaskClient, db: Any, make_user: Any,
-                                                make_organisation: Any, oidc_provider: str) -> None:
-    anna = _linked(make_user, make_organisation, oidc_provider)
-    through_provider(client, "/logga-in/sso/test")
-    assert client.get("/uppgifter").status_code == 200
-    revoke_user_sessions(anna)
-    db.session.commit()
-    assert client.get("/uppgifter").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.revoked_at.is_(None))) == 0
 
 
 def test_unlinked_subject_is_refused_and_nothing_created(sso_app: Flask, client: FlaskClient, db: Any,
