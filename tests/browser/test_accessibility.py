@@ -104,7 +104,8 @@ def test_a_task_form_completed_with_the_keyboard_only(app: Any, db: Any, parties
     client = app.test_client()
     start_agreement(client, parties, "Mini-Maria Göteborg")
     complete(client, db, "anna", "draft", draft_data(parties))
-    page.goto(f"{live_server}/logga-in")  # the user name field has focus on arrival
+    page.goto(f"{live_server}/logga-in")
+    page.wait_for_function("document.activeElement.id === 'username'")  # the user name field has focus on arrival
     page.keyboard.type(parties.secretaries[parties.region.id].username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
