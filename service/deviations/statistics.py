@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 
 from service.deviations.models import CATEGORY_LABELS, Deviation, DeviationCategory, DeviationReceiver
@@ -117,7 +118,7 @@ def _organisation_names() -> dict[int, str]:
 
 
 def _categories(counts: Counter[str]) -> list[Row]:
-    return [Row(str(c), CATEGORY_LABELS[c], counts.get(str(c), 0)) for c in DeviationCategory]
+    return [Row(str(c), _(CATEGORY_LABELS[c]), counts.get(str(c), 0)) for c in DeviationCategory]
 
 
 def _parties(counts: Counter[int], names: dict[int, str]) -> list[Row]:
@@ -163,7 +164,7 @@ def _open_disputes(scope: Scope) -> list[Row]:
         parties = select(DisputeParty.dispute_id).where(DisputeParty.organisation_id == scope.organisation_id)
         query = query.where(Dispute.id.in_(parties))
     counts = dict(db.session.execute(query).all())
-    return [Row(str(level), LEVEL_LABELS[level], int(counts.get(str(level), 0))) for level in LEVELS]
+    return [Row(str(level), _(LEVEL_LABELS[level]), int(counts.get(str(level), 0))) for level in LEVELS]
 
 
 def swedish_number(value: float | None) -> str:

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import aliased
 
@@ -313,7 +314,7 @@ def list_agreements(user: User, status: str = "", party: int | None = None, q: s
 def group_choices(user: User) -> list[tuple[str, str]]:
     """The user's groups as form choices "organisation_id:role"."""
     names = dict(db.session.execute(select(Organisation.id, Organisation.name)).all())
-    return [(f"{org}:{role}", f"{ROLE_LABELS[Role(role)]}, {names.get(org, org)}") for org, role in sorted(user.groups())]
+    return [(f"{org}:{role}", f"{_(ROLE_LABELS[Role(role)])}, {names.get(org, org)}") for org, role in sorted(user.groups())]
 
 
 def _int(value: Any) -> int | None:
