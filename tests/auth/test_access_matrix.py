@@ -106,6 +106,7 @@ ROWS = [
     Row("POST", "/konto/losenord", SIGNED_IN, personal=True, endpoint="auth.password"),
     Row("POST", "/sprak", EVERYONE, personal=True, endpoint="auth.language", data={"language": "en"}),
     Row("POST", "/logga-ut", SIGNED_IN, personal=True, endpoint="inbox.logout"),
+    Row("GET", "/tillganglighet", EVERYONE, endpoint="inbox.accessibility_statement"),
     # Administration
     Row("GET", "/admin/", ADMINS, endpoint="admin.index"),
     Row("GET", "/admin/organisationer", ADMINS, endpoint="admin.organisations"),
