@@ -12,8 +12,12 @@ run: setup
 	$(BIN)/samverkan seed-demo
 	$(BIN)/samverkan run --port $(PORT)
 
+# Two workers (the machines have two cores); a file's tests stay together on one worker, which has its own
+# databases (tests/conftest.py's TEST_DATABASE). TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+
 test: setup postgres browser lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check service tests bench

@@ -33,8 +33,10 @@ POSTGRES_ADMIN_URL = os.environ.get("SAMVERKAN_TEST_POSTGRES_ADMIN", "postgresql
 PASSWORD = "rätt-lösenord-1"
 # A strong key (the service refuses weak ones, issue #17); for tests only, never for a deployment.
 TEST_SECRET_KEY = "pytest-only-key-4f1c9a7e2d5b8c3f6a0e9d2c7b4a1f8e"
-# Two test runs at once (two checkouts on one machine) need different databases.
-TEST_DATABASE = os.environ.get("SAMVERKAN_TEST_DATABASE", "samverkan_test")
+# Two test runs at once (two checkouts on one machine) need different databases, and so does each of
+# pytest-xdist's workers (`make test` runs two): every name a test derives from this one differs per worker.
+TEST_DATABASE = os.environ.get("SAMVERKAN_TEST_DATABASE", "samverkan_test") + (
+    f"_{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else "")
 # The OpenID providers of the single sign-on tests (one Node oidc-provider per session), for tests/auth/oidc
 # and tests/browser/test_sso.py alike.
 pytest_plugins = ["tests.auth.oidc.fixtures"]

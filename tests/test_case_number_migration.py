@@ -17,7 +17,7 @@ from service import audit
 from service.app import create_app
 from service.deviations.case_numbers import next_case_number
 from service.extensions import db
-from tests.conftest import TEST_SECRET_KEY, database_url
+from tests.conftest import TEST_DATABASE, TEST_SECRET_KEY, database_url
 from tests.test_migrations import _empty
 
 BEFORE = "c5d2e8f12245"
@@ -74,7 +74,7 @@ def world_of_the_old_series(connection: Any) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_repeated_numbers_are_renumbered_with_the_old_ones_in_the_audit_chain(backend: str, tmp_path: Path) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, "samverkan_migrations_case_numbers"),
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, f"{TEST_DATABASE}_migrations_case_numbers"),
                       "SECRET_KEY": TEST_SECRET_KEY, "AUDIT_ANCHOR_DIR": str(tmp_path / "anchors")})
     with app.app_context():
         _empty(backend)

@@ -13,12 +13,12 @@ from sqlalchemy import text
 
 from service.app import create_app
 from service.extensions import db
-from tests.conftest import TEST_SECRET_KEY, database_url
+from tests.conftest import TEST_DATABASE, TEST_SECRET_KEY, database_url
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_upgrade_from_empty_matches_models(backend: str, tmp_path: Path) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, "samverkan_migrations"),
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, f"{TEST_DATABASE}_migrations_check"),
                       "SECRET_KEY": TEST_SECRET_KEY})
     with app.app_context():
         _empty(backend)
@@ -42,7 +42,7 @@ def _empty(backend: str) -> Any:
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_tasks_get_their_case_title_on_upgrade(backend: str, tmp_path: Path) -> None:
     """0650 copies each case's title onto its existing tasks (the inbox searches and sorts by the copy)."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, "samverkan_migrations"),
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, f"{TEST_DATABASE}_migrations_check"),
                       "SECRET_KEY": TEST_SECRET_KEY})
     with app.app_context():
         _empty(backend)
