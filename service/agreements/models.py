@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from service.columns import UtcDateTime, now
 from service.engine.calendar import APPEAL_PERIOD_DAYS, last_day_of_period
 from service.extensions import db
-from service.parties.models import AuthorisedBody, Organisation
+from service.parties.models import AuthorisedBody, Organisation, OrganisationKind
 from service.processes.models import ProcessInstance
 
 
@@ -86,11 +86,44 @@ class DecisionStage(StrEnum):
 
 STAGE_LABELS = {
     DecisionStage.DECIDED: "Beslutat",
-    DecisionStage.POSTED: "Justerat och anslaget",
+    DecisionStage.POSTED: "Justerat; justeringen anslagen",
     DecisionStage.APPEALED: "Överklagat",
     DecisionStage.FINAL: "Laga kraft",
     DecisionStage.ANNULLED: "Upphävt efter överklagande",
 }
+# A decision by delegation or a signed agreement has no anslag and no appeal period: final means it applies.
+APPLIES_FOR_PARTY_LABEL = "Gäller för parten"
+
+
+class DecisionRoute(StrEnum):
+    """How a party's decision comes to apply to it (gäller för parten)."""
+
+    # A nämnd, styrelse or fullmäktige decides at a meeting: justering, anslag, then the appeal period
+    # (KL 8 kap. 12 §, 13 kap. 6 §). Kommun, region, kommunalförbund.
+    DECISION_WITH_POSTING = "decision_with_posting"
+    # Beslut på delegation (KL 7 kap. 5 §): a delegate decides alone; no justering or anslag in this flow.
+    DELEGATION = "delegation"
+    # A party outside kommunallagen (a state authority such as Kriminalvården, a private provider such as a
+    # vårdcentral) signs the agreement by its own rules.
+    SIGNED_AGREEMENT = "signed_agreement"
+
+
+ROUTE_LABELS = {
+    DecisionRoute.DECISION_WITH_POSTING: "Beslut med justering och anslag",
+    DecisionRoute.DELEGATION: "Beslut på delegation",
+    DecisionRoute.SIGNED_AGREEMENT: "Undertecknat avtal",
+}
+# The routes each kind of organisation may take; the first is the default. Kinds not named sign.
+ROUTES_BY_KIND: dict[str, tuple[DecisionRoute, ...]] = {
+    OrganisationKind.KOMMUN: (DecisionRoute.DECISION_WITH_POSTING, DecisionRoute.DELEGATION),
+    OrganisationKind.REGION: (DecisionRoute.DECISION_WITH_POSTING, DecisionRoute.DELEGATION),
+    OrganisationKind.KOMMUNALFORBUND: (DecisionRoute.DECISION_WITH_POSTING, DecisionRoute.DELEGATION),
+}
+
+
+def routes_for(kind: str) -> tuple[DecisionRoute, ...]:
+    """The routes open to a party of ``kind``, the default first."""
+    return ROUTES_BY_KIND.get(kind, (DecisionRoute.SIGNED_AGREEMENT,))
 
 
 class Agreement(db.Model):  # type: ignore[name-defined,misc]
@@ -181,6 +214,8 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
         back_populates="version", cascade="all, delete-orphan", order_by="Recommendation.id")
     comments: Mapped[list[ConsultationComment]] = relationship(
         back_populates="version", cascade="all, delete-orphan", order_by="ConsultationComment.id")
+    receipts: Mapped[list[ProposalReceipt]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", order_by="ProposalReceipt.id")
 
     @property
     def status_label(self) -> str:
@@ -212,6 +247,9 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
     def current_decisions(self) -> list[Decision]:
         return [d for d in self.decisions if d.adoption_round == self.adoption_round]
 
+    def current_receipts(self) -> list[ProposalReceipt]:
+        return [r for r in self.receipts if r.adoption_round == self.adoption_round]
+
 
 @event.listens_for(AgreementVersion, "before_update")
 def _refuse_changes_to_adopted_text(mapper: Any, connection: Any, version: AgreementVersion) -> None:
@@ -237,6 +275,7 @@ class Decision(db.Model):  # type: ignore[name-defined,misc]
     body_id: Mapped[int] = mapped_column(ForeignKey("authorised_bodies.id"))
     outcome: Mapped[str] = mapped_column(String(16))
     stage: Mapped[str] = mapped_column(String(16), default=DecisionStage.DECIDED)
+    route: Mapped[str] = mapped_column(String(32), default=DecisionRoute.DECISION_WITH_POSTING)
     decided_on: Mapped[date] = mapped_column(Date)
     paragraph: Mapped[str] = mapped_column(String(20))
     diarienummer: Mapped[str] = mapped_column(String(50))
@@ -244,7 +283,15 @@ class Decision(db.Model):  # type: ignore[name-defined,misc]
     minutes_approved_on: Mapped[date | None] = mapped_column(Date)  # justerat
     posted_on: Mapped[date | None] = mapped_column(Date)  # anslaget
     appealed_on: Mapped[date | None] = mapped_column(Date)
-    final_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # laga kraft
+    final_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # laga kraft, or applies (other routes)
+    delegate: Mapped[str] = mapped_column(String(200), default="")  # route delegation: who decided (befattning)
+    delegation_reference: Mapped[str] = mapped_column(String(100), default="")  # punkt i delegationsordningen
+    signatory: Mapped[str] = mapped_column(String(200), default="")  # route signed_agreement: who signed
+    # The decision's documents (inbox attachments of the decide task): tjänsteskrivelse, protokollsutdrag.
+    report_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_attachments.id"))
+    extract_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_attachments.id"))
+    # KL 8 kap. 12 § limits the justering or the anslag missed: [{"rule", "last_day", "on"}] (warnings only).
+    deadline_warnings: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
@@ -258,12 +305,48 @@ class Decision(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def stage_label(self) -> str:
+        if self.stage == DecisionStage.POSTED and self.posted_on:
+            return _("Justerat; justeringen anslagen %(date)s", date=self.posted_on.isoformat())
+        if self.stage == DecisionStage.FINAL and not self.is_posted_route:
+            return _(APPLIES_FOR_PARTY_LABEL)
         return _(STAGE_LABELS[DecisionStage(self.stage)])
+
+    @property
+    def route_label(self) -> str:
+        return _(ROUTE_LABELS[DecisionRoute(self.route)])
+
+    @property
+    def is_posted_route(self) -> bool:
+        """Justering, anslag and an appeal period follow this decision (the other routes apply at once)."""
+        return self.route == DecisionRoute.DECISION_WITH_POSTING
 
     @property
     def last_appeal_day(self) -> date | None:
         """Sista dag för överklagande: three weeks from the anslag, moved by lag (1930:173) (KL 13 kap. 6 §)."""
         return last_day_of_period(self.posted_on, APPEAL_PERIOD_DAYS) if self.posted_on else None
+
+
+class ProposalReceipt(db.Model):  # type: ignore[name-defined,misc]
+    """A party's registration of the proposal on arrival (its diarienummer, the day it came in), and the
+    preparation (beredning, e.g. in an arbetsutskott) if any: neither starts an appeal period."""
+
+    __tablename__ = "agreement_proposal_receipts"
+    __table_args__ = (UniqueConstraint("version_id", "adoption_round", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_versions.id"))
+    adoption_round: Mapped[int]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    diarienummer: Mapped[str] = mapped_column(String(50))
+    received_on: Mapped[date] = mapped_column(Date)
+    prepared_by: Mapped[str] = mapped_column(String(200), default="")  # e.g. kommunstyrelsens arbetsutskott
+    prepared_on: Mapped[date | None] = mapped_column(Date)
+    prepared_paragraph: Mapped[str] = mapped_column(String(20), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+    version: Mapped[AgreementVersion] = relationship(back_populates="receipts")
+    organisation: Mapped[Organisation] = relationship()
 
 
 class Recommendation(db.Model):  # type: ignore[name-defined,misc]

@@ -24,6 +24,8 @@ class OrganisationKind(StrEnum):
     KOMMUN = "kommun"
     REGION = "region"
     KOMMUNALFORBUND = "kommunalforbund"
+    STATE_AUTHORITY = "state_authority"  # e.g. Kriminalvården: signs agreements, posts nothing on an anslagstavla
+    PRIVATE_PROVIDER = "private_provider"  # e.g. a vårdcentral in private management
     OTHER = "other"
 
 
@@ -31,6 +33,8 @@ ORGANISATION_KIND_LABELS = {
     OrganisationKind.KOMMUN: N_("Kommun"),
     OrganisationKind.REGION: N_("Region"),
     OrganisationKind.KOMMUNALFORBUND: N_("Kommunalförbund"),
+    OrganisationKind.STATE_AUTHORITY: N_("Statlig myndighet"),
+    OrganisationKind.PRIVATE_PROVIDER: N_("Privat vårdgivare eller utförare"),
     OrganisationKind.OTHER: N_("Annan organisation"),
 }
 
@@ -67,13 +71,18 @@ ROLE_LABELS = {
 }
 
 
+# Lane names that keep naming a role after its label changed (issue #19: "Sekreterare (behörig instans)"),
+# so that diagrams deployed with either name run.
+LANE_ALIASES = {"nämndsekreterare": Role.BODY_SECRETARY, "sekreterare (behörig instans)": Role.BODY_SECRETARY}
+
+
 def role_for_lane(lane: str) -> Role | None:
-    """The role a BPMN lane names: its role code or its Swedish label, case-insensitive."""
+    """The role a BPMN lane names: its role code, its Swedish label or an alias, case-insensitive."""
     wanted = lane.strip().casefold()
     for role in Role:
         if wanted in (role.value, ROLE_LABELS[role].casefold()):
             return role
-    return None
+    return LANE_ALIASES.get(wanted)
 
 
 class Organisation(db.Model):  # type: ignore[name-defined,misc]
