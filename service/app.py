@@ -102,7 +102,7 @@ def _configure_domains() -> None:
     """Import every package's models (their tables join the metadata) and register process hooks."""
     import importlib
 
-    for package in ("parties", "processes", "audit", "agreements", "notifications", "scheduler",
+    for package in ("parties", "processes", "audit", "agreements", "notifications", "scheduler", "bodies",
                     "deviations", "disputes", "api", "modeller", "history", "ops", "auth", "inbox"):
         importlib.import_module(f"service.{package}.models")
     from service.agreements import hooks as agreement_hooks

@@ -72,12 +72,18 @@ class Dispute(db.Model):  # type: ignore[name-defined,misc]
     instruction: Mapped[str] = mapped_column(Text, default="")
     instruction_written_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    # The joint bodies that decide at levels 2 and 3 at their meetings (service/bodies); NULL: the agreement had
+    # none when the dispute was opened, and the level's task is offered to the organisation's role as before.
+    steering_body_id: Mapped[int | None] = mapped_column(ForeignKey("joint_bodies.id"))
+    county_body_id: Mapped[int | None] = mapped_column(ForeignKey("joint_bodies.id"))
 
     opening_organisation: Mapped[Organisation] = relationship(foreign_keys=[opening_organisation_id])
     steering_organisation: Mapped[Organisation] = relationship(foreign_keys=[steering_organisation_id])
     county_organisation: Mapped[Organisation] = relationship(foreign_keys=[county_organisation_id])
     instruction_organisation: Mapped[Organisation] = relationship(foreign_keys=[instruction_organisation_id])
     opened_by: Mapped[User] = relationship()
+    steering_body = relationship("JointBody", foreign_keys=[steering_body_id])
+    county_body = relationship("JointBody", foreign_keys=[county_body_id])
     parties: Mapped[list[DisputeParty]] = relationship(
         back_populates="dispute", cascade="all, delete-orphan", order_by="DisputeParty.id")
     steps: Mapped[list[DisputeStep]] = relationship(

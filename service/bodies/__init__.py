@@ -1,0 +1,1 @@
+"""Joint bodies (styrgrupp, analysgrupp, länsnivå …), their members, meetings and protocol decisions."""
