@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
+
+from service.messages import Message
 
 LANGUAGE_COOKIE = "samverkan_lang"
 SESSION_KEY = "language"
@@ -41,9 +43,18 @@ def current_language() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def translate(message: str) -> str:
+    """A Swedish message in the reader's language: a Message with its values filled in, any other text as its
+    own msgid; a text the catalogue lacks stays as it is."""
+    if isinstance(message, Message):
+        return str(gettext(message.msgid, **message.values))
+    return str(gettext(message)) if message else message
+
+
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel on ``app`` and give templates the current language."""
     Babel(app, locale_selector=select_locale)
+    app.add_template_filter(translate, "translate")
 
     @app.context_processor
     def language_context() -> dict[str, Any]:

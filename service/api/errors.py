@@ -16,6 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from service.errors import BpmnError, SamverkanError, ValidationFailed
 from service.extensions import db
+from service.i18n import translate
+from service.messages import Message
 from service.transactions import lost_connection
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,10 @@ def problem(status: int, kind: str | None = None, detail: str = "", *, fields: M
 
 
 def translated(message: str) -> str:
-    """A Swedish message (ours or marshmallow's) in the request's language, if the catalogue has it."""
+    """A Swedish message (ours, with its values if it is a Message, or marshmallow's) in the request's language,
+    if the catalogue has it."""
+    if isinstance(message, Message):
+        return translate(message)
     message = str(message)
     return gettext(MARSHMALLOW.get(message, message)) if message else message
 

@@ -27,6 +27,7 @@ from service.api.schemas import (
     TaskSchema,
 )
 from service.extensions import db
+from service.inbox.form_texts import translated_schema
 from service.parties.models import User
 from service.processes.claims import claim_task, release_task
 from service.processes.definitions import form_schema
@@ -144,7 +145,8 @@ def _visible(user: User, task: HumanTask | None) -> HumanTask:
 
 def task_detail(task: HumanTask) -> dict[str, Any]:
     detail: dict[str, Any] = TASK_SCHEMA.dump(task)
-    detail["form_schema"] = form_schema(task.instance.definition, task.form) if task.form else {}
+    # The form's texts in the request's language (Accept-Language), as the API's messages are.
+    detail["form_schema"] = translated_schema(form_schema(task.instance.definition, task.form)) if task.form else {}
     detail["values"] = form_values(task) if task.is_ready else {}
     return detail
 

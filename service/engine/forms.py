@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from service.errors import BpmnError
+from service.messages import Message
 
 _FORMAT_CHECKER = FormatChecker()
 # Every date of a form lies in a sane range: 0001-01-01 and 9999-12-31 are typing slips, not dates of a case.
@@ -165,7 +166,7 @@ def _join(path: str, name: str) -> str:
 
 
 def _fallback(value: Any, error: ValidationError) -> str:
-    return f"Ogiltigt värde ({error.message})."
+    return Message("Ogiltigt värde (%(reason)s).", reason=error.message)
 
 
 _FORMAT_MESSAGES: dict[str, str] = {"date": "Ange ett datum (ÅÅÅÅ-MM-DD).", "email": "Ange en e-postadress."}
@@ -173,26 +174,30 @@ _FORMAT_MESSAGES: dict[str, str] = {"date": "Ange ett datum (ÅÅÅÅ-MM-DD).", 
 
 def _format_message(name: str, value: Any) -> str:
     if name == "date" and iso_date(value) is not None:
-        return f"Ange ett datum mellan {EARLIEST_DATE.isoformat()} och {LATEST_DATE.isoformat()}."
-    return _FORMAT_MESSAGES.get(name, f"Fel format ({name}).")
+        return Message("Ange ett datum mellan %(first)s och %(last)s.", first=EARLIEST_DATE.isoformat(),
+                       last=LATEST_DATE.isoformat())
+    return _FORMAT_MESSAGES.get(name, Message("Fel format (%(format)s).", format=name))
 
 
-_TYPE_NAMES: dict[str, str] = {
-    "string": "text", "integer": "heltal", "number": "tal", "boolean": "ja/nej", "array": "lista", "object": "objekt",
+# Messages with values are Messages: Swedish as they stand, translated where shown (service.i18n.translate).
+_TYPE_MESSAGES: dict[str, str] = {
+    "string": "Fel typ av värde (ska vara text).", "integer": "Fel typ av värde (ska vara heltal).",
+    "number": "Fel typ av värde (ska vara tal).", "boolean": "Fel typ av värde (ska vara ja/nej).",
+    "array": "Fel typ av värde (ska vara lista).", "object": "Fel typ av värde (ska vara objekt).",
 }
 
 _MESSAGES: dict[str, Any] = {
-    "type": lambda v, e: f"Fel typ av värde (ska vara {_TYPE_NAMES.get(str(v), v)}).",
-    "minLength": lambda v, e: "Fältet måste fyllas i." if v == 1 else f"Minst {v} tecken.",
-    "maxLength": lambda v, e: f"Högst {v} tecken.",
-    "minItems": lambda v, e: f"Välj minst {v}.",
-    "maxItems": lambda v, e: f"Välj högst {v}.",
+    "type": lambda v, e: Message(_TYPE_MESSAGES.get(str(v), "Fel typ av värde (ska vara %(type)s)."), type=v),
+    "minLength": lambda v, e: "Fältet måste fyllas i." if v == 1 else Message("Minst %(n)s tecken.", n=v),
+    "maxLength": lambda v, e: Message("Högst %(n)s tecken.", n=v),
+    "minItems": lambda v, e: Message("Välj minst %(n)s.", n=v),
+    "maxItems": lambda v, e: Message("Välj högst %(n)s.", n=v),
     "uniqueItems": lambda v, e: "Samma värde får bara väljas en gång.",
     "enum": lambda v, e: "Välj ett av alternativen.",
     "oneOf": lambda v, e: "Välj ett av alternativen.",
     "const": lambda v, e: "Ogiltigt värde.",
     "format": lambda v, e: _format_message(str(v), e.instance),
     "pattern": lambda v, e: "Värdet har fel format.",
-    "minimum": lambda v, e: f"Minst {v}.",
-    "maximum": lambda v, e: f"Högst {v}.",
+    "minimum": lambda v, e: Message("Minst %(n)s.", n=v),
+    "maximum": lambda v, e: Message("Högst %(n)s.", n=v),
 }

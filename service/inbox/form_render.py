@@ -15,6 +15,9 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from service.i18n import translate
+from service.inbox.form_texts import translated_schema
+
 
 @dataclass
 class Field:
@@ -38,7 +41,9 @@ class Field:
 
 def build_fields(schema: Mapping[str, Any], values: Mapping[str, Any], errors: Mapping[str, Sequence[str]],
                  options: Mapping[str, Sequence[tuple[int, str]]]) -> list[Field]:
-    """One Field per schema property, in schema order, with its current value and errors."""
+    """One Field per schema property, in schema order, with its current value and errors, in the reader's
+    language (form_texts.py)."""
+    schema = translated_schema(schema)
     required = set(schema.get("required", []))
     return [_field(name, prop, name in required, values.get(name), errors.get(name, []), options, errors)
             for name, prop in schema.get("properties", {}).items()]
@@ -49,7 +54,7 @@ def _field(name: str, prop: Mapping[str, Any], is_required: bool, value: Any, er
     widget, choices = _widget(prop, options)
     result = Field(name=name, label=prop.get("title", name), widget=widget, is_required=is_required, value=value,
                    description=prop.get("description", ""), group=prop.get("x-group", ""), choices=choices,
-                   errors=list(errors), accept=",".join(prop.get("x-accept", [])))
+                   errors=[translate(error) for error in errors], accept=",".join(prop.get("x-accept", [])))
     if widget == "items":
         result.rows = _rows(name, prop, value if isinstance(value, list) else [], all_errors or {}, options)
     return result
@@ -82,7 +87,7 @@ def _widget(prop: Mapping[str, Any], options: Mapping[str, Sequence[tuple[int, s
     if "oneOf" in prop:
         return "radio", [(str(item["const"]), item.get("title", str(item["const"]))) for item in prop["oneOf"]]
     if "enum" in prop:
-        return "select", [(str(item), str(item)) for item in prop["enum"]]
+        return "select", [(str(item), translate(str(item))) for item in prop["enum"]]
     kind = _type(prop)
     if kind == "boolean":
         return "checkbox", []
