@@ -103,7 +103,7 @@ def _configure_domains() -> None:
     import importlib
 
     for package in ("parties", "processes", "audit", "agreements", "notifications", "scheduler", "bodies",
-                    "deviations", "disputes", "api", "modeller", "history", "ops", "auth", "inbox"):
+                    "deviations", "disputes", "api", "modeller", "history", "ops", "auth", "inbox", "reports", "routines"):
         importlib.import_module(f"service.{package}.models")
     from service.agreements import hooks as agreement_hooks
     from service.deviations import hooks as deviation_hooks
@@ -115,6 +115,9 @@ def _configure_domains() -> None:
     drafting.register()
     deviation_hooks.register()
     dispute_hooks.register()
+    from service.reports import hooks as report_hooks
+
+    report_hooks.register()
 
 
 def _configure_blueprints(app: Flask) -> None:
@@ -128,6 +131,12 @@ def _configure_blueprints(app: Flask) -> None:
     from service.vendor import bp as vendor
 
     for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor, processes, agreements):
+        app.register_blueprint(blueprint)
+    from service.deviations.improvement_views import bp as improvements
+    from service.reports.views import bp as reports
+    from service.routines.views import bp as routines
+
+    for blueprint in (improvements, reports, routines):  # issue #20: improvement actions, annual reports, routine health
         app.register_blueprint(blueprint)
     from service import api, auth, history, i18n, modeller, ops, security
 

@@ -30,7 +30,9 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(name, value)
     api = ScopedApi(app)
     app.extensions["samverkan_api"] = api
-    for module in (organisations, agreements, tasks, instances, deviations, disputes, definitions, history):
+    from service.api import follow_ups
+
+    for module in (organisations, agreements, tasks, instances, deviations, disputes, definitions, history, follow_ups):
         csrf.exempt(module.bp)  # token-authenticated; the session cookie is never accepted for writes
         api.register_blueprint(module.bp)
     csrf.exempt(pages.api_fallback)

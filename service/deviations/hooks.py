@@ -1,7 +1,8 @@
 """Ties bpmn/deviation.bpmn to the deviation record.
 
 Element ids this depends on: acknowledge, investigate, answer_question, answer_overdue, review_answer
-(inside the multi-instance subprocess handle_receiver, whose item is ``receiver``), analyse, decide_dispute.
+(inside the multi-instance subprocess handle_receiver, whose item is ``receiver``), analyse (with its timers
+analysis_reminder and analysis_overdue, see analysis.py), decide_dispute.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.columns import now
+from service.deviations import analysis
 from service.deviations import operations as ops
 from service.deviations.identity import refuse_identity_numbers
 from service.deviations.models import Deviation, DeviationReceiver, DeviationStatus, ReceiverStatus
@@ -54,6 +56,7 @@ class DeviationHooks(hooks.NoHooks):  # defaults for hook points we do not use
         _remind_due(deviation)
         if deviation.status == DeviationStatus.OPEN and any(task.bpmn_id == "analyse" for task in progress.ready):
             ops.start_analysis(deviation)
+        analysis.follow_up_analysis(deviation)
         if progress.is_completed and deviation.status != DeviationStatus.CLOSED:
             ops.close_deviation(deviation)
 

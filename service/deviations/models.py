@@ -134,6 +134,10 @@ class Deviation(db.Model):  # type: ignore[name-defined,misc]
     analysis_comment: Mapped[str] = mapped_column(Text, default="")
     analysed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     analysed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    analysis_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The analysis group was reminded, then the steering side told that nothing happened (timers on analyse).
+    analysis_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    analysis_escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     is_dispute_proposed: Mapped[bool] = mapped_column(default=False)
     dispute_question: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -266,8 +270,21 @@ class DeviationEntry(db.Model):  # type: ignore[name-defined,misc]
         return _(ENTRY_KIND_LABELS[EntryKind(self.kind)])
 
 
+class ImprovementStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+IMPROVEMENT_STATUS_LABELS = {
+    ImprovementStatus.PLANNED: "Planerad",
+    ImprovementStatus.IN_PROGRESS: "Pågår",
+    ImprovementStatus.DONE: "Genomförd",
+}
+
+
 class ImprovementAction(db.Model):  # type: ignore[name-defined,misc]
-    """An improvement action the analysis group decided on, with an owner and a due date."""
+    """An improvement action the analysis group decided on, with an owner and a due date, followed to done."""
 
     __tablename__ = "deviation_improvement_actions"
 
@@ -280,9 +297,24 @@ class ImprovementAction(db.Model):  # type: ignore[name-defined,misc]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The person who answers for it (reminded when overdue); ``owner`` is the name or function as written.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default=ImprovementStatus.PLANNED)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    result: Mapped[str] = mapped_column(Text, default="")  # what was done, when done
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     deviation: Mapped[Deviation] = relationship(back_populates="improvements")
     organisation: Mapped[Organisation] = relationship()
+    owner_user: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+
+    @property
+    def status_label(self) -> str:
+        return _(IMPROVEMENT_STATUS_LABELS[ImprovementStatus(self.status)])
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ImprovementStatus.DONE
 
 
 class AnswerDeadline(db.Model):  # type: ignore[name-defined,misc]

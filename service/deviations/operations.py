@@ -222,7 +222,7 @@ def contest_answer(receiver: DeviationReceiver, motivation: str, new_round: Mapp
 
 def start_analysis(deviation: Deviation) -> None:
     """Every receiving party is done: the deviation goes to the analysis group."""
-    deviation.status = DeviationStatus.IN_ANALYSIS
+    deviation.status, deviation.analysis_started_at = DeviationStatus.IN_ANALYSIS, now()
     audit.record(None, "deviation.analysis_started", deviation, instance_id=deviation.instance_id,
                  analysis_organisation_id=deviation.analysis_organisation_id)
 

@@ -112,6 +112,14 @@ def deadline_reminders_job() -> None:
         in_app(lambda: remind_due_soon(lead))
 
 
+def routine_checks_job() -> None:
+    """Daily: overdue improvement actions remind their owners; new routine-health findings go to coordinators."""
+    from service.routines.operations import run_daily
+
+    if _app is not None:
+        once_in_app(run_daily)
+
+
 def heartbeat_job() -> None:
     """Tell the app processes (their /readyz) that the scheduler is alive."""
     from service.scheduler.setup import active

@@ -79,6 +79,8 @@ class TimerScheduler:
             ("deliver_mail", "interval", {"seconds": float(config["MAIL_SEND_SECONDS"])}),
             ("deadline_reminders", "interval", {"seconds": float(config["REMINDER_SCAN_SECONDS"])}),
             ("send_digests", "cron", {"hour": int(config["DIGEST_HOUR"]), "timezone": config["DISPLAY_TIMEZONE"]}),
+            ("routine_checks", "cron", {"hour": int(config["DIGEST_HOUR"]), "minute": 30,
+                                        "timezone": config["DISPLAY_TIMEZONE"]}),
             ("heartbeat", "interval", {"seconds": float(config.get("SCHEDULER_HEARTBEAT_SECONDS", 5))}),
         ]
         for name, trigger, options in periodic:

@@ -1,0 +1,34 @@
+"""The annual report as a case a joint body decides on: put on a meeting's agenda, adopted by its decision (§)."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from service.extensions import db
+from service.parties.models import User
+from service.reports.models import AnnualReport
+
+CASE_TYPE = "annual_report"
+
+
+def _title(report_id: int) -> str | None:
+    report = db.session.get(AnnualReport, report_id)
+    return None if report is None else f"Årsrapport {report.year}: {report.agreement.title}"
+
+
+def _land(decision: object, by: User) -> None:
+    from service.reports.operations import adopt_report
+
+    report = db.session.get_one(AnnualReport, decision.case_id)  # type: ignore[attr-defined]
+    adopt_report(report, decision, by=by)
+
+
+def _url(report_id: int) -> str | None:
+    return url_for("reports.report_page", report_id=report_id)
+
+
+def register() -> None:
+    """Let meetings put annual reports on the agenda and adopt them."""
+    from service.bodies.operations import CaseType, register_case_type
+
+    register_case_type(CASE_TYPE, CaseType(label="Årsrapport", title=_title, land=_land, url=_url))
