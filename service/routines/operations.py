@@ -19,7 +19,7 @@ from service.routines.models import RoutineNotice
 
 def notify_new_findings() -> int:
     """Notify each finding's coordinators once; the number of findings told."""
-    told = set(db.session.execute(select(RoutineNotice.kind, RoutineNotice.subject)).tuples())
+    told = {(kind, subject) for kind, subject in db.session.execute(select(RoutineNotice.kind, RoutineNotice.subject))}
     count = 0
     with force_locale("sv"):
         for finding in findings():

@@ -115,3 +115,18 @@ def test_a_contest_reopens_once_then_goes_to_analysis(definition: specs.Definiti
     assert analyse.bpmn_id == "analyse" and analyse.data["outcomes"]["1"]["verdict"] == "contested"
     instance.complete(analyse, {"final_category": "other", "root_cause": "responsibility", "start_dispute": True})
     assert instance.ready_ids() == ["decide_dispute"]
+
+
+def test_the_analysis_group_is_reminded_then_the_steering_side_told(definition: specs.Definition) -> None:
+    """Seed 004: the analysis group's work never started. Its task keeps waiting; two timers wake the instance."""
+    instance = start(definition, REGION)
+    acknowledge_and_answer(instance, REGION)
+    review(instance, "accept", REGION)
+    assert instance.ready_ids() == ["analyse"]
+    assert instance.waiting_timers() == ["analysis_overdue", "analysis_reminder"]
+    assert instance.advance(timedelta(days=14, seconds=1)) == ["analysis_reminder", "analysis_reminder_sent"]
+    assert instance.advance(timedelta(days=16)) == ["analysis_overdue", "analysis_escalated"]
+    [analyse] = instance.ready()
+    assert analyse.bpmn_id == "analyse" and instance.waiting_timers() == []
+    instance.complete(analyse, {"final_category": "sip", "root_cause": "routine_missing", "start_dispute": False})
+    assert instance.is_completed()
