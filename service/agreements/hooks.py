@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from service import audit
@@ -18,17 +19,16 @@ from service.agreements import operations as ops
 from service.agreements.checklist import SECTION_KEYS
 from service.agreements.lifecycle import start_lifecycle
 from service.agreements.models import AgreementVersion, Decision, DecisionStage, Recommendation, VersionStatus
+from service.agreements.recommendations import associations_without_members, record_recommendation
 from service.columns import now
 from service.engine.calendar import STOCKHOLM
 from service.errors import ValidationFailed
 from service.extensions import db
-from service.parties.models import AuthorisedBody, Organisation, OrganisationKind, User
+from service.parties.models import AuthorisedBody, Organisation, User
 from service.processes import hooks
 from service.processes.models import HumanTask, ProcessInstance
 
 REFUSED = "Formuläret innehåller fel. Inget har sparats."
-# The wider body recommends first: a county-wide association (VästKom), then a kommunalförbund.
-_RECOMMENDATION_ORDER = {OrganisationKind.OTHER: 0, OrganisationKind.KOMMUNALFORBUND: 1}
 
 
 class AdoptionHooks:
@@ -71,17 +71,20 @@ class AdoptionHooks:
 
 def _prepare_text(data: dict[str, Any], *, is_revision: bool) -> dict[str, Any]:
     parties = _organisations(data["party_ids"], "party_ids")
-    recommenders = sorted(_organisations(data.get("recommender_ids") or [], "recommender_ids"),
-                          key=lambda org: (_RECOMMENDATION_ORDER.get(OrganisationKind(org.kind), 2), org.name))
+    recommenders = _organisations(data.get("recommender_ids") or [], "recommender_ids")
     errors: dict[str, list[str]] = {}
+    # A recommendation goes to the recommender's members among the parties (issue #19 item 6).
+    if lonely := associations_without_members(recommenders, parties):
+        errors["recommender_ids"] = [_("%(names)s har ingen medlem bland parterna.",
+                                       names=", ".join(org.name for org in lonely))]
     if data.get("valid_until") and data["valid_until"] < data["valid_from"]:
         errors["valid_until"] = ["Slutdatum kan inte ligga före startdatum."]
     if data.get("with_consultation") and not is_revision and date.fromisoformat(data["consultation_until"]) < _today():
         errors["consultation_until"] = ["Remisstiden kan inte ha gått ut redan."]
     if errors:
         raise ValidationFailed(REFUSED, errors)
-    # What the multi-instance tasks iterate: one remiss answer and one decision per party, and the
-    # recommendation chain in order.
+    # What the multi-instance tasks iterate: one remiss answer and one decision per party, and one
+    # recommendation per recommending body (in parallel, beside the decisions).
     data["parties"] = {str(org.id): {"organisation_id": org.id, "name": org.name} for org in parties}
     data["recommenders"] = [{"organisation_id": org.id, "name": org.name} for org in recommenders]
     data["with_consultation"] = bool(data.get("with_consultation")) and not is_revision
@@ -143,7 +146,7 @@ def _on_consultation(version: AgreementVersion, task: HumanTask, data: Mapping[s
 
 
 def _on_recommendation(version: AgreementVersion, task: HumanTask, data: Mapping[str, Any], actor: User) -> None:
-    ops.record_recommendation(version, Recommendation(
+    record_recommendation(version, Recommendation(
         organisation_id=task.organisation_id, body_id=data["body_id"], recommends=data["recommends"] == "yes",
         decided_on=date.fromisoformat(data["decided_on"]), paragraph=data["paragraph"], reason=data.get("reason") or ""),
         by=actor)

@@ -17,7 +17,6 @@ from service.agreements.models import (
     ConsultationComment,
     Decision,
     DecisionStage,
-    Recommendation,
     VersionStatus,
 )
 from service.columns import now
@@ -143,14 +142,6 @@ def record_comments(version: AgreementVersion, organisation_id: int, comments: d
                  version=version.number, organisation_id=organisation_id, sections=sorted(comments))
 
 
-def record_recommendation(version: AgreementVersion, recommendation: Recommendation, *, by: User) -> None:
-    recommendation.adoption_round, recommendation.recorded_by_id = version.adoption_round, by.id
-    version.recommendations.append(recommendation)
-    audit.record(by, "agreement.recommendation_recorded", version.agreement, instance_id=version.instance_id,
-                 version=version.number, organisation_id=recommendation.organisation_id,
-                 recommends=recommendation.recommends, paragraph=recommendation.paragraph)
-
-
 def record_decision(version: AgreementVersion, decision: Decision, *, by: User) -> None:
     """Record one party's decision in the current round; the party's diarienummer goes on its party row."""
     decision.adoption_round, decision.recorded_by_id = version.adoption_round, by.id
@@ -196,8 +187,6 @@ def return_to_draft(version: AgreementVersion, *, by: User | None) -> None:
     version.status = VersionStatus.DRAFT
     _sync_agreement_status(version.agreement, version)
     reasons = {str(d.organisation_id): d.reason for d in version.current_decisions() if d.outcome != "adopted"}
-    reasons.update({str(r.organisation_id): r.reason for r in version.recommendations
-                    if r.adoption_round == version.adoption_round and not r.recommends})
     audit.record(by, "agreement.returned_to_draft", version.agreement, instance_id=version.instance_id,
                  version=version.number, round=version.adoption_round, reasons=reasons)
 

@@ -91,6 +91,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     "membership.removed": _l("Roll togs bort"),
     "organisation.created": _l("Organisation skapades"),
     "organisation.updated": _l("Organisation ändrades"),
+    "organisation.membership_added": _l("Organisation blev medlem i ett förbund"),
+    "organisation.membership_removed": _l("Organisations medlemskap i ett förbund upphörde"),
     "substitute.named": _l("Ersättare utsågs"),
     "substitute.removed": _l("Ersättare togs bort"),
     "task.cancelled_by_timer": _l("Uppgift avbruten av tidsgräns"),

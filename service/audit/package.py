@@ -69,6 +69,7 @@ def build_package(agreement_id: int) -> tuple[str, bytes]:
         stem = f"representations/rep1/data/{case.case_type}-{case.id}"
         files.append(PackageFile(f"{stem}.json", export_json_text(case).encode(), "application/json"))
         files.append(PackageFile(f"{stem}.csv", export_csv(case).encode(), "text/csv"))
+    files.extend(annual_report_files(agreement_id))
     for schema in sorted(SCHEMAS.glob("*.xsd")):
         files.append(PackageFile(f"schemas/{schema.name}", schema.read_bytes(), "application/xml"))
     mets = mets_document(objid, cases[0].title, files)
@@ -79,6 +80,16 @@ def build_package(agreement_id: int) -> tuple[str, bytes]:
         for item in files:
             archive.writestr(f"{objid}/{item.path}", item.content)
     return f"{objid}.zip", buffer.getvalue()
+
+
+def annual_report_files(agreement_id: int) -> list[PackageFile]:
+    """The agreement's adopted annual reports as the PDF/A stored at adoption (service/reports)."""
+    from service.reports.models import AnnualReport, ReportStatus
+
+    reports = db.session.scalars(select(AnnualReport).where(
+        AnnualReport.agreement_id == agreement_id, AnnualReport.status == ReportStatus.ADOPTED).order_by(AnnualReport.year))
+    return [PackageFile(f"representations/rep1/data/annual-report-{report.year}.pdf", report.pdf, "application/pdf")
+            for report in reports if report.pdf]
 
 
 def _descriptive(cases: list[Case]) -> bytes:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from service import access
 from service.agreements.checklist import SECTIONS
 from service.agreements.queries import consultation_table
+from service.agreements.recommendations import member_parties, recommendations_for
 from service.auth.redirects import safe_next
 from service.deviations.context import task_context as deviation_context
 from service.disputes.context import task_context as dispute_context
@@ -97,15 +98,25 @@ def _render_task(task: HumanTask, schema: dict[str, Any], values: dict[str, Any]
     fields = build_fields(schema, values, errors, _options(task))
     version = getattr(task.instance, "agreement_version", None)
     table = consultation_table(version) if version is not None and task.bpmn_id == "revise" else None
+    # A member's tasks of its own adoption (the proposal's arrival, the decision) show what its förbund
+    # recommended; a förbund's task shows whom it recommends to.
+    advice = recommendations_for(version, task.organisation_id) if version and task.organisation_id \
+        and task.bpmn_id not in _NOT_PARTY_ADOPTION else []
+    addressees = member_parties(version, task.organisation_id) if version and task.bpmn_id == "recommend" \
+        and task.organisation_id else []
     case = queries.case_of(task.instance)
     attachment_ids = [v for k, v in values.items() if k in file_fields(schema) and isinstance(v, int)]
     return render_template("inbox/task.html", task=task, schema=schema, fields=fields, message=message,
                            version=version, sections=SECTIONS, comment_table=table,
+                           member_recommendations=advice, recommendation_addressees=addressees,
                            case_context=deviation_context(task) or dispute_context(task), case=case,
                            comments=queries.list_comments(case), attachments=get_attachments(attachment_ids),
                            can_work=access.can_work_on(current_user, task),
                            can_comment=not _read_only(current_user), colleagues=_colleagues(task),
                            acting_for=access.acting_for(current_user, task))
+
+
+_NOT_PARTY_ADOPTION = ("draft", "revise", "consult", "recommend")
 
 
 def _options(task: HumanTask) -> dict[str, list[tuple[int, str]]]:

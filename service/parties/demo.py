@@ -7,7 +7,16 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from service.extensions import db
-from service.parties.models import ROLE_LABELS, AuthorisedBody, Membership, Organisation, OrganisationKind, Role, User
+from service.parties.models import (
+    ROLE_LABELS,
+    AuthorisedBody,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    OrganisationMembership,
+    Role,
+    User,
+)
 
 ORGANISATIONS = {
     "Västra Götalandsregionen": (OrganisationKind.REGION, ["Regionstyrelsen", "Hälso- och sjukvårdsstyrelsen"]),
@@ -15,7 +24,16 @@ ORGANISATIONS = {
     "Alingsås kommun": (OrganisationKind.KOMMUN, ["Kommunstyrelsen", "Socialnämnden"]),
     "Lerums kommun": (OrganisationKind.KOMMUN, ["Kommunstyrelsen", "Socialnämnden"]),
     "Göteborgsregionen (GR)": (OrganisationKind.KOMMUNALFORBUND, ["Förbundsstyrelsen"]),
+    # Västsvenska kommunförbundens samorganisation: every kommun in the county (seeds 000, 001).
+    "VästKom": (OrganisationKind.OTHER, ["VästKoms styrelse"]),
     "Vårdsamverkan Västra Götaland": (OrganisationKind.OTHER, []),  # the county level of the dispute ladder
+}
+
+# Who recommends to whom (seeds 000, 001): GR and VästKom recommend to their member kommuner; the region is a
+# member of neither.
+ASSOCIATION_MEMBERS = {
+    "Göteborgsregionen (GR)": ["Göteborgs Stad", "Alingsås kommun", "Lerums kommun"],
+    "VästKom": ["Göteborgs Stad", "Alingsås kommun", "Lerums kommun"],
 }
 
 # username: (display name, [(organisation, role)])
@@ -40,6 +58,7 @@ USERS = {
 def seed_demo(new_password: Callable[[], str]) -> dict[str, tuple[str, str]]:
     """Create what is missing and (re)set every demo user's password; return {username: (password, roles)}."""
     organisations = {name: _organisation(name, kind, bodies) for name, (kind, bodies) in ORGANISATIONS.items()}
+    _memberships(organisations)
     passwords: dict[str, tuple[str, str]] = {}
     for username, (display_name, roles) in USERS.items():
         user = db.session.scalar(select(User).where(User.username == username))
@@ -55,6 +74,16 @@ def seed_demo(new_password: Callable[[], str]) -> dict[str, tuple[str, str]]:
             f"{role_label(role)} ({org})" for org, role in roles))
     db.session.flush()
     return passwords
+
+
+def _memberships(organisations: dict[str, Organisation]) -> None:
+    pairs = select(OrganisationMembership.member_id, OrganisationMembership.association_id)
+    known = {(member, association) for member, association in db.session.execute(pairs)}
+    for association, members in ASSOCIATION_MEMBERS.items():
+        for member in members:
+            pair = (organisations[member].id, organisations[association].id)
+            if pair not in known:
+                db.session.add(OrganisationMembership(member_id=pair[0], association_id=pair[1]))
 
 
 def role_label(role: Role) -> str:

@@ -112,6 +112,22 @@ class AuthorisedBody(db.Model):  # type: ignore[name-defined,misc]
     organisation: Mapped[Organisation] = relationship(back_populates="bodies")
 
 
+class OrganisationMembership(db.Model):  # type: ignore[name-defined,misc]
+    """An organisation's membership of an association: a kommun in its kommunalförbund (GR) and in VästKom.
+
+    The association recommends decisions to its members; it never decides for them (DOMAIN.md)."""
+
+    __tablename__ = "organisation_memberships"
+    __table_args__ = (UniqueConstraint("member_id", "association_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    member: Mapped[Organisation] = relationship(foreign_keys=[member_id])
+    association: Mapped[Organisation] = relationship(foreign_keys=[association_id])
+
+
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "users"
     # One person per identity at an OpenID Connect provider (issuer + subject), see service/auth/oidc.py.

@@ -14,7 +14,7 @@ from service.auth.operations import password_errors
 from service.auth.sessions import revoke_user_sessions
 from service.errors import ValidationFailed
 from service.extensions import db
-from service.parties.models import AuthorisedBody, Membership, Organisation, Role, User
+from service.parties.models import AuthorisedBody, Membership, Organisation, OrganisationMembership, Role, User
 from service.parties.validation import normalise_org_number, organisation_errors, user_errors
 
 
@@ -144,3 +144,27 @@ def remove_membership(membership: Membership, *, by: User) -> None:
 
 def _admin_count() -> int:
     return int(db.session.scalar(select(func.count(func.distinct(Membership.user_id))).where(Membership.role == Role.ADMIN)) or 0)
+
+def add_association_membership(member: Organisation, association: Organisation, *, by: User | None) -> None:
+    """Record that ``member`` belongs to ``association`` (a kommun in its kommunalförbund, or in VästKom)."""
+    if member.id == association.id:
+        _refuse({"association": [_("En organisation kan inte vara medlem i sig själv.")]})
+    if db.session.scalar(select(OrganisationMembership.id).where(
+            OrganisationMembership.member_id == member.id, OrganisationMembership.association_id == association.id)):
+        _refuse({"association": [_("%(member)s är redan medlem i %(association)s.", member=member.name,
+                                   association=association.name)]})
+    db.session.add(OrganisationMembership(member_id=member.id, association_id=association.id))
+    db.session.flush()
+    audit.record(by, "organisation.membership_added", member, association_id=association.id)
+
+
+def remove_association_membership(member: Organisation, association: Organisation, *, by: User | None) -> None:
+    """End ``member``'s membership of ``association``; recommendations already given stay as they were."""
+    found = db.session.scalar(select(OrganisationMembership).where(
+        OrganisationMembership.member_id == member.id, OrganisationMembership.association_id == association.id))
+    if found is None:
+        _refuse({"association": [_("%(member)s är inte medlem i %(association)s.", member=member.name,
+                                   association=association.name)]})
+    db.session.delete(found)
+    db.session.flush()
+    audit.record(by, "organisation.membership_removed", member, association_id=association.id)

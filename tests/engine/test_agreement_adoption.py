@@ -154,25 +154,6 @@ def test_consultation_closes_at_its_deadline_and_goes_to_revision() -> None:
     assert case.bpmn_ids() == ["decide"] * 3
 
 
-def test_recommendations_come_in_order_before_the_members_decide() -> None:
-    case = Case()
-    chain = [{"organisation_id": 5, "name": "VästKom"}, {"organisation_id": 6, "name": "Göteborgsregionen"}]
-    case.complete("draft", text(recommenders=chain))
-    assert [(t.bpmn_id, t.organisation) for t in case.ready()] == [("recommend", 5)]
-    case.complete("recommend", {"recommends": "yes"}, 5)
-    assert [(t.bpmn_id, t.organisation) for t in case.ready()] == [("recommend", 6)]
-    case.complete("recommend", {"recommends": "yes"}, 6)
-    assert case.bpmn_ids() == ["decide"] * 3
-
-
-def test_no_recommendation_goes_back_to_drafting() -> None:
-    case = Case()
-    case.complete("draft", text(recommenders=[{"organisation_id": 5, "name": "VästKom"},
-                                              {"organisation_id": 6, "name": "Göteborgsregionen"}]))
-    case.complete("recommend", {"recommends": "no"}, 5)
-    assert case.bpmn_ids() == ["draft"]
-
-
 def test_an_overdue_decision_is_raised_with_the_party_manager() -> None:
     case = Case()
     case.complete("draft", text())

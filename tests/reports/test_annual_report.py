@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from service import clock
+from service.audit.package import build_package
 from service.bodies.models import BodyKind
 from service.bodies.operations import (
     NewMember,
@@ -116,6 +118,13 @@ def test_adopted_report_is_pdf_a_with_the_statistics_pages_figures(drafted: tupl
         assert f"{label} {count}" in text, (label, count)
     assert "Resultat 181 290" in text  # (470 + 131) − (320 + 100) budget, (470 + 120) − 300 outcome, in tkr
     assert "Styrgruppen för psykisk hälsa" in text and "2027-02-10" in text
+    # Attached to the agreement's archive package, as stored, and listed in its METS.xml.
+    _, package = build_package(world.agreement.id)
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        [path] = [name for name in archive.namelist() if name.endswith("annual-report-2026.pdf")]
+        assert archive.read(path) == report.pdf
+        [mets] = [name for name in archive.namelist() if name.endswith("METS.xml")]
+        assert b"representations/rep1/data/annual-report-2026.pdf" in archive.read(mets)
 
 
 def _assert_pdf_a_with_embedded_fonts(data: bytes) -> None:
