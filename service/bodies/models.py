@@ -97,6 +97,11 @@ class BodyMember(db.Model):  # type: ignore[name-defined,misc]
     organisation: Mapped[Organisation] = relationship()
     user: Mapped[User] = relationship()
 
+    @property
+    def is_deciding(self) -> bool:
+        """A secretary who is nothing else keeps the minutes and does not decide (nor count for the quorum)."""
+        return self.is_chair or not self.is_secretary
+
     def is_in_term(self, day: date) -> bool:
         return self.term_from <= day and (self.term_to is None or day <= self.term_to)
 
@@ -128,11 +133,11 @@ class Meeting(db.Model):  # type: ignore[name-defined,misc]
         return [a.member for a in self.attendances if a.is_present]
 
     def present_organisation_ids(self) -> set[int]:
-        return {m.organisation_id for m in self.present_members()}
+        return {m.organisation_id for m in self.present_members() if m.is_deciding}
 
     def represented_organisation_ids(self) -> set[int]:
-        """The parties the body's members (in term on the meeting day) come from."""
-        return {m.organisation_id for m in self.body.members_on(self.held_on)}
+        """The parties the body's deciding members (in term on the meeting day) come from."""
+        return {m.organisation_id for m in self.body.members_on(self.held_on) if m.is_deciding}
 
     def absent_organisation_ids(self) -> set[int]:
         """Parties with members but none present: while any is left, the meeting may not decide."""

@@ -16,12 +16,25 @@ from sqlalchemy import func, select, update
 
 from service import clock
 from service.agreements.models import Agreement, AgreementParty
+from service.bodies.models import BodyKind
+from service.bodies.operations import (
+    NewMember,
+    add_agenda_item,
+    add_member,
+    bodies_of,
+    choose_adjusters,
+    create_body,
+    justera,
+    record_attendance,
+    record_meeting_decision,
+    schedule_meeting,
+)
 from service.deviations import demo_texts as texts
 from service.deviations.deadlines import set_answer_deadline
 from service.deviations.demo_simulation import FATE_WEIGHTS, PartyPeople, Simulation
 from service.deviations.models import Deviation
 from service.deviations.queries import list_agreements_of
-from service.disputes.models import DisputeLevel
+from service.disputes.models import Dispute, DisputeLevel
 from service.disputes.operations import NewDispute, open_dispute, set_level_setting
 from service.extensions import db
 from service.notifications.models import Notification
@@ -118,7 +131,20 @@ def _configure(organisations: Mapping[str, Organisation], agreements: list[Agree
     set_level_setting(None, DisputeLevel.COUNTY, organisations[COUNTY].id, None)
     for agreement in agreements:  # the sub-regional level: GR's steering group for its member municipalities
         set_level_setting(agreement.id, DisputeLevel.STEERING_GROUP, organisations[GR].id, None)
+    _steering_group(organisations, agreements[0], users)
 
+
+def _steering_group(organisations: Mapping[str, Organisation], agreement: Agreement, users: Mapping[str, User]) -> None:
+    """The Alingsås–Lerum agreement's joint steering group (issue #20): it decides level 2 of its disputes."""
+    if bodies_of(agreement.id, BodyKind.STYRGRUPP):
+        return
+    body = create_body(STEERING_GROUP, BodyKind.STYRGRUPP, [agreement], by=None,
+                       description="Representanter från respektive huvudman med mandat att fatta beslut.")
+    term_from = (clock.now() - timedelta(days=400)).date()
+    for username, organisation, chair, secretary in STEERING_MEMBERS:
+        mandate = "" if secretary else "Beslutar för sin huvudman i frågor om samverkan enligt avtalet."
+        add_member(body, NewMember(organisations[organisation].id, users[username].id, term_from, mandate=mandate,
+                                   is_chair=chair, is_secretary=secretary), by=None)
 
 def _simulation(organisations: Mapping[str, Organisation], users: Mapping[str, User], agreements: list[Agreement],
                 end: datetime) -> Simulation:
@@ -179,10 +205,15 @@ INSTRUCTION = {"instruction_title": "Hjälpmedel vid utskrivning till eget boend
 FIRST_DISPUTE = [ScriptedStep(5, "goran", "line_position", GOTEBORG, AGREED),
                  ScriptedStep(9, "rolf", "line_position", REGION, {**AGREED, "needs_instruction": True}),
                  ScriptedStep(20, "anna", "write_instruction", None, INSTRUCTION)]
-# 2. Lerum and the region: no answer in the line organisation (it escalates by itself); the steering group
-#    escalates the principled question to the county level, where it waits for a decision.
+# 2. Lerum and the region: no answer in the line organisation (it escalates by itself); the joint steering group
+#    escalates the principled question at its meeting (greta, its secretary, records § 1; alma and leo justerar),
+#    and the county level's officials wait to prepare it.
 SECOND_DISPUTE = [ScriptedStep(21, "greta", "steering_decision", None, {
     "outcome": "escalate", "motivation": "Frågan är principiell och berör alla kommuner i länet."})]
+STEERING_GROUP = "Styrgruppen för psykisk hälsa och missbruk Alingsås–Lerum"
+# (username, organisation, chair, secretary): one member per party, GR's officer keeps the minutes.
+STEERING_MEMBERS = [("rolf", REGION, True, False), ("alma", ALINGSAS, False, False), ("leo", LERUM, False, False),
+                    ("greta", GR, False, True)]
 
 
 def _plan_disputes(simulation: Simulation, organisations: Mapping[str, Organisation], agreements: list[Agreement],
@@ -209,6 +240,9 @@ class _Script:
             self.simulation.at(dispute.opened_at + timedelta(days=step.days), partial(self.do, dispute.instance_id or 0, step))
 
     def do(self, instance_id: int, step: ScriptedStep) -> None:
+        if step.bpmn_id == "steering_decision":
+            self.meet(instance_id, step)
+            return
         query = select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.bpmn_id == step.bpmn_id,
                                         HumanTask.status == TaskStatus.READY)
         if step.organisation is not None:
@@ -216,6 +250,24 @@ class _Script:
         task = db.session.scalars(query).first()
         if task is not None:
             self.simulation.complete(task.id, self.users[step.username], step.data)
+
+
+    def meet(self, instance_id: int, step: ScriptedStep) -> None:
+        """The steering group meets: every member present, the dispute on the agenda, its decision as § 1."""
+        dispute = db.session.scalar(select(Dispute).where(Dispute.instance_id == instance_id))
+        body = dispute.steering_body if dispute is not None else None
+        if dispute is None or body is None or not dispute.is_open:
+            return
+        secretary = self.users[step.username]
+        meeting = schedule_meeting(body, clock.now().date(), by=secretary, place="Alingsås stadshus")
+        add_agenda_item(meeting, by=secretary, case_type="dispute", case_id=dispute.id)
+        record_attendance(meeting, [m.id for m in body.members], by=secretary)
+        record_meeting_decision(meeting, "dispute", dispute.id, step.data["motivation"], by=secretary,
+                                outcome=step.data["outcome"])
+        choose_adjusters(meeting, [m.id for m in body.members if m.user.username in ("alma", "leo")], by=secretary)
+        for username in ("alma", "leo"):
+            justera(meeting, by=self.users[username])
+        self.simulation.follow(instance_id)
 
 
 def _mark_past_notifications(after_id: int, end: datetime) -> None:
@@ -232,5 +284,5 @@ def _summary(users: Mapping[str, User]) -> str:
     deviations = db.session.scalar(select(func.count()).select_from(Deviation))
     roles = ", ".join(f"{u} {ROLE_LABELS[r].lower()} ({o})" for u, o, r in ROLES)
     return (f"Avvikelser och tvister: {deviations} avvikelser under det senaste året och 2 tvister "
-            f"(statistik under /statistik). Tillagda roller: {roles}; Göteborgsregionens styrgrupp (greta) är nivå 2 "
-            f"och {COUNTY} (karin) nivå 3 i tvister.")
+            f"(statistik under /statistik). Tillagda roller: {roles}; {STEERING_GROUP} (ordförande rolf, "
+            f"sekreterare greta) beslutar på nivå 2 och {COUNTY} (karin) är nivå 3 i tvister.")

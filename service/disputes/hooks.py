@@ -1,7 +1,7 @@
 """Ties bpmn/dispute.bpmn to the dispute record.
 
 Element ids this depends on: line_position (multi-instance over ``parties``), steering_decision,
-county_decision (models.LEVEL_TASKS), write_instruction; the level deadlines are the interrupting timers
+county_preparation, county_decision (models.LEVEL_TASKS), write_instruction; the level deadlines are the interrupting timers
 level_1_deadline and level_2_deadline, so a level task appearing without a decision means escalation by timer.
 """
 
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from service.deviations.identity import refuse_identity_numbers
 from service.deviations.tasks import set_due_dates
+from service.disputes import meetings
 from service.disputes import operations as ops
 from service.disputes.models import LEVEL_TASKS, LEVELS, Dispute, DisputeLevel
 from service.extensions import db
@@ -28,6 +29,9 @@ class DisputeHooks(hooks.NoHooks):  # defaults for hook points we do not use
                 task_data: Mapping[str, Any]) -> dict[str, Any]:
         properties = form_schema(instance.definition, task.form).get("properties", {})
         refuse_identity_numbers(data, {name: str(prop.get("title", name)) for name, prop in properties.items()})
+        dispute = _dispute(instance)
+        if dispute is not None and task.bpmn_id in meetings.DECIDING_TASKS:
+            meetings.refuse_direct_decision(dispute, task, data)
         return data
 
     def completed(self, instance: ProcessInstance, task: HumanTask, data: Mapping[str, Any], actor: User) -> None:
@@ -36,6 +40,8 @@ class DisputeHooks(hooks.NoHooks):  # defaults for hook points we do not use
             return
         if task.bpmn_id == "line_position":
             ops.record_position(dispute, task.organisation_id or 0, data, by=actor)
+        elif task.bpmn_id == "county_preparation":
+            ops.record_preparation(dispute, data["summary"], data["proposal"], by=actor)
         elif task.bpmn_id in ("steering_decision", "county_decision"):
             ops.record_decision(dispute, data, by=actor)
         elif task.bpmn_id == "write_instruction":
@@ -65,3 +71,4 @@ def _dispute_from_data(progress: hooks.Progress) -> Dispute | None:
 def register() -> None:
     """Register the dispute process's hooks."""
     hooks.register(ops.DISPUTE_PROCESS, DisputeHooks())
+    meetings.register()

@@ -30,7 +30,7 @@ LEVEL_LABELS = {
 
 # The user task each level waits on (element ids in bpmn/dispute.bpmn).
 LEVEL_TASKS = {"line_position": DisputeLevel.LINE, "steering_decision": DisputeLevel.STEERING_GROUP,
-               "county_decision": DisputeLevel.COUNTY}
+               "county_preparation": DisputeLevel.COUNTY, "county_decision": DisputeLevel.COUNTY}
 
 DEFAULT_PERIODS = {DisputeLevel.LINE: "P14D", DisputeLevel.STEERING_GROUP: "P30D", DisputeLevel.COUNTY: "P60D"}
 
@@ -125,6 +125,7 @@ class StepKind(StrEnum):
     OPENED = "opened"
     POSITION = "position"  # a party's manager at level 1: agreed or not
     ESCALATED = "escalated"
+    PREPARED = "prepared"  # level 3: the officials' summary and proposal
     RESOLVED = "resolved"
     INSTRUCTION = "instruction"
 
@@ -133,6 +134,7 @@ STEP_KIND_LABELS = {
     StepKind.OPENED: "Öppnad",
     StepKind.POSITION: "Partens besked",
     StepKind.ESCALATED: "Eskalerad",
+    StepKind.PREPARED: "Beredd för länsnivån",
     StepKind.RESOLVED: "Avgjord",
     StepKind.INSTRUCTION: "Gemensam instruktion skriven",
 }

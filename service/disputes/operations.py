@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from service import audit
 from service.agreements.models import Agreement
+from service.bodies.models import BodyKind
+from service.bodies.operations import bodies_of
 from service.columns import now
 from service.deviations.case_numbers import DISPUTE_PREFIX, next_case_number
 from service.deviations.identity import refuse_identity_numbers
@@ -67,6 +69,8 @@ def open_dispute(new: NewDispute, *, by: User) -> Dispute:
     _check_parties(agreement, new.opening_organisation_id, others)
     ladder = ladder_for(agreement)
     dispute = _new_dispute(new, agreement, ladder, by)
+    dispute.steering_body_id = _first_body(agreement.id, BodyKind.STYRGRUPP)  # levels 2 and 3 decide at meetings
+    dispute.county_body_id = _first_body(agreement.id, BodyKind.LANSNIVA)
     _add_parties(dispute, new.opening_organisation_id, others)
     _add_step(dispute, StepKind.OPENED, by, text=new.question, organisation_id=new.opening_organisation_id)
     db.session.add(dispute)
@@ -90,6 +94,11 @@ def open_dispute_from_deviation(deviation: Deviation, question: str, *, by: User
         other_organisation_ids=[r.organisation_id for r in deviation.receivers], question=question,
         background=f"Föreslagen av analysgruppen efter avvikelse {deviation.case_number}.", deviation_id=deviation.id),
         by=by)
+
+
+def _first_body(agreement_id: int, kind: BodyKind) -> int | None:
+    bodies = bodies_of(agreement_id, kind)
+    return bodies[0].id if bodies else None
 
 
 def _agreement(agreement_id: int) -> Agreement:
@@ -246,6 +255,13 @@ def escalate_dispute(dispute: Dispute, *, by_timer: bool, motivation: str = "", 
 def from_level_label(level: DisputeLevel) -> str:
     return {DisputeLevel.LINE: "linjeorganisationen", DisputeLevel.STEERING_GROUP: "styrgruppen",
             DisputeLevel.COUNTY: "länsnivån"}[level]
+
+
+def record_preparation(dispute: Dispute, summary: str, proposal: str, *, by: User) -> None:
+    """The officials' preparation for the county level: a summary of the dispute and a proposed decision."""
+    _require_open(dispute)
+    _add_step(dispute, StepKind.PREPARED, by, text=f"{summary}\n\nFörslag till beslut: {proposal}")
+    audit.record(by, "dispute.prepared", dispute, instance_id=dispute.instance_id, summary=summary, proposal=proposal)
 
 
 def write_instruction(dispute: Dispute, title: str, instruction: str, *, by: User) -> None:

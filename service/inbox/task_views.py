@@ -18,7 +18,7 @@ from service.auth.redirects import safe_next
 from service.deviations.context import task_context as deviation_context
 from service.disputes.context import task_context as dispute_context
 from service.engine.forms import CONTROL
-from service.errors import Conflict, NotPermitted, SamverkanError, ValidationFailed
+from service.errors import Conflict, InvalidTransition, NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
 from service.inbox import queries
 from service.inbox.attachments import file_fields, get_attachments, store_uploads
@@ -73,7 +73,7 @@ def task_page(task_id: int) -> BaseResponse | tuple[str, int] | str:
     except ValidationFailed as exc:
         db.session.expire_all()
         return _render_task(task, schema, values, exc.fields, exc.message), 422
-    except Conflict as exc:
+    except (Conflict, InvalidTransition) as exc:  # InvalidTransition: e.g. a joint body's decision (disputes/meetings.py)
         db.session.expire_all()
         return _render_task(task, schema, values, {}, exc.message), 409
     except NotPermitted:

@@ -22,6 +22,7 @@ def dispute_to_county(world: World) -> Dispute:
     fire_due_timer(world.db, "level_1_deadline")
     clock.advance(timedelta(days=30, seconds=1))
     fire_due_timer(world.db, "level_2_deadline")
+    complete(world, "lansniva", "county_preparation", {"summary": "Oenighet om kostnaden.", "proposal": DECISION})
     complete(world, "lansniva", "county_decision", {"decision": DECISION})
     world.db.session.expire_all()
     return world.db.session.get(Dispute, dispute.id)

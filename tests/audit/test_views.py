@@ -44,9 +44,10 @@ def test_history_shows_timeline_diffs_and_replay_steps(world: World) -> None:
     viewer = json.loads(html.split('id="replay-json">', 1)[1].split("</script>", 1)[0])
     steps = viewer[0]["steps"]
     assert [s["action"] for s in steps] == ["instance.started", "task.completed", "instance.timers_run",
-                                            "instance.timers_run", "task.completed"]
+                                            "instance.timers_run", "task.completed", "task.completed"]
     assert "line_position" in steps[0]["active"] and "steering_decision" in steps[2]["active"]
-    assert "county_decision" in steps[3]["active"] and steps[3]["escalated"] == ["level_1_deadline", "level_2_deadline"]
+    assert "county_preparation" in steps[3]["active"] and steps[3]["escalated"] == ["level_1_deadline", "level_2_deadline"]
+    assert "county_decision" in steps[4]["active"]  # after the officials' preparation (issue #20)
     assert steps[-1]["active"] == [] and any(c["key"] == "decision" for c in steps[-1]["changes"])
 
 

@@ -31,11 +31,11 @@ def test_stepping_through_an_escalated_dispute(live_server: str, page: Any, disp
     sign_in(page, live_server, "granskare")
     page.goto(f"{live_server}/granskning/dispute/{dispute.id}")
     page.wait_for_selector("#replay-canvas[data-ready]")
-    assert "Steg 5 av 5" in page.locator("#replay-step").inner_text()
+    assert "Steg 6 av 6" in page.locator("#replay-step").inner_text()
     assert "replay-completed" in classes(page, "county_decision")
 
     page.get_by_role("button", name="Första").click()
-    assert "Steg 1 av 5" in page.locator("#replay-step").inner_text()
+    assert "Steg 1 av 6" in page.locator("#replay-step").inner_text()
     assert "replay-active" in classes(page, "line_position")
     assert "replay-active" not in classes(page, "steering_decision")
     shown = [page.locator("#replay-data").inner_text()]
@@ -43,12 +43,13 @@ def test_stepping_through_an_escalated_dispute(live_server: str, page: Any, disp
     expectations = [  # after each step forward: (element, marker it must have)
         ("line_position", "replay-active"),       # one party has answered, the other has not
         ("steering_decision", "replay-active"),   # level 1's time ran out
-        ("county_decision", "replay-active"),     # level 2's time ran out
+        ("county_preparation", "replay-active"),  # level 2's time ran out: the officials prepare (issue #20)
+        ("county_decision", "replay-active"),     # prepared: the county level decides
         ("county_decision", "replay-completed"),  # the county level decided
     ]
     for number, (element, marker) in enumerate(expectations, start=2):
         page.get_by_role("button", name="Framåt").click()
-        assert f"Steg {number} av 5" in page.locator("#replay-step").inner_text()
+        assert f"Steg {number} av 6" in page.locator("#replay-step").inner_text()
         assert marker in classes(page, element), (number, element, classes(page, element))
         shown.append(page.locator("#replay-data").inner_text())
         if number == 4:
@@ -56,10 +57,10 @@ def test_stepping_through_an_escalated_dispute(live_server: str, page: Any, disp
             assert "replay-escalated" in classes(page, "level_2_deadline")
             screenshot_path = screenshot(page, "history-replay")
     # Completions change the case data; a timer step changes where the case stands (the path), not its data.
-    assert shown[1] != shown[0] and shown[4] != shown[3]
+    assert shown[1] != shown[0] and shown[4] != shown[3] and shown[5] != shown[4]
     assert scenarios.DECISION in shown[-1]
 
     page.locator("#replay-slider").fill("1")
-    assert "Steg 1 av 5" in page.locator("#replay-step").inner_text()
+    assert "Steg 1 av 6" in page.locator("#replay-step").inner_text()
     assert page.js_errors == []
     assert screenshot_path.stat().st_size > 0  # docs/screenshots/history-replay.png is a chosen copy of it

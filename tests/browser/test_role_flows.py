@@ -152,7 +152,10 @@ def test_dispute_opened_from_the_form_through_three_levels_to_a_decision(world: 
     fire_due_timer(db, "level_2_deadline")
     page.get_by_role("button", name="Logga ut").click()
 
-    sign_in(page, live_server, "lansniva")  # level 3: the county
+    sign_in(page, live_server, "lansniva")  # level 3: the county, first the officials' preparation
+    open_task(page, "Bereda tvisten (tjänstemän på länsnivå)")
+    fill(page, {"summary": "Parterna tolkar avtalet olika om hjälpmedel.", "proposal": "Regionen bekostar hjälpmedlet."})
+    finish(page)
     open_task(page, "Besluta i tvisten (länsnivå)")
     fill(page, {"decision": "Regionen bekostar hjälpmedlet; kommunen tar emot det."})
     finish(page)

@@ -40,6 +40,10 @@ def test_demo_seed_fills_a_year_and_runs_once(app: Any, db: Any, monkeypatch: py
     assert (lerum.status, lerum.level) == (DisputeStatus.OPEN, DisputeLevel.COUNTY)
     assert [(s.kind, s.is_by_timer) for s in db.session.scalars(select(DisputeStep).where(
         DisputeStep.dispute_id == lerum.id, DisputeStep.kind == "escalated"))] == [("escalated", True), ("escalated", False)]
+    # The joint steering group escalated it at a meeting with every party present (issue #20).
+    [meeting] = lerum.steering_body.meetings
+    assert [d.paragraph for d in meeting.decisions] == [1] and meeting.justerad_at is not None
+    assert meeting.absent_organisation_ids() == set() and len(meeting.present_organisation_ids()) == 3
     assert db.session.scalar(select(func.count()).select_from(Notification).where(Notification.sent_at.is_(None))) == 0
     assert commit_with_retry(demo.seed_demo_cases) == "Avvikelser och tvister: demoärendena finns redan."
     client = app.test_client()
@@ -50,15 +54,20 @@ def test_demo_seed_fills_a_year_and_runs_once(app: Any, db: Any, monkeypatch: py
 
 
 def decide_at_the_county_level(app: Any, db: Any, dispute: Dispute) -> None:
-    """Issue #18, item 3: the demo's county member (no auditor) takes and decides the dispute waiting there."""
+    """Issue #18, item 3: the demo's county member (no auditor) takes and decides the dispute waiting there,
+    after preparing it (issue #20: level 3's preparation step)."""
     karin = db.session.scalar(select(User).where(User.username == "karin"))
     assert [m.role for m in karin.memberships] == [Role.COUNTY_BODY_MEMBER]
-    task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == dispute.instance_id,
-                                                      HumanTask.status == TaskStatus.READY)).one()
-    client, url = app.test_client(), f"/uppgifter/{task.id}"
+    client = app.test_client()
     assert login(client, "karin", "demo-lösenord").status_code == 302
-    for target, data in ((f"{url}/ta", {}), (url, {"decision": "Regionen kallar till SIP.", "_action": "complete"})):
-        token = csrf_token(client.get(url).get_data(as_text=True))
-        assert client.post(target, data={**data, "csrf_token": token}).status_code == 302
+    for values in ({"summary": "Oense om vem som kallar till SIP.", "proposal": "Regionen kallar."},
+                   {"decision": "Regionen kallar till SIP."}):
+        db.session.expire_all()
+        task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == dispute.instance_id,
+                                                          HumanTask.status == TaskStatus.READY)).one()
+        url = f"/uppgifter/{task.id}"
+        for target, data in ((f"{url}/ta", {}), (url, {**values, "_action": "complete"})):
+            token = csrf_token(client.get(url).get_data(as_text=True))
+            assert client.post(target, data={**data, "csrf_token": token}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Dispute, dispute.id).status == DisputeStatus.RESOLVED

@@ -49,7 +49,8 @@ def position(instance: Instance, organisation_id: int, data: dict[str, Any]) -> 
 def test_lanes_name_the_roles(definition: specs.Definition) -> None:
     roles = {task.bpmn_id: role_for_lane(task.lane or "") for task in definition.user_tasks.values()}
     assert roles == {"line_position": Role.MANAGER, "steering_decision": Role.STEERING_GROUP_MEMBER,
-                     "county_decision": Role.COUNTY_BODY_MEMBER, "write_instruction": Role.CASE_OFFICER}
+                     "county_preparation": Role.COUNTY_BODY_MEMBER, "county_decision": Role.COUNTY_BODY_MEMBER,
+                     "write_instruction": Role.CASE_OFFICER}
 
 
 def test_agreement_in_the_line_organisation_with_an_instruction(definition: specs.Definition) -> None:
@@ -69,6 +70,9 @@ def test_escalation_by_decision_to_the_county_level(definition: specs.Definition
     [task] = instance.ready()
     assert (task.bpmn_id, task.organisation) == ("steering_decision", STEERING)
     instance.complete(task, {"outcome": "escalate", "decision": None, "motivation": "Principfråga.", "needs_instruction": False})
+    [task] = instance.ready()  # level 3 starts with the officials' preparation, then the county group decides
+    assert (task.bpmn_id, task.organisation) == ("county_preparation", COUNTY)
+    instance.complete(task, {"summary": "Oenighet om kostnaden.", "proposal": "Kostnaden delas lika."})
     [task] = instance.ready()
     assert (task.bpmn_id, task.organisation) == ("county_decision", COUNTY)
     instance.complete(task, {"decision": "Kostnaden delas lika.", "needs_instruction": False})
@@ -82,5 +86,5 @@ def test_each_level_escalates_by_itself_when_its_time_runs_out(definition: specs
     assert instance.ready_ids() == ["steering_decision"]
     assert instance.advance(timedelta(days=29)) == []
     assert instance.advance(timedelta(days=1, seconds=1)) == ["level_2_deadline"]
-    assert instance.ready_ids() == ["county_decision"]
+    assert instance.ready_ids() == ["county_preparation"]
     assert instance.waiting_timers() == []  # the county level is the last: nothing escalates from there

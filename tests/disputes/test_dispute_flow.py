@@ -78,9 +78,17 @@ def test_escalated_by_timer_to_the_steering_group_and_the_county_level(world: Wo
     assert ready_ids(db) == ["steering_decision"]
     steering = ready_task(db, "steering_decision")
     assert (steering.organisation_id, steering.due_at) == (world.alingsas.id, clock.now() + timedelta(days=30))
+    # Level 2 is the joint steering group's, at a meeting: a member of one party cannot decide it alone.
+    refused = post_form(world.browser("styrgrupp"), f"/uppgifter/{steering.id}",
+                        {"outcome": "resolve", "decision": "Vi bestämmer."})
+    assert refused.status_code == 409 and "aldrig av en part ensam" in refused.get_data(as_text=True)
+    assert ready_ids(db) == ["steering_decision"]
     # Nor does the steering group decide within its 30 days: on to the county level.
     clock.advance(timedelta(days=30, seconds=1))
     fire_due_timer(db, "level_2_deadline")
+    # Level 3 starts with the officials' preparation; the county level (here without a joint group) then decides.
+    complete(world, "lansniva", "county_preparation", {"summary": "Parterna är oense om kostnaden.",
+                                                       "proposal": "Regionen bekostar hjälpmedlet."})
     county = ready_task(db, "county_decision")
     assert county.organisation_id == world.county.id and "Besluta i tvisten (länsnivå)" in \
         world.browser("lansniva").get("/uppgifter").get_data(as_text=True)
@@ -96,6 +104,7 @@ def test_escalated_by_timer_to_the_steering_group_and_the_county_level(world: Wo
         ("dispute.position_recorded", None, None, None),
         ("dispute.escalated", "line", "steering_group", True),
         ("dispute.escalated", "steering_group", "county", True),
+        ("dispute.prepared", None, None, None),
         ("dispute.resolved", None, None, None)]
     assert events[-1][1]["level"] == "county"
     timer_events = db.session.scalars(select(AuditEvent.data).where(AuditEvent.action == "timer.fired")).all()
