@@ -30,7 +30,7 @@ def _create_app():  # type: ignore[no-untyped-def]
 
 cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
                  help="Samverkan: samverkansavtal mellan kommuner och regioner.")
-# Flask's own `run` is the development server; ours (below, on app.cli) serves with waitress.
+# Flask's own `run` is the development server; ours (below, on app.cli) serves with gunicorn (service/ops/server.py).
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 
@@ -38,18 +38,17 @@ cli.add_command(routes_command)
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def run_command(host: str, port: int, threads: int) -> None:
-    """Serve the application with waitress (production WSGI server)."""
-    from waitress import serve
-
-    from service.scheduler.setup import start_scheduling
+@click.option("--workers", default=None, type=int, envvar="SAMVERKAN_WORKERS",
+              help="Webbprocesser (standard: en per processorkärna, minst två).")
+@click.option("--threads", default=4, show_default=True, type=int, envvar="SAMVERKAN_THREADS",
+              help="Trådar per webbprocess.")
+def run_command(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the application: gunicorn's worker processes, and the scheduler in this process (service/ops/server.py)."""
+    from service.ops.server import default_workers, serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["SCHEDULER"] != "off":
-        start_scheduling(app)
     click.echo(f"Samverkan lyssnar på http://{host}:{port}/")
-    serve(app, host=host, port=port, threads=threads)
+    sys.exit(serve(host, port, workers or default_workers(), threads, with_scheduler=app.config["SCHEDULER"] != "off"))
 
 
 @click.command("scheduler")

@@ -3,7 +3,9 @@ a transaction takes SQLite's write lock."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -72,9 +74,9 @@ def _is_retryable_integrity(exc: Exception) -> bool:
 
 def take_write_lock(session: Session) -> None:
     """SQLite has no row locks: take the database's write lock now (BEGIN IMMEDIATE), which is what
-    SELECT ... FOR UPDATE does on PostgreSQL (there this does nothing). Writers in other processes wait on
-    SQLite's busy timeout; threads of this process queue on a lock of their own first, because SQLite's
-    busy handler polls with sleeps of up to 100 ms where a thread waiting on a lock wakes at its release.
+    SELECT ... FOR UPDATE does on PostgreSQL (there this does nothing). Threads of this process queue on a
+    lock of their own first, and processes on a file lock (_queue_between_processes), because SQLite's busy
+    handler polls with sleeps of up to 100 ms where a waiter on a lock wakes at its release.
     Every flush that writes takes it too (_lock_before_flush). Released when the transaction ends."""
     connection = session.connection()
     if connection.dialect.name != "sqlite" or session.info.get(_WRITER_KEY):
@@ -86,11 +88,38 @@ def take_write_lock(session: Session) -> None:
         return
     _WRITER.acquire()
     session.info[_WRITER_KEY] = True
+    _queue_between_processes(connection.engine.url.database)
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _WRITER = threading.RLock()
 _WRITER_KEY = "samverkan.sqlite_writer"
+_queues: dict[tuple[int, str], int] = {}  # (process id, database): the lock file's descriptor in that process
+_held = threading.local()  # this thread's depth in _WRITER (an RLock) and the lock file it holds
+
+
+def _queue_between_processes(database: str | None) -> None:
+    """Writers in other processes (``samverkan run``'s web workers) queue on a file lock beside the database,
+    for the reason threads queue on _WRITER: SQLite's busy handler sleeps up to 100 ms between tries, where
+    flock wakes the next writer at the release. Held, like _WRITER, until the transaction ends; SQLite's own
+    lock stays what guarantees safety (a writer that does not queue here, or a second host, still waits on it)."""
+    depth = getattr(_held, "depth", 0)
+    _held.depth = depth + 1
+    if depth or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    key = (os.getpid(), database)  # a descriptor inherited through fork() would share the parent's lock
+    if key not in _queues:
+        _queues[key] = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(_queues[key], fcntl.LOCK_EX)
+    _held.descriptor = _queues[key]
+
+
+def _leave_queue() -> None:
+    _held.depth = getattr(_held, "depth", 1) - 1
+    descriptor = getattr(_held, "descriptor", None)
+    if _held.depth == 0 and descriptor is not None:
+        _held.descriptor = None
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 @event.listens_for(Session, "before_flush")
@@ -102,4 +131,5 @@ def _lock_before_flush(session: Session, flush_context: object, instances: objec
 @event.listens_for(Session, "after_transaction_end")
 def _release_writer(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and session.info.pop(_WRITER_KEY, False):
+        _leave_queue()
         _WRITER.release()
