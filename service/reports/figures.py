@@ -6,10 +6,12 @@ Everything is plain JSON (lists, dicts, strings, numbers) so that adoption can s
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from service.agreements.models import Agreement, FollowUp
@@ -121,3 +123,19 @@ def economy_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
         grants = sum(int(r.get(column) or 0) for r in rows if r.get("kind") == "grant")
         totals[column] = {"income": income, "cost": cost, "grants": grants, "result": income - cost}
     return {"rows": shown, "totals": totals}
+
+
+def localised(figures: dict[str, Any]) -> dict[str, Any]:
+    """Adopted figures with their stored Swedish labels (categories, statuses, levels, kinds) in the reader's
+    language; names and free text stay as stored."""
+    shown = copy.deepcopy(figures)
+    deviations = shown.get("deviations", {})
+    for row in deviations.get("by_category", []):
+        row["label"] = gettext(row["label"])
+    for action in deviations.get("improvements", []):
+        action["status"] = gettext(action["status"])
+    for dispute in shown.get("disputes", []):
+        dispute["level"], dispute["status"] = gettext(dispute["level"]), gettext(dispute["status"])
+    for body in shown.get("bodies", []):
+        body["kind"] = gettext(body["kind"])
+    return shown

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from service import audit
@@ -15,7 +16,7 @@ from service.columns import now
 from service.errors import InvalidTransition, NotPermitted, ValidationFailed
 from service.extensions import db
 from service.parties.models import Role, User
-from service.reports.figures import ECONOMY_KINDS, compute_figures
+from service.reports.figures import ECONOMY_KINDS, compute_figures, localised
 from service.reports.models import AnnualReport, ReportStatus
 from service.reports.render import render_pdf
 
@@ -88,7 +89,8 @@ def adopt_report(report: AnnualReport, decision: Any, *, by: User) -> None:
     if not meeting.body.serves(report.agreement_id):
         raise ValidationFailed("Organet hör inte till avtalet.", {"case_id": [
             "Årsrapporten fastställs av ett organ som hör till avtalet."]})
-    report.figures = compute_figures(report.agreement, report.year, report.economy)
+    with force_locale("sv"):  # the record is Swedish, whoever adopts it; pages translate its labels (localised)
+        report.figures = compute_figures(report.agreement, report.year, report.economy)
     report.status, report.adopted_at, report.adopted_by_id = ReportStatus.ADOPTED, now(), by.id
     report.adoption_reference = f"{meeting.body.name} {meeting.held_on.isoformat()} § {decision.paragraph}"
     report.pdf = render_pdf(report, report.figures)
@@ -99,13 +101,18 @@ def adopt_report(report: AnnualReport, decision: Any, *, by: User) -> None:
 
 
 def figures_of(report: AnnualReport) -> dict[str, Any]:
-    """The adopted figures, or a draft's figures computed from the data now."""
-    return report.figures if report.is_adopted else compute_figures(report.agreement, report.year, report.economy)
+    """The adopted figures (their labels in the reader's language), or a draft's computed from the data now."""
+    if report.is_adopted:
+        return localised(report.figures)
+    return compute_figures(report.agreement, report.year, report.economy)
 
 
 def pdf_of(report: AnnualReport) -> bytes:
     """The stored PDF/A of an adopted report; a draft's is rendered now."""
-    return report.pdf if report.is_adopted and report.pdf else render_pdf(report, figures_of(report))
+    if report.is_adopted and report.pdf:
+        return report.pdf
+    with force_locale("sv"):
+        return render_pdf(report, figures_of(report))
 
 
 def get_report(agreement_id: int, year: int) -> AnnualReport | None:

@@ -63,13 +63,14 @@ class MatrixWorld:
         assert self.task is not None and self.notification is not None
         # Claimed, so that its holder may save and complete it (a group task is claimed before it is worked on).
         commit_with_retry(lambda: claim_task(self.task.id, by=self.users["deviation_contact@a"]))
+        self.report, self.improvement = commit_with_retry(lambda: _report_and_improvement(self))
         self._clients: dict[str, FlaskClient] = {}
 
     def ids(self) -> dict[str, int]:
         return {"agreement": self.agreement.id, "deviation": self.deviation.id, "dispute": self.dispute.id,
                 "task": self.task.id, "notification": self.notification.id, "org_a": self.a.id, "org_b": self.b.id,
                 "user": self.users["case_officer@b"].id, "membership": self.membership.id,
-                "drafter": self.users["manager@a"].id}
+                "drafter": self.users["manager@a"].id, "report": self.report.id, "improvement": self.improvement.id}
 
     def client(self, principal: str) -> FlaskClient:
         if principal not in self._clients:
@@ -105,6 +106,23 @@ def _report(world: MatrixWorld) -> dict[str, Any]:
             "agreement_id": world.agreement.id, "event_date": "2026-02-26",
             "description": "Vid utskrivningen saknades läkemedelslista.", "immediate_action": "",
             "category": "discharge", "consequence": "moderate", "consequence_description": ""}
+
+
+def _report_and_improvement(world: MatrixWorld) -> tuple[Any, Any]:
+    """Alingsås coordinates the agreement: its annual report for 2026 (a draft), and an improvement action of
+    Alingsås' on the deviation (issue #20)."""
+    from datetime import date
+
+    from service.deviations.models import ImprovementAction
+    from service.reports.operations import create_report
+
+    report = create_report(world.agreement, 2026, by=world.users["case_officer@a"])
+    action = ImprovementAction(deviation_id=world.deviation.id, organisation_id=world.a.id, owner="MAS",
+                               description="Revidera checklistan.", due_on=date(2026, 6, 30),
+                               created_by_id=world.users["manager@a"].id)
+    _db.session.add(action)
+    _db.session.flush()
+    return report, action
 
 
 def _organisation(db: Any, name: str, kind: OrganisationKind) -> Organisation:

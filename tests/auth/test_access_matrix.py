@@ -30,6 +30,7 @@ TASK_GROUP = frozenset({"deviation_contact@a"})  # the deviation's answer task i
 # Who in Alingsås sees the deviation sent to it and the dispute it opened (service/deviations, service/disputes).
 DEVIATION_READERS = frozenset({"deviation_contact@a", "manager@a"})
 DISPUTE_READERS = frozenset({"manager@a", "steering_group_member@a"})
+COORDINATORS_A = frozenset({"case_officer@a", "manager@a"})  # of the agreement Alingsås coordinates
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,18 @@ ROWS = [
     Row("POST", "/tvister/ny", MANAGERS, endpoint="disputes.new_dispute"),
     Row("GET", "/tvister/nivaer", ADMINS, endpoint="disputes.level_settings"),
     Row("POST", "/tvister/nivaer", ADMINS, endpoint="disputes.level_settings"),
+    # Annual reports, improvement actions, routine health (issue #20): Alingsås coordinates the agreement
+    Row("GET", "/avtal/{agreement}/arsrapporter", PARTY_A | AUDITORS, endpoint="reports.agreement_reports"),
+    Row("POST", "/avtal/{agreement}/arsrapporter", COORDINATORS_A, endpoint="reports.agreement_reports",
+        data={"year": "2025"}),
+    Row("GET", "/arsrapporter/{report}", PARTY_A | AUDITORS, endpoint="reports.report_page"),
+    Row("POST", "/arsrapporter/{report}", COORDINATORS_A, endpoint="reports.report_page",
+        data={"summary": "Året i korthet.", "economy_rows": "0"}),
+    Row("GET", "/arsrapporter/{report}.pdf", PARTY_A | AUDITORS, endpoint="reports.report_pdf"),
+    Row("GET", "/forbattringsatgarder", SIGNED_IN, endpoint="improvements.improvement_list"),
+    Row("POST", "/forbattringsatgarder/{improvement}", frozenset({"manager@a"}), endpoint="improvements.update",
+        data={"status": "in_progress", "result": ""}),
+    Row("GET", "/rutiner", SIGNED_IN, endpoint="routines.routine_health"),
     # Notifications
     Row("GET", "/aviseringar", SIGNED_IN, endpoint="notifications.my_notifications"),
     Row("POST", "/aviseringar/{notification}/last", frozenset({"deviation_contact@a"}), endpoint="notifications.read"),
@@ -128,7 +141,8 @@ ROWS = [
 # Endpoints of the matrix's blueprints that need objects the world does not make; their own tests cover them.
 NOT_IN_MATRIX = {"inbox.attachment", "inbox.use_filter", "inbox.delete_filter", "inbox.remove_substitute",
                  "auth.single_sign_on", "inbox.static", "inbox.favicon"}  # favicon: a public static file
-BLUEPRINTS = {"inbox", "agreements", "deviations", "disputes", "notifications", "admin", "scheduler_admin", "auth"}
+BLUEPRINTS = {"inbox", "agreements", "deviations", "disputes", "notifications", "admin", "scheduler_admin", "auth",
+              "reports", "improvements", "routines"}
 REFUSED = {403, 404}
 
 

@@ -26,6 +26,7 @@ from service.bodies.operations import (
     record_meeting_decision,
     schedule_meeting,
 )
+from service.deviations.models import CATEGORY_LABELS
 from service.deviations.operations import report_deviation
 from service.disputes.models import LEVELS
 from service.errors import InvalidTransition, NotPermitted
@@ -180,3 +181,27 @@ def test_bad_economy_names_the_row_and_changes_nothing(drafted: tuple[World, Any
     assert response.status_code == 422 and "tkr" in response.get_data(as_text=True)
     world.db.session.expire_all()
     assert world.db.session.get(AnnualReport, report.id).plans == "Socialmedicinsk mottagning i Lerum."
+
+
+def test_pages_read_in_english(drafted: tuple[World, Any, AnnualReport]) -> None:
+    """The report (draft and adopted), the improvement actions and routine health pages have no Swedish left
+    but the stored data (names, free text, month abbreviations of the charts)."""
+    from tests.crawl.untranslated import untranslated_texts
+
+    world, body, report = drafted
+    english = {"Accept-Language": "en"}
+    client = world.browser("handlaggare")
+    stored = [world.agreement.title, body.name, "Socialmedicinsk mottagning i Lerum.", "Året då analysgruppen kom igång.",
+              "Hemtjänst Norr", "Statsbidrag", "Två uppdrag", "Tjänster 2 x 20 %", "Material, resor", "maj", "okt",
+              "Styrgrupp", "Beslutar för sin huvudman", "Styrgruppen för psykisk hälsa", "Handlaggare",
+              "Chef Vgr", "Chef Lerum", "Styrgrupp", "Lerums kommun", "Västra Götalandsregionen", "Alingsås kommun"]
+    # The category names are the statistics page's (their English is checked with it, tests/crawl).
+    stored += [label for text in CATEGORY_LABELS.values() for label in (text, f"{text[:35]}…")]
+    pages = [f"/arsrapporter/{report.id}", f"/avtal/{world.agreement.id}/arsrapporter", "/forbattringsatgarder", "/rutiner"]
+    _adopt_at_meeting(world, body, report)
+    pages.append(f"/arsrapporter/{report.id}")
+    for url in pages:
+        response = client.get(url, headers=english)
+        assert response.status_code == 200, url
+        left = untranslated_texts(response.get_data(as_text=True), stored)
+        assert left == [], (url, left)
