@@ -1,4 +1,4 @@
-"""Agreements through the web pages: drafting, remiss, recommendation chain, decisions to laga kraft,
+"""Agreements through the web pages: drafting, remiss, decisions to laga kraft,
 return and revision, amendments with a per-section diff. The clock is controlled; timers are fired the way
 the scheduler's job fires them."""
 
@@ -17,7 +17,7 @@ from service import clock
 from service.agreements.models import Agreement, AgreementStatus, DecisionStage, VersionStatus
 from service.audit import verify
 from service.audit.models import AuditEvent
-from service.parties.models import OrganisationKind, Role
+from service.parties.models import Role
 from service.processes.models import HumanTask, ProcessTimer, TaskStatus, TimerStatus
 from service.processes.operations import fire_timer
 from service.transactions import commit_with_retry
@@ -147,29 +147,6 @@ def test_consultation_comments_from_two_parties_side_by_side(client: FlaskClient
     assert table.index("Alingsås kommun") < table.index("Västra Götalandsregionen")  # one column per party
     complete(client, db, "anna", "revise", draft_data(parties, goals="Mätbara mål per kvartal."))
     assert agreement(db, agreement_id).status == AgreementStatus.AWAITING_DECISIONS
-
-
-def test_recommendation_chain_then_members_decide(client: FlaskClient, db: Any, parties: Parties,
-                                                  make_organisation: Any, make_user: Any) -> None:
-    vastkom = make_organisation(name="VästKom", kind=OrganisationKind.OTHER, bodies=["VästKoms styrelse"])
-    gr = make_organisation(name="Göteborgsregionen", kind=OrganisationKind.KOMMUNALFORBUND, bodies=["Förbundsstyrelsen"])
-    for org in (vastkom, gr):
-        make_user([(org, Role.BODY_SECRETARY)], username=f"sekr{org.id}")
-    agreement_id = start_agreement(client, parties)
-    members = [parties.goteborg, parties.alingsas]
-    complete(client, db, "anna", "draft", draft_data(parties, party_ids=[o.id for o in members],
-                                                     recommender_ids=[gr.id, vastkom.id]))
-    recommendation = {"recommends": "yes", "decided_on": "2026-11-27", "paragraph": "§ 7"}
-    assert db.session.scalar(select(func.count()).select_from(HumanTask).where(
-        HumanTask.bpmn_id == "recommend", HumanTask.status == TaskStatus.READY)) == 1
-    complete(client, db, f"sekr{vastkom.id}", "recommend", {**recommendation, "body_id": vastkom.bodies[0].id}, vastkom.id)
-    complete(client, db, f"sekr{gr.id}", "recommend", {**recommendation, "body_id": gr.bodies[0].id}, gr.id)
-    adopt_by(client, db, parties, members)
-    clock.advance(timedelta(days=30))
-    fire_due_timers(db)
-    record = agreement(db, agreement_id)
-    assert record.status == AgreementStatus.ACTIVE
-    assert [r.organisation.name for r in record.current_version.recommendations] == ["VästKom", "Göteborgsregionen"]
 
 
 def test_amendment_becomes_version_two_with_a_section_diff(client: FlaskClient, db: Any, parties: Parties) -> None:
