@@ -167,6 +167,11 @@ def seed_demo_command() -> None:
     for summary in (commit_with_retry(seed_demo_agreement), commit_with_retry(seed_demo_cases)):
         if summary:
             click.echo(summary)
+    from service.reports.demo import seed_demo_report
+
+    summary = commit_with_retry(seed_demo_report)  # after the cases: the report's figures are theirs
+    if summary:
+        click.echo(summary)
     click.echo("Demoanvändare (lösenorden sätts om varje gång kommandot körs):")
     for username, (password, description) in passwords.items():
         click.echo(f"  {username:<10} {password:<14} {description}")
