@@ -6,8 +6,9 @@ record says whom to tell, once each."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from service import audit
 from service.columns import now
@@ -20,6 +21,7 @@ from service.parties.models import Membership, Role, User
 REMIND_AFTER = timedelta(days=14)  # the timer analysis_reminder ("P14D")
 ESCALATE_AFTER = timedelta(days=30)  # the timer analysis_overdue ("P30D"), the task's dueIn
 STEERING_KINDS = ("styrgrupp", "samordningsgrupp")
+ANALYSE_TASK = "analyse"
 
 
 def follow_up_analysis(deviation: Deviation) -> None:
@@ -91,6 +93,38 @@ def _body_members(agreement_id: int | None, kinds: tuple[str, ...]) -> list[User
         joint_body_agreements, joint_body_agreements.c.body_id == JointBody.id).where(
         joint_body_agreements.c.agreement_id == agreement_id, JointBody.kind.in_(kinds))).all()
     return [m.user for m in members if m.is_in_term(today) and m.user.is_enabled]
+
+
+# --- the joint analysis group works on the task analyse ----------------------------------------------------
+
+def may_work_on(user: User, task: Any) -> bool:
+    """A member (in term) of the joint analysis group of the deviation's agreement may analyse it."""
+    if task.bpmn_id != ANALYSE_TASK:
+        return False
+    agreement_id = db.session.scalar(select(Deviation.agreement_id).where(Deviation.instance_id == task.instance_id))
+    return any(member.id == user.id for member in _body_members(agreement_id, ("analysgrupp",)))
+
+
+def visible_tasks(user: User) -> Any:
+    """SQL condition on human_tasks: analyse tasks of deviations under agreements whose joint analysis group
+    ``user`` is a member of."""
+    from service.bodies.models import BodyMember, JointBody, joint_body_agreements
+    from service.processes.models import HumanTask
+
+    today = now().date()
+    agreements = select(joint_body_agreements.c.agreement_id).join(
+        JointBody, JointBody.id == joint_body_agreements.c.body_id).join(BodyMember, BodyMember.body_id == JointBody.id).where(
+        JointBody.kind == "analysgrupp", BodyMember.user_id == user.id, BodyMember.term_from <= today,
+        or_(BodyMember.term_to.is_(None), BodyMember.term_to >= today))
+    instances = select(Deviation.instance_id).where(Deviation.agreement_id.in_(agreements))
+    return and_(HumanTask.bpmn_id == ANALYSE_TASK, HumanTask.instance_id.in_(instances))
+
+
+def register() -> None:
+    """Let the agreement's joint analysis group's members hold the analysis task (besides the role group)."""
+    from service import access
+
+    access.register_task_rule(may_work_on, visible_tasks)
 
 
 def _role_holders(organisation_ids: set[int], roles: tuple[Role, ...]) -> list[User]:

@@ -169,3 +169,4 @@ def _require_agreement(deviation: Deviation) -> None:
 def register() -> None:
     """Register the deviation process's hooks."""
     hooks.register(ops.DEVIATION_PROCESS, DeviationHooks())
+    analysis.register()

@@ -113,3 +113,28 @@ def test_overdue_actions_remind_their_owner_weekly_until_done(world: World, acti
     commit_with_retry(lambda: update_improvement(world.db.session.get(ImprovementAction, action.id),
                                                  ImprovementStatus.DONE, "Klart.", by=owner))
     assert commit_with_retry(lambda: remind_overdue_improvements(today + timedelta(days=9))) == 0
+
+
+def test_the_joint_analysis_group_analyses_and_is_the_one_reminded(world: World) -> None:
+    """With a joint analysis group for the agreement (members from every party), its members hold the task
+    and get the reminder, whatever their role at home."""
+    from datetime import date as day
+
+    from service.bodies.models import BodyKind
+    from service.bodies.operations import NewMember, add_member, create_body
+
+    def group() -> None:
+        body = create_body("Analysgruppen Alingsås–Lerum", BodyKind.ANALYSGRUPP, [world.agreement], by=None)
+        for username, organisation in (("chef_vgr", world.region), ("chef_lerum", world.lerum)):
+            add_member(body, NewMember(organisation_id=organisation.id, user_id=world.user(username).id,
+                                       term_from=day(2026, 1, 1)), by=None)
+    commit_with_retry(group)
+    deviation = _to_analysis(world)
+    assert "Analysera avvikelsen" in world.browser("chef_lerum").get("/uppgifter?lista=grupp").get_data(as_text=True)
+    clock.advance(timedelta(days=14, minutes=1))
+    fire_due_timer(world.db, "analysis_reminder", deviation.instance_id)
+    assert any("väntar på analys" in s for s in _notified(world, "chef_lerum"))
+    assert not any("väntar på analys" in s for s in _notified(world, "analys"))
+    complete(world, "chef_lerum", "analyse", ANALYSIS)
+    world.db.session.expire_all()
+    assert world.db.session.get(Deviation, deviation.id).analysed_by_id == world.user("chef_lerum").id
