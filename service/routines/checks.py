@@ -111,7 +111,7 @@ def _follow_ups_missed() -> list[Finding]:
         since: datetime | None = last.get(agreement.id) or agreement.activated_at
         if since is None:
             continue
-        expected = due_at(agreement.follow_up_interval or "P1Y", since)
+        expected = due_at(_interval(agreement), since)
         if expected < now():
             found.append(Finding("follow_up_missed", f"agreement:{agreement.id}:{expected.date().isoformat()}",
                                  agreement.coordinator_organisation_id,
@@ -119,6 +119,12 @@ def _follow_ups_missed() -> list[Finding]:
                                    day=expected.date().isoformat()),
                                  "inbox.agreement_page", ("agreement_id", agreement.id)))
     return found
+
+
+def _interval(agreement: Agreement) -> str:
+    """The follow-up interval the agreement's text sets (its version, once it carries one), else the agreement's."""
+    version = agreement.current_version
+    return str(getattr(version, "follow_up_interval", None) or agreement.follow_up_interval or "P1Y")
 
 
 def _silent_bodies() -> list[Finding]:
