@@ -24,6 +24,9 @@ class AgreementStatus(StrEnum):
     DRAFT = "draft"
     IN_CONSULTATION = "in_consultation"
     AWAITING_DECISIONS = "awaiting_decisions"
+    # Every party's decision is final but the agreement's start date (valid_from) lies ahead: the lifecycle's
+    # timer in_force_from makes it active on that day.
+    ADOPTED = "adopted"
     ACTIVE = "active"
     UNDER_AMENDMENT = "under_amendment"
     EXPIRED = "expired"
@@ -34,11 +37,14 @@ STATUS_LABELS = {
     AgreementStatus.DRAFT: "Utkast",
     AgreementStatus.IN_CONSULTATION: "På remiss",
     AgreementStatus.AWAITING_DECISIONS: "Väntar på beslut",
+    AgreementStatus.ADOPTED: "Antaget, gäller från startdatum",
     AgreementStatus.ACTIVE: "Gäller",
     AgreementStatus.UNDER_AMENDMENT: "Gäller, ändring pågår",
     AgreementStatus.EXPIRED: "Upphört",
-    AgreementStatus.TERMINATED: "Avslutat",
+    AgreementStatus.TERMINATED: "Uppsagt",
 }
+# The adopted agreement before its start date, with the date (STATUS_LABELS' entry names it for the filter).
+ADOPTED_FROM_LABEL = "Antaget, gäller från %(day)s"
 
 
 class VersionStatus(StrEnum):
@@ -158,6 +164,9 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
         version = self.latest_version
         if self.status == AgreementStatus.AWAITING_DECISIONS and version is not None and version.awaits_final:
             return _(AWAITING_FINAL_LABEL)
+        starts = self.current_version.valid_from if self.current_version is not None else None
+        if self.status == AgreementStatus.ADOPTED and starts is not None:
+            return _(ADOPTED_FROM_LABEL, day=starts.isoformat())
         return _(STATUS_LABELS[AgreementStatus(self.status)])
 
     @property
@@ -174,6 +183,11 @@ class AgreementParty(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "agreement_parties"
     __table_args__ = (UniqueConstraint("agreement_id", "organisation_id"),)
 
+    @property
+    def bound_parties(self) -> list[AgreementParty]:
+        """The parties still bound: all but those whose notice period has run out (service/agreements/leaving.py)."""
+        return [party for party in self.parties if not party.has_left]
+
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -187,6 +201,12 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "agreement_versions"
     __table_args__ = (UniqueConstraint("agreement_id", "number"),)
+    leaving: Mapped[PartyLeaving | None] = relationship(back_populates="party", cascade="all, delete-orphan",
+                                                        uselist=False)
+
+    @property
+    def has_left(self) -> bool:
+        return self.leaving is not None and self.leaving.left_at is not None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
@@ -204,6 +224,14 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     adopted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Uppsägningstid: a party that leaves stays bound this many months after its notice (None: not stated).
+    notice_months: Mapped[int | None] = mapped_column()
+    # Uppföljning: how often (ISO 8601 duration; None: the agreement's follow_up_interval), by whom (a party's
+    # steering group members, or one named person), and the date the text is revised at the latest.
+    follow_up_interval: Mapped[str | None] = mapped_column(String(20))
+    follow_up_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    follow_up_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_by: Mapped[date | None] = mapped_column(Date)
 
     agreement: Mapped[Agreement] = relationship(back_populates="versions", foreign_keys=[agreement_id])
     # The backref gives hooks ``instance.agreement_version``, loaded once per session.
@@ -229,7 +257,7 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
         if self.status != VersionStatus.AWAITING_DECISIONS or not self.agreement.parties:
             return False
         adopted = {d.organisation_id for d in self.current_decisions() if d.outcome == DecisionOutcome.ADOPTED}
-        return all(party.organisation_id in adopted for party in self.agreement.parties)
+        return all(party.organisation_id in adopted for party in self.agreement.bound_parties)
 
     @property
     def final_expected_after(self) -> date | None:
@@ -257,7 +285,8 @@ def _refuse_changes_to_adopted_text(mapper: Any, connection: Any, version: Agree
     state = db.inspect(version)
     was_frozen = state.attrs.status.history.deleted or [version.status]
     if was_frozen[0] in FROZEN_VERSION_STATUSES:
-        for name in ("title", "sections", "valid_from", "valid_until"):
+        for name in ("title", "sections", "valid_from", "valid_until", "notice_months", "follow_up_interval",
+                     "follow_up_organisation_id", "follow_up_user_id", "review_by"):
             if state.attrs[name].history.has_changes():
                 raise ValueError(f"version {version.number} of agreement {version.agreement_id} is adopted: {name} is frozen")
 
@@ -426,3 +455,29 @@ class AgreementDrafter(db.Model):  # type: ignore[name-defined,misc]
 
     user = relationship("User", foreign_keys=[user_id])
     organisation = relationship("Organisation")
+
+
+class PartyLeaving(db.Model):  # type: ignore[name-defined,misc]
+    """Uppsägning: one party's decision, by its behörig instans, to leave the agreement (or, ``is_joint``, to end it
+    together with every other party). The party stays bound until ``bound_until`` (the notice period the agreement
+    states, counted from ``notified_on``); ``left_at`` is set when that day has ended."""
+
+    __tablename__ = "agreement_party_leavings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("agreement_parties.id"), unique=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("authorised_bodies.id"))
+    decided_on: Mapped[date] = mapped_column(Date)
+    paragraph: Mapped[str] = mapped_column(String(20))
+    diarienummer: Mapped[str] = mapped_column(String(50))
+    notified_on: Mapped[date] = mapped_column(Date)  # the other parties were told (the notice period starts)
+    notice_months: Mapped[int] = mapped_column(default=0)
+    bound_until: Mapped[date] = mapped_column(Date)
+    is_joint: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+    party: Mapped[AgreementParty] = relationship(back_populates="leaving")
+    body: Mapped[AuthorisedBody] = relationship()

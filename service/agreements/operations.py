@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service import audit
-from service.agreements.checklist import SECTIONS
+from service.agreements.checklist import REPLACED_BY, SECTIONS
 from service.agreements.models import (
     Agreement,
     AgreementParty,
@@ -20,7 +20,7 @@ from service.agreements.models import (
     VersionStatus,
 )
 from service.columns import now
-from service.errors import InvalidTransition, NotPermitted, ValidationFailed
+from service.errors import InvalidTransition, NotPermitted
 from service.extensions import db
 from service.parties.models import Organisation, Role, User
 from service.processes.operations import start_process
@@ -55,7 +55,8 @@ def propose_amendment(agreement: Agreement, motivation: str, *, by: User,
     current = agreement.current_version
     version = _new_version(agreement, by, title=current.title, sections=dict(current.sections), motivation=motivation,
                            valid_from=current.valid_from, valid_until=current.valid_until,
-                           recommender_ids=list(current.recommender_ids))
+                           recommender_ids=list(current.recommender_ids),
+                           **{name: getattr(current, name) for name in FOLLOW_UP_FIELDS})
     agreement.status = AgreementStatus.UNDER_AMENDMENT
     audit.record(by, "agreement.amendment_proposed", agreement, version=version.number, motivation=motivation)
     _start_adoption(version, organisation, by)
@@ -87,6 +88,7 @@ def submit_version_text(version: AgreementVersion, fields: dict[str, Any], parti
     version.valid_from = _date(fields.get("valid_from"))
     version.valid_until = _date(fields.get("valid_until"))
     version.recommender_ids = [org.id for org in recommenders]
+    _set_terms(version, fields)
     version.adoption_round += 1
     version.status = VersionStatus.IN_CONSULTATION if fields.get("with_consultation") else VersionStatus.AWAITING_DECISIONS
     agreement = version.agreement
@@ -96,6 +98,18 @@ def submit_version_text(version: AgreementVersion, fields: dict[str, Any], parti
     _sync_agreement_status(agreement, version)
     audit.record(by, "agreement.version_submitted", agreement, instance_id=version.instance_id, version=version.number,
                  round=version.adoption_round, parties=[org.id for org in parties], status=version.status)
+
+
+# The terms of follow-up and leaving, copied into an amendment like the text.
+FOLLOW_UP_FIELDS = ("notice_months", "follow_up_interval", "follow_up_organisation_id", "follow_up_user_id", "review_by")
+
+
+def _set_terms(version: AgreementVersion, fields: dict[str, Any]) -> None:
+    version.notice_months = fields.get("notice_months")
+    version.follow_up_interval = fields.get("follow_up_interval") or None
+    version.follow_up_organisation_id = fields.get("follow_up_organisation_id") or None
+    version.follow_up_user_id = fields.get("follow_up_user_id") or None
+    version.review_by = _date(fields.get("review_by"))
 
 
 def sections_from_form(fields: dict[str, Any]) -> dict[str, Any]:
@@ -111,11 +125,18 @@ def sections_from_form(fields: dict[str, Any]) -> dict[str, Any]:
 
 def form_from_version(version: AgreementVersion) -> dict[str, Any]:
     """The draft form's values for a version (to revise it, or to start an amendment from it)."""
-    values: dict[str, Any] = {"title": version.title, "party_ids": [p.organisation_id for p in version.agreement.parties],
+    values: dict[str, Any] = {"title": version.title,
+                              "party_ids": [p.organisation_id for p in version.agreement.bound_parties],
                               "recommender_ids": list(version.recommender_ids)}
-    for name in ("valid_from", "valid_until"):
+    for name in ("valid_from", "valid_until", "review_by"):
         if getattr(version, name) is not None:
             values[name] = getattr(version, name).isoformat()
+    for name in ("notice_months", "follow_up_interval", "follow_up_organisation_id", "follow_up_user_id"):
+        if getattr(version, name) is not None:
+            values[name] = getattr(version, name)
+    for old, new in REPLACED_BY.items():  # a version from before the checklist was split
+        if old in version.sections and new not in version.sections:
+            values[new] = version.sections[old].get("text", "")
     for key, entry in version.sections.items():
         values[key] = entry.get("text", "")
         values[f"{key}_responsible"] = entry.get("responsible", "")
@@ -176,10 +197,32 @@ def activate_version(version: AgreementVersion, *, by: User | None) -> None:
         previous.status = VersionStatus.SUPERSEDED
     version.status, version.adopted_at = VersionStatus.ADOPTED, now()
     agreement.current_version = version
-    agreement.status = AgreementStatus.ACTIVE
-    agreement.activated_at = agreement.activated_at or now()
+    if agreement.activated_at is None and not has_started(version):
+        # Adopted, not yet in force: the lifecycle's timer in_force_from activates it (lifecycle.py).
+        agreement.status = AgreementStatus.ADOPTED
+    else:
+        agreement.status = AgreementStatus.ACTIVE
+        agreement.activated_at = agreement.activated_at or now()
     audit.record(by, "agreement.version_adopted", agreement, instance_id=version.instance_id, version=version.number,
                  valid_from=version.valid_from, valid_until=version.valid_until)
+
+
+def has_started(version: AgreementVersion) -> bool:
+    """The version's start date (valid_from, Stockholm) has come; no start date means at once."""
+    from service.engine.calendar import STOCKHOLM
+
+    return version.valid_from is None or version.valid_from <= now().astimezone(STOCKHOLM).date()
+
+
+def make_active(agreement: Agreement, *, by: User | None) -> None:
+    """The start date has come: the adopted agreement is in force (timer in_force_from)."""
+    if agreement.status != AgreementStatus.ADOPTED:
+        return
+    agreement.status = AgreementStatus.ACTIVE
+    agreement.activated_at = now()
+    version = agreement.current_version
+    audit.record(by, "agreement.in_force", agreement, version=version.number if version else None,
+                 valid_from=version.valid_from if version else None)
 
 
 def return_to_draft(version: AgreementVersion, *, by: User | None) -> None:
@@ -224,42 +267,3 @@ def list_agreements_for(user: User) -> list[Agreement]:
     return list(db.session.scalars(select(Agreement).where(
         Agreement.coordinator_organisation_id.in_(organisations) | Agreement.id.in_(party_of))
         .order_by(Agreement.created_at.desc())))
-
-
-TERMINATING_ROLES = (Role.MANAGER, Role.CASE_OFFICER)
-
-
-def terminate_agreement(agreement: Agreement, *, reason: str, decision_reference: str, by: User) -> Agreement:
-    """Säga upp: a party ends the agreement in force by its own decision. The follow-ups and expiry stop, an
-    amendment under way is abandoned, and the status becomes terminated; the versions stay readable."""
-    from service.processes.operations import cancel_instance
-
-    party = terminating_party(by, agreement)
-    if party is None:
-        raise NotPermitted("Bara en chef eller handläggare hos en av parterna kan säga upp avtalet.")
-    if agreement.status not in (AgreementStatus.ACTIVE, AgreementStatus.UNDER_AMENDMENT):
-        raise InvalidTransition("Bara ett gällande avtal kan sägas upp.")
-    reason, decision_reference = reason.strip(), decision_reference.strip()
-    missing = {name: ["Fältet måste fyllas i."] for name, value in
-               (("reason", reason), ("decision_reference", decision_reference)) if not value}
-    if missing:
-        raise ValidationFailed("Uppsägningen saknar uppgifter. Inget har sparats.", missing)
-    for instance in _running_instances(agreement):
-        cancel_instance(instance, "avtalet har sagts upp", by=by)
-    agreement.status = AgreementStatus.TERMINATED
-    audit.record(by, "agreement.terminated", agreement, organisation_id=party.organisation_id, reason=reason,
-                 decision_reference=decision_reference,
-                 version=agreement.current_version.number if agreement.current_version else None)
-    return agreement
-
-
-def terminating_party(user: User, agreement: Agreement) -> AgreementParty | None:
-    """The party on whose behalf ``user`` may terminate the agreement (a manager or case officer of it)."""
-    return next((p for p in agreement.parties if any(user.has_role(p.organisation_id, role) for role in TERMINATING_ROLES)),
-                None)
-
-
-def _running_instances(agreement: Agreement) -> list[Any]:
-    candidates = [agreement.lifecycle_instance, *(version.instance for version in agreement.versions
-                                                   if version.status not in (VersionStatus.ADOPTED, VersionStatus.SUPERSEDED))]
-    return [instance for instance in candidates if instance is not None and instance.status == "running"]

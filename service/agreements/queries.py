@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from service.agreements.checklist import SECTIONS
+from service.agreements.checklist import SECTIONS, sections_of
 from service.agreements.models import AgreementVersion
 
 
@@ -21,7 +21,8 @@ class SectionDiff:
 
 def diff_versions(older: AgreementVersion, newer: AgreementVersion) -> list[SectionDiff]:
     """Per checklist section: what was added and removed between two versions (text, ansvar, tid)."""
-    return [_diff_section(section.key, section.title, older, newer) for section in SECTIONS]
+    return [_diff_section(section.key, section.title, older, newer)
+            for section in sections_of({**older.sections, **newer.sections})]
 
 
 def _diff_section(key: str, title: str, older: AgreementVersion, newer: AgreementVersion) -> SectionDiff:

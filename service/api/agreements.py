@@ -30,6 +30,10 @@ class PartySchema(ma.Schema):
     organisation_id = fields.Integer(required=True)
     name = fields.Function(lambda p: p.organisation.name, required=True, metadata={"type": "string"})
     diarienummer = fields.String(required=True)
+    # Uppsägning: the last day the party is bound, once it has decided to leave; has_left after that day.
+    bound_until = fields.Function(lambda p: p.leaving.bound_until.isoformat() if p.leaving else None, allow_none=True,
+                                  metadata={"type": "string", "format": "date"})
+    has_left = fields.Boolean(required=True)
 
 
 class DecisionSchema(ma.Schema):
@@ -66,6 +70,7 @@ class AgreementSchema(ma.Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": [s.value for s in AgreementStatus]})
+    status_label = fields.String(required=True, metadata={"description": "T.ex. 'Antaget, gäller från 2027-07-01'."})
     coordinator_organisation_id = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
     activated_at = fields.AwareDateTime(allow_none=True)

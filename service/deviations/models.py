@@ -22,6 +22,9 @@ class DeviationCategory(StrEnum):
     SIP = "sip"
     DISCHARGE = "discharge"
     MEDICATION = "medication"
+    # Seed 004's areas (the annual report of Vårdsamverkan Lerum Alingsås).
+    ADMISSION_DISCHARGE = "admission_discharge"
+    MEDICATION_TRANSITIONS = "medication_transitions"
     OTHER = "other"
 
 
@@ -32,6 +35,8 @@ CATEGORY_LABELS = {
     DeviationCategory.SIP: "SIP har inte upprättats eller följts",
     DeviationCategory.DISCHARGE: "Utskrivning eller överflyttning av vård",
     DeviationCategory.MEDICATION: "Läkemedelsöverlämning",
+    DeviationCategory.ADMISSION_DISCHARGE: "In- och utskrivning från sluten hälso- och sjukvård",
+    DeviationCategory.MEDICATION_TRANSITIONS: "Läkemedelshantering vid vårdens övergångar",
     DeviationCategory.OTHER: "Övrigt",
 }
 

@@ -7,9 +7,10 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from service import access
-from service.agreements.checklist import SECTIONS
-from service.agreements.models import STATUS_LABELS, AgreementStatus
-from service.agreements.operations import terminating_party
+from service.agreements import leaving
+from service.agreements.checklist import sections_of
+from service.agreements.lifecycle import follow_up_terms, open_checklist_items
+from service.agreements.models import STATUS_LABELS
 from service.agreements.queries import diff_versions
 from service.audit.labels import action_label
 from service.extensions import db
@@ -39,10 +40,12 @@ def agreement_page(agreement_id: int) -> str:
     shown = _version_arg(agreement, "version") or agreement.current_version or agreement.latest_version
     deviations, disputes = queries.list_related(current_user, agreement)
     case = queries.Case("agreement", agreement.id, agreement.title, agreement)
-    return render_template("inbox/agreement.html", agreement=agreement, version=shown, sections=SECTIONS,
+    return render_template("inbox/agreement.html", agreement=agreement, version=shown,
+                           sections=sections_of(shown.sections if shown is not None else {}),
+                           open_items=open_checklist_items(agreement),
+                           follow_up=follow_up_terms(agreement),
                            can_amend=_can_amend(agreement), deviations=deviations, disputes=disputes,
-                           can_terminate=agreement.status in (AgreementStatus.ACTIVE, AgreementStatus.UNDER_AMENDMENT)
-                           and terminating_party(current_user, agreement) is not None,
+                           can_terminate=bool(leaving.leaving_parties(current_user, agreement)),
                            timeline=queries.agreement_timeline(agreement), case=case, event_label=action_label,
                            comments=queries.list_comments(case),
                            can_comment=any(m.role != "auditor" for m in current_user.memberships))

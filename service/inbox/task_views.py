@@ -25,7 +25,7 @@ from service.inbox.attachments import file_fields, get_attachments, store_upload
 from service.inbox.form_render import build_fields, parse_submission
 from service.inbox.models import Attachment, CaseComment
 from service.inbox.views import bp
-from service.parties.models import Membership, Organisation, User
+from service.parties.models import Membership, Organisation, Role, User
 from service.processes import claims
 from service.processes.definitions import form_schema
 from service.processes.models import HumanTask
@@ -125,7 +125,18 @@ def _options(task: HumanTask) -> dict[str, list[tuple[int, str]]]:
     bodies = []
     if task.organisation is not None:
         bodies = [(b.id, b.name) for b in task.organisation.bodies]
-    return {"organisations": [(o.id, o.name) for o in organisations], "party_bodies": bodies}
+    options = {"organisations": [(o.id, o.name) for o in organisations], "party_bodies": bodies}
+    if task.form == "agreement-draft.schema.json":  # who may own the follow-up: a party's steering group member
+        options["people"] = _follow_up_people()
+    return options
+
+
+def _follow_up_people() -> list[tuple[int, str]]:
+    rows = db.session.execute(select(User.id, User.display_name, Organisation.name).select_from(User).join(
+        Membership, Membership.user_id == User.id).join(Organisation, Organisation.id == Membership.organisation_id).where(
+        Membership.role == Role.STEERING_GROUP_MEMBER, User.is_enabled.is_(True))
+        .order_by(User.display_name, Organisation.name)).all()
+    return [(user_id, f"{name} ({organisation})") for user_id, name, organisation in rows]
 
 
 def _colleagues(task: HumanTask) -> list[User]:

@@ -16,14 +16,18 @@ workers; nor in gunicorn's master: it forks workers, and a fork must not copy ru
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 # ---- gunicorn settings (read by gunicorn in the child process: ``-c python:service.ops.server``) ----------
 
@@ -75,6 +79,7 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: b
     command = [sys.executable, "-m", "gunicorn", "-c", "python:service.ops.server", "service.app:create_app()"]
     web = subprocess.Popen(command, env=env)
     scheduler = _start_scheduler() if with_scheduler else None
+    checkpoints = _Checkpoints.start_if_sqlite()
     forward = {signal.SIGTERM: signal.signal(signal.SIGTERM, lambda number, _frame: web.send_signal(number)),
                signal.SIGHUP: signal.signal(signal.SIGHUP, lambda number, _frame: web.send_signal(number))}
     try:
@@ -82,6 +87,8 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: b
     finally:
         for number, handler in forward.items():
             signal.signal(number, handler)
+        if checkpoints is not None:
+            checkpoints.stopping.set()
         if scheduler is not None:
             # Do not wait for running jobs: each is one transaction, and an interrupted one rolls back.
             scheduler.shutdown(wait=False)
@@ -95,6 +102,39 @@ def _start_scheduler() -> Any:
     from service.scheduler.setup import start_scheduling
 
     return start_scheduling(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+class _Checkpoints(threading.Thread):
+    """SQLite: copy the write-ahead log into the database file here, every second, rather than in a request.
+    SQLite's automatic checkpoint runs inside whichever commit takes the log past 1000 pages; the peer scenario
+    writes ~4 pages a request, so every ~250th request paid for copying them (a 420-page checkpoint took 19.5 ms
+    under load, 2026-12-04). PASSIVE: it never waits for, nor blocks, a reader or writer; the automatic
+    checkpoint stays as the safety net (and does the work when this process is not running)."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(name="samverkan-wal-checkpoint", daemon=True)
+        self.app, self.stopping = app, threading.Event()
+
+    @classmethod
+    def start_if_sqlite(cls) -> _Checkpoints | None:
+        from flask import current_app
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+            return None
+        checkpoints = cls(app)
+        checkpoints.start()
+        return checkpoints
+
+    def run(self) -> None:
+        from service.extensions import db
+
+        while not self.stopping.wait(1):
+            try:
+                with self.app.app_context(), db.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # the automatic checkpoint still runs; try again in a second
+                log.warning("WAL checkpoint failed", exc_info=True)
 
 
 def _wait(web: subprocess.Popen[bytes]) -> int:

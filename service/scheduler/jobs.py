@@ -127,3 +127,12 @@ def heartbeat_job() -> None:
     scheduler = active()
     if scheduler is not None and _app is not None:
         in_app(scheduler.beat)
+
+
+def agreement_leavings_job() -> None:
+    """Parties whose notice period has ended leave their agreements; an agreement left with fewer than two
+    bound parties, or ended by all together, ends (service/agreements/leaving.py)."""
+    from service.agreements.leaving import process_leavings
+
+    if _app is not None:
+        in_app(process_leavings)

@@ -82,6 +82,8 @@ class TimerScheduler:
             ("routine_checks", "cron", {"hour": int(config["DIGEST_HOUR"]), "minute": 30,
                                         "timezone": config["DISPLAY_TIMEZONE"]}),
             ("heartbeat", "interval", {"seconds": float(config.get("SCHEDULER_HEARTBEAT_SECONDS", 5))}),
+            # A notice period ends at the end of a day (Stockholm): the job runs just after every hour.
+            ("agreement_leavings", "cron", {"minute": 1, "timezone": config["DISPLAY_TIMEZONE"]}),
         ]
         for name, trigger, options in periodic:
             self.scheduler.add_job(f"service.scheduler.jobs:{name}_job", trigger, id=name, jobstore="local",

@@ -16,14 +16,12 @@ from service.agreements.models import AgreementStatus, FollowUp, VersionStatus
 from service.audit.models import AuditEvent
 from service.parties.models import Role
 from service.processes.models import HumanTask, ProcessTimer, TaskStatus, TimerStatus
-from tests.conftest import Parties, csrf_token, draft_data
+from tests.conftest import Parties, draft_data
 from tests.inbox.test_adoption_flow import (
     adopted_agreement,
     agreement,
-    as_user,
     complete,
     fire_due_timers,
-    post_form,
     start_agreement,
 )
 
@@ -86,39 +84,6 @@ def test_consultation_tasks_are_due_at_the_end_of_the_last_consultation_day(
     assert len(consults) == 3
     # 23:59:59 Stockholm (UTC+1 in December)
     assert {task.due_at for task in consults} == {datetime(2026, 12, 15, 22, 59, 59, tzinfo=UTC)}
-
-
-def test_a_party_terminates_the_agreement_in_force(client: FlaskClient, db: Any, parties: Parties, make_user: Any,
-                                                  frozen: None) -> None:
-    make_user([(parties.alingsas, Role.MANAGER)], username="chef_alingsas")
-    outsider_org = parties.region.__class__(name="Borås Stad", kind="kommun")
-    db.session.add(outsider_org)
-    db.session.commit()
-    make_user([(outsider_org, Role.MANAGER)], username="chef_boras")
-    agreement_id = adopted_agreement(client, db, parties)
-    url = f"/avtal/{agreement_id}/uppsagning"
-
-    as_user(client, "chef_boras")
-    assert client.get(url).status_code == 404
-    as_user(client, "chef_alingsas")
-    empty = post_form(client, url, {"reason": "", "decision_reference": ""})
-    assert empty.status_code == 422 and 'id="reason-error"' in empty.get_data(as_text=True)
-    assert agreement(db, agreement_id).status == AgreementStatus.ACTIVE
-
-    done = post_form(client, url, {"reason": "Verksamheten läggs ned.",
-                                   "decision_reference": "Kommunstyrelsen Alingsås 2027-03-02 § 41"})
-
-    assert done.status_code == 302
-    record = agreement(db, agreement_id)
-    assert record.status == AgreementStatus.TERMINATED
-    assert record.lifecycle_instance.status == "cancelled"
-    assert db.session.scalar(select(func.count()).select_from(ProcessTimer).where(
-        ProcessTimer.instance_id == record.lifecycle_instance_id, ProcessTimer.status == TimerStatus.WAITING)) == 0
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "agreement.terminated")).one()
-    assert event.data["reason"] == "Verksamheten läggs ned." and event.data["organisation_id"] == parties.alingsas.id
-    again = post_form(client, url, {"reason": "Igen", "decision_reference": "x"})
-    assert again.status_code == 409
-    assert csrf_token(client.get(f"/avtal/{agreement_id}").get_data(as_text=True))
 
 
 def test_the_parties_are_told_before_the_end_date(client: FlaskClient, db: Any, parties: Parties, make_user: Any,
