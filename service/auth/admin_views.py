@@ -17,6 +17,7 @@ from service.errors import ValidationFailed
 from service.extensions import db
 from service.parties import operations as parties
 from service.parties.models import ORGANISATION_KIND_LABELS, ROLE_LABELS, Membership, Organisation, User
+from service.parties.queries import list_associations, list_members
 from service.transactions import commit_with_retry
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
@@ -105,7 +106,8 @@ def _roles() -> list[tuple[str, str]]:
 
 def _organisation_page(found: Organisation, errors: dict[str, list[str]], message: str = "") -> str:
     return render_template("auth/admin_organisation.html", organisation=found, kinds=_kinds(),
-                           errors=errors, message=message, form=request.form if errors else None)
+                           errors=errors, message=message, form=request.form if errors else None,
+                           associations=list_associations(found.id), members=list_members(found.id))
 
 
 @bp.route("/anvandare", methods=["GET", "POST"])

@@ -43,7 +43,7 @@ def remove_member_command(member: str, association: str) -> None:
 @click.argument("association")
 def members_command(association: str) -> None:
     """List the members of ASSOCIATION."""
-    from service.agreements.recommendations import list_members
+    from service.parties.queries import list_members
 
     for organisation in list_members(_named(association).id):
         click.echo(organisation.name)

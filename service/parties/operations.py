@@ -145,6 +145,7 @@ def remove_membership(membership: Membership, *, by: User) -> None:
 def _admin_count() -> int:
     return int(db.session.scalar(select(func.count(func.distinct(Membership.user_id))).where(Membership.role == Role.ADMIN)) or 0)
 
+
 def add_association_membership(member: Organisation, association: Organisation, *, by: User | None) -> None:
     """Record that ``member`` belongs to ``association`` (a kommun in its kommunalförbund, or in VästKom)."""
     if member.id == association.id:

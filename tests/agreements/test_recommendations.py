@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from service import clock
 from service.agreements.models import AgreementStatus, VersionStatus
-from service.agreements.recommendations import RecommendationStage, list_members, recommendation_for
+from service.agreements.recommendations import RecommendationStage, recommendation_for
 from service.notifications.models import Notification
 from service.parties.models import Organisation, OrganisationKind, OrganisationMembership, Role
 from service.parties.operations import add_association_membership
+from service.parties.queries import list_members
 from service.processes.models import HumanTask, TaskStatus
-from tests.conftest import Parties, draft_data
+from tests.conftest import Parties, draft_data, login
 from tests.inbox.test_adoption_flow import (
     adopt_by,
     agreement,
@@ -172,8 +173,8 @@ def test_a_recommender_with_no_member_among_the_parties_is_refused(client: Flask
     assert ready(db, "draft") != []
 
 
-def test_memberships_are_kept_from_the_command_line(app: Flask, db: Any, parties: Parties,
-                                                    make_organisation: Any) -> None:
+def test_memberships_are_kept_from_the_command_line_and_shown_to_admins(app: Flask, db: Any, parties: Parties,
+                                                                        make_organisation: Any, make_user: Any) -> None:
     gr = make_organisation(name="Göteborgsregionen (GR)", kind=OrganisationKind.KOMMUNALFORBUND)
     db.session.commit()
     runner = app.test_cli_runner()
@@ -183,6 +184,12 @@ def test_memberships_are_kept_from_the_command_line(app: Flask, db: Any, parties
     assert runner.invoke(args=["organisations", "add-member", "Okänd kommun", gr.name]).exit_code == 2
     listed = runner.invoke(args=["organisations", "members", gr.name])
     assert listed.output.splitlines() == ["Alingsås kommun"]
+    admin = make_user([(parties.region, Role.ADMIN)], username="admin")
+    db.session.commit()
+    client = app.test_client()
+    assert login(client, admin.username).status_code == 302
+    page = client.get(f"/admin/organisationer/{parties.alingsas.id}").get_data(as_text=True)
+    assert "Medlem i</dt>\n  <dd>Göteborgsregionen (GR)</dd>" in page
     assert runner.invoke(args=["organisations", "remove-member", "Alingsås kommun", gr.name]).exit_code == 0
     db.session.expire_all()
     assert list_members(gr.id) == [] and db.session.scalars(select(OrganisationMembership)).all() == []
