@@ -8,8 +8,9 @@ is a start and three submits; each submit answers with the tasks the caller can 
 Each round measures 1 client, then 4 clients (threads of this process, each on its own keep-alive
 connection); rounds repeat so that a shared VM's changes of speed show as spread, not as a result. Printed per
 round and as the median over rounds: p50 and p99 of start and submit as the client sees them, instances/s, and
-the server's CPU ms per request (CPU time of ``samverkan run`` and all its processes / requests): the figure
-that does not depend on what else the machine is doing. Then submit time as one instance's history grows, and
+the server's CPU ms per request (CPU time of ``samverkan run`` and all its processes / requests; "web": gunicorn
+and its workers alone, without the scheduler's process, whose work is per second, not per request): the figure
+that depends least on what else the machine is doing. Then submit time as one instance's history grows, and
 the peer's figures measured on this machine kind (SpiffArena's backend, SQLite, one worker; issue #23).
 
     .venv/bin/python bench/peer_http.py --rounds 8                 # SQLite, then PostgreSQL with 1 and 2 workers
@@ -42,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project r
 from service.api.tokens import create_token
 from service.app import create_app
 from service.extensions import db
+from service.ops.server import default_workers
 from service.parties.models import AuthorisedBody, Membership, Organisation, OrganisationKind, Role, User
 from service.processes.definitions import deploy_definition
 from tests.reliability.harness import TEST_SECRET_KEY, free_port, stop, wait_until
@@ -107,7 +109,7 @@ def served(url: str, workers: int | None, log: Any) -> Iterator[tuple[subprocess
     server = subprocess.Popen([sys.executable, "-c", "from service.cli import main; main()", "run", "--port", str(port)],
                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
-        expected = workers or max(2, os.cpu_count() or 1)
+        expected = workers or default_workers()
         if not wait_until(lambda: _up(port) and len(_web_workers(server.pid)) >= expected, 90):
             log.seek(0)
             raise SystemExit(log.read().decode()[-3000:])
@@ -179,6 +181,7 @@ class Phase:
     instances: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    web_cpu_seconds: float = 0.0
     ms: dict[str, list[float]] = field(default_factory=lambda: {"start": [], "submit": []})
 
     @property
@@ -188,6 +191,10 @@ class Phase:
     @property
     def cpu_ms_per_request(self) -> float:
         return self.cpu_seconds * 1000 / (len(self.ms["start"]) + len(self.ms["submit"]))
+
+    @property
+    def web_cpu_ms_per_request(self) -> float:
+        return self.web_cpu_seconds * 1000 / (len(self.ms["start"]) + len(self.ms["submit"]))
 
 
 def run_instances(client: Client, organisation_id: int, count: int, ms: dict[str, list[float]]) -> None:
@@ -207,12 +214,14 @@ def phase(server_pid: int, port: int, secret: str, organisation_id: int, clients
     connections = [Client(port, secret) for _ in range(clients)]
     threads = [threading.Thread(target=run_instances, args=(client, organisation_id, per_client, result.ms))
                for client in connections]
-    cpu, began = tree_cpu_seconds(server_pid), time.perf_counter()
+    web = _children(server_pid) or [server_pid]  # gunicorn and its workers, without the scheduler's process
+    cpu, web_cpu, began = tree_cpu_seconds(server_pid), sum(map(tree_cpu_seconds, web)), time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     result.seconds, result.cpu_seconds = time.perf_counter() - began, tree_cpu_seconds(server_pid) - cpu
+    result.web_cpu_seconds = sum(map(tree_cpu_seconds, web)) - web_cpu
     if len(result.ms["start"]) != result.instances:
         raise SystemExit("a client failed (see above)")
     return result
@@ -250,7 +259,8 @@ def describe(result: Phase) -> str:
     start, submit = result.ms["start"], result.ms["submit"]
     return (f"{result.clients} client{'s' if result.clients > 1 else ' '}: start p50 {percentile(start, .5):6.2f} p99 "
             f"{percentile(start, .99):6.2f} ms; submit p50 {percentile(submit, .5):6.2f} p99 {percentile(submit, .99):6.2f} ms; "
-            f"{result.rate:6.1f} instances/s; server CPU {result.cpu_ms_per_request:5.2f} ms/request")
+            f"{result.rate:6.1f} instances/s; server CPU {result.cpu_ms_per_request:5.2f} ms/request "
+            f"(web {result.web_cpu_ms_per_request:5.2f})")
 
 
 def machine_speed() -> str:
@@ -277,19 +287,23 @@ def summary(label: str, rounds: list[tuple[Phase, Phase]]) -> dict[str, float]:
         "submit p50": median(1, lambda p: percentile(p.ms["submit"], .5)),
         "submit p99": median(1, lambda p: percentile(p.ms["submit"], .99)),
         "cpu 1": median(1, lambda p: p.cpu_ms_per_request),
+        "web cpu 1": median(1, lambda p: p.web_cpu_ms_per_request),
         "rate 1": median(1, lambda p: p.rate),
         "start p50 4": median(4, lambda p: percentile(p.ms["start"], .5)),
         "submit p50 4": median(4, lambda p: percentile(p.ms["submit"], .5)),
         "submit p99 4": median(4, lambda p: percentile(p.ms["submit"], .99)),
         "cpu 4": median(4, lambda p: p.cpu_ms_per_request),
+        "web cpu 4": median(4, lambda p: p.web_cpu_ms_per_request),
         "rate 4": median(4, lambda p: p.rate),
     }
     f = figures
     print(f"{label}, median of {len(rounds)} rounds:")
     print(f"  1 client:  start p50 {f['start p50']:.2f} ms (p99 {f['start p99']:.2f}), submit p50 {f['submit p50']:.2f} ms "
-          f"(p99 {f['submit p99']:.2f}), {f['rate 1']:.1f} instances/s, server CPU {f['cpu 1']:.2f} ms/request")
+          f"(p99 {f['submit p99']:.2f}), {f['rate 1']:.1f} instances/s, server CPU {f['cpu 1']:.2f} ms/request "
+          f"(web workers {f['web cpu 1']:.2f})")
     print(f"  4 clients: start p50 {f['start p50 4']:.2f} ms, submit p50 {f['submit p50 4']:.2f} ms (p99 "
-          f"{f['submit p99 4']:.2f}), {f['rate 4']:.1f} instances/s, server CPU {f['cpu 4']:.2f} ms/request")
+          f"{f['submit p99 4']:.2f}), {f['rate 4']:.1f} instances/s, server CPU {f['cpu 4']:.2f} ms/request "
+          f"(web workers {f['web cpu 4']:.2f})")
     print(f"  vs the peer (p50 {PEER_FIGURES['start']:.0f} ms a start, {PEER_FIGURES['submit']:.0f} ms a submit, "
           f"{PEER_FIGURES['instances/s']} instances/s): start {PEER_FIGURES['start'] / f['start p50']:.1f}x faster, "
           f"submit {PEER_FIGURES['submit'] / f['submit p50']:.1f}x faster, "

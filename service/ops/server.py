@@ -64,8 +64,10 @@ def child_exit(server: Any, worker: Any) -> None:
 # ---- the command ------------------------------------------------------------------------------------------
 
 def default_workers() -> int:
-    """One worker per core, at least two (one can wait on the database while the other computes)."""
-    return max(2, os.cpu_count() or 1)
+    """One worker per core, at least two (one can wait on the database while the other computes), at most four:
+    on PostgreSQL each worker has a pool of its own (DB_POOL_SIZE + DB_MAX_OVERFLOW), and four workers' pools
+    stay below PostgreSQL's default max_connections of 100. More: SAMVERKAN_WORKERS, or gunicorn (docs)."""
+    return min(4, max(2, os.cpu_count() or 1))
 
 
 def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: bool) -> int:

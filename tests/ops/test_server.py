@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from service.ops.server import default_workers
 from tests.conftest import ROOT, TEST_SECRET_KEY
 from tests.reliability.harness import children, free_port, status, stop, wait_until
 
@@ -58,7 +59,7 @@ def test_the_default_server_runs_several_web_workers_and_one_scheduler(served) -
     assert wait_until(lambda: status(base, "/healthz") == 200 and len(workers()) >= 2, 90), \
         (Path(database).parent / "server.log").read_text()[-3000:]
     [master] = children(server.pid)
-    assert len(workers()) == max(2, os.cpu_count() or 1)
+    assert len(workers()) == default_workers()
     # The command's own process fires the timers; gunicorn and its workers are told not to schedule.
     assert wait_until(lambda: _heartbeat_holder(database) == f"{socket.gethostname()}:{server.pid}", 30)
     for pid in [master, *workers()]:
