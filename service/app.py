@@ -121,6 +121,7 @@ def _configure_domains() -> None:
 
 
 def _configure_blueprints(app: Flask) -> None:
+    from service.agreements.appeal_views import bp as appeals
     from service.agreements.views import bp as agreements
     from service.deviations.views import bp as deviations
     from service.disputes.views import bp as disputes
@@ -130,7 +131,8 @@ def _configure_blueprints(app: Flask) -> None:
     from service.scheduler.views import bp as scheduler_admin
     from service.vendor import bp as vendor
 
-    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor, processes, agreements):
+    for blueprint in (inbox, notifications, scheduler_admin, deviations, disputes, vendor, processes, agreements,
+                      appeals):
         app.register_blueprint(blueprint)
     from service.deviations.improvement_views import bp as improvements
     from service.reports.views import bp as reports

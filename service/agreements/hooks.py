@@ -1,7 +1,8 @@
 """Ties bpmn/agreement_adoption.bpmn to the agreement's versions and decisions.
 
-Element ids this depends on: draft, revise, consult, recommend, decide, record_minutes, appeal_window,
-appeal_outcome, overdue_notice.
+Element ids this depends on: draft, revise, consult, recommend, decide, record_minutes, overdue_notice; appeal_window
+and appeal_outcome of versions deployed before December 2026 (appeals are now registered through appeals.py), and
+record_judgment of bpmn/decision_appeal.bpmn.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from service import audit
-from service.agreements import lifecycle
+from service.agreements import appeals, lifecycle
 from service.agreements import operations as ops
 from service.agreements.checklist import SECTION_KEYS
 from service.agreements.lifecycle import start_lifecycle
@@ -55,8 +56,7 @@ class AdoptionHooks:
         ready = {(task.bpmn_id, _int(task.organisation)) for task in progress.ready}
         _finalise_unappealed(version, ready, actor)
         if progress.is_completed:
-            ops.activate_version(version, by=actor)
-            start_lifecycle(version, by=actor)
+            conclude_adoption(version, actor)
         elif any(bpmn_id == "draft" for bpmn_id, _ in ready) and version.status != VersionStatus.DRAFT:
             ops.return_to_draft(version, by=actor)
 
@@ -190,13 +190,55 @@ _COMPLETED = {
 
 
 def _finalise_unappealed(version: AgreementVersion, ready: set[tuple[str, int | None]], actor: User | None) -> None:
-    """A posted decision whose appeal window has closed without an appeal has become final (laga kraft):
-    the appeal_period_over timer took the flow past the open appeal_window task."""
+    """A posted decision whose appeal period has ended with no appeal registered has become final (laga kraft): the
+    appeal_period_over timer fired (an appeal_window task, in versions deployed before December 2026, is gone)."""
     for decision in version.current_decisions():
-        if decision.stage == DecisionStage.POSTED and ("appeal_window", decision.organisation_id) not in ready:
+        if decision.stage == DecisionStage.POSTED and ("appeal_window", decision.organisation_id) not in ready \
+                and appeals.appeal_period_has_ended(decision):
             ops.advance_decision(decision, DecisionStage.FINAL, by=actor)
+
+
+def conclude_adoption(version: AgreementVersion, actor: User | None) -> None:
+    """The adoption process has ended (or a court decided after it had): the version applies when no decision of
+    the round is överklagat or upphävd; one set aside sends the text back to the parties' decision."""
+    if version.is_frozen or version.status != VersionStatus.AWAITING_DECISIONS:
+        return
+    if any(d.stage == DecisionStage.ANNULLED for d in version.current_decisions()):
+        ops.reopen_adoption(version, by=actor or db.session.get_one(User, version.created_by_id))
+    elif not appeals.holds_activation(version):
+        ops.activate_version(version, by=actor)
+        start_lifecycle(version, by=actor)
+
+
+class AppealHooks:
+    """bpmn/decision_appeal.bpmn: the court's outcome settles the decision, and may let the version apply."""
+
+    def prepare(self, instance: ProcessInstance, task: HumanTask, data: dict[str, Any],
+                task_data: Mapping[str, Any]) -> dict[str, Any]:
+        appeal = getattr(instance, "appeal", None)
+        if task.bpmn_id == "record_judgment" and appeal is not None:  # before the engine moves
+            appeals.check_judgment(appeal, date.fromisoformat(data["judgment_final_on"]))
+        return data
+
+    def completed(self, instance: ProcessInstance, task: HumanTask, data: Mapping[str, Any], actor: User) -> None:
+        appeal = getattr(instance, "appeal", None)
+        if task.bpmn_id != "record_judgment" or appeal is None:
+            return
+        appeals.record_judgment(appeal, appeals.Judgment(data["judgment"]), date.fromisoformat(data["judgment_final_on"]),
+                                str(data.get("judgment_note") or ""), by=actor)
+        version = appeal.decision.version
+        adoption = version.instance
+        if adoption is not None and adoption.status == "completed":  # else the adoption's own end concludes it
+            conclude_adoption(version, actor)
+
+    def advanced(self, instance: ProcessInstance, progress: hooks.Progress, actor: User | None) -> None:
+        return None
+
+    def initial_values(self, task: HumanTask) -> dict[str, Any]:
+        return {}
 
 
 def register() -> None:
     hooks.register(ops.ADOPTION_PROCESS, AdoptionHooks())
+    hooks.register(appeals.APPEAL_PROCESS, AppealHooks())
     lifecycle.register()

@@ -173,6 +173,13 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
     def latest_version(self) -> AgreementVersion | None:
         return self.versions[-1] if self.versions else None
 
+    @property
+    def appeal_note(self) -> str:
+        """What appeals do to the status: decisions överklagade, or parties' adoptions set aside (appeals.py)."""
+        from service.agreements.appeals import appeal_note
+
+        return appeal_note(self)
+
     def has_party(self, organisation_id: int) -> bool:
         return any(p.organisation_id == organisation_id for p in self.parties)
 
@@ -194,6 +201,12 @@ class AgreementParty(db.Model):  # type: ignore[name-defined,misc]
     diarienummer: Mapped[str] = mapped_column(String(50), default="")
     agreement: Mapped[Agreement] = relationship(back_populates="parties")
     organisation: Mapped[Organisation] = relationship()
+    leaving: Mapped[PartyLeaving | None] = relationship(back_populates="party", cascade="all, delete-orphan",
+                                                        uselist=False)
+
+    @property
+    def has_left(self) -> bool:
+        return self.leaving is not None and self.leaving.left_at is not None
 
 
 class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
@@ -201,12 +214,6 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "agreement_versions"
     __table_args__ = (UniqueConstraint("agreement_id", "number"),)
-    leaving: Mapped[PartyLeaving | None] = relationship(back_populates="party", cascade="all, delete-orphan",
-                                                        uselist=False)
-
-    @property
-    def has_left(self) -> bool:
-        return self.leaving is not None and self.leaving.left_at is not None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))

@@ -225,6 +225,14 @@ def make_active(agreement: Agreement, *, by: User | None) -> None:
                  valid_from=version.valid_from if version else None)
 
 
+def reopen_adoption(version: AgreementVersion, *, by: User) -> None:
+    """A decision of a version whose adoption process has ended was set aside by the court (upphävt): the text goes
+    back to the coordinator in a new adoption process, and every party decides again."""
+    return_to_draft(version, by=by)
+    coordinator = db.session.get(User, version.agreement.created_by_id) or by  # the draft task is the coordinator's
+    _start_adoption(version, version.agreement.coordinator_organisation, coordinator)
+
+
 def return_to_draft(version: AgreementVersion, *, by: User | None) -> None:
     """A rejection, a return or an annulled decision: the text goes back to the coordinator."""
     version.status = VersionStatus.DRAFT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -10,8 +11,10 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 
 from service import access
+from service.agreements.appeals import Judgment, laga_kraft_on
 from service.agreements.models import Agreement, AgreementStatus, AgreementVersion, VersionStatus
 from service.agreements.operations import list_agreements_for, propose_amendment, start_drafting
+from service.agreements.tracker import STAGE_LABELS, adoption_progress
 from service.api.auth import api_user, require_write
 from service.api.base import resource
 from service.api.errors import ApiProblem
@@ -36,6 +39,48 @@ class PartySchema(ma.Schema):
     has_left = fields.Boolean(required=True)
 
 
+class AppealSchema(ma.Schema):
+    court = fields.String(required=True, metadata={"description": "Överklagat till, t.ex. Förvaltningsrätten i Göteborg."})
+    case_number = fields.String(required=True, metadata={"description": "Målnummer hos förvaltningsrätten."})
+    lodged_on = fields.Date(required=True)
+    judgment = fields.String(allow_none=True, metadata={"enum": [j.value for j in Judgment]})
+    judgment_final_on = fields.Date(allow_none=True)
+
+
+class PartyProgressSchema(ma.Schema):
+    """The adoption tracker: one party's route, stage, last appeal day and laga-kraft date."""
+
+    organisation_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    route = fields.String(required=True)
+    route_label = fields.String(required=True)
+    stage = fields.String(required=True, metadata={"enum": list(STAGE_LABELS)})
+    stage_label = fields.String(required=True)
+    decided_on = fields.Date(allow_none=True)
+    posted_on = fields.Date(allow_none=True)
+    last_appeal_day = fields.Date(allow_none=True, metadata={"description": "Sista dag för överklagande."})
+    laga_kraft_on = fields.Date(allow_none=True,
+                                metadata={"description": "Dagen beslutet vann laga kraft (eller gäller för parten)."})
+    appeals = fields.List(fields.Nested(AppealSchema), required=True)
+
+
+class AdoptionSchema(ma.Schema):
+    version = fields.Integer(required=True)
+    parties = fields.List(fields.Nested(PartyProgressSchema), required=True)
+
+
+def _adoption(agreement: Agreement) -> dict[str, Any] | None:
+    version = agreement.latest_version
+    if version is None:
+        return None
+    return dict(AdoptionSchema().dump({"version": version.number,
+                                       "parties": [row.as_dict() for row in adoption_progress(version)]}))
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 class DecisionSchema(ma.Schema):
     organisation_id = fields.Integer(required=True)
     body_id = fields.Integer(required=True)
@@ -46,6 +91,10 @@ class DecisionSchema(ma.Schema):
     paragraph = fields.String(required=True)
     diarienummer = fields.String(required=True)
     final_at = fields.AwareDateTime(allow_none=True)
+    last_appeal_day = fields.Date(allow_none=True, metadata={"description": "Sista dag för överklagande."})
+    laga_kraft_on = fields.Function(lambda d: _iso(laga_kraft_on(d)), allow_none=True,
+                                    metadata={"type": "string", "format": "date"})
+    appeals = fields.List(fields.Nested(AppealSchema), required=True)
 
 
 class VersionSummarySchema(ma.Schema):
@@ -78,6 +127,10 @@ class AgreementSchema(ma.Schema):
                                       allow_none=True, metadata={"type": "integer"})  # allow_none adds "null"
     parties = fields.List(fields.Nested(PartySchema), required=True)
     versions = fields.List(fields.Nested(VersionSummarySchema), required=True)
+    appeal_note = fields.String(required=True, metadata={"description": "Överklagade eller upphävda beslut, om några."})
+    adoption = fields.Function(_adoption, allow_none=True, metadata={
+        "description": "Spårningen av den senaste versionens antagande per part.",
+        "type": "object"})
 
 
 class AgreementListArgs(PageArgs):

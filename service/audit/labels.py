@@ -16,6 +16,7 @@ UNLABELLED = _l("Händelse")
 
 ACTION_LABELS: dict[str, LazyString] = {
     "agreement.amendment_proposed": _l("En ändring föreslogs"),
+    "agreement.appeal_judgment_recorded": _l("Förvaltningsrättens avgörande registrerades"),
     "agreement.consultation_answered": _l("Remissvar lämnades"),
     "agreement.decision_recorded": _l("Beslut registrerades"),
     "agreement.decision_decided": _l("Beslutet fattades"),

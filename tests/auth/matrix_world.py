@@ -7,19 +7,21 @@ Alingsås' manager has opened a dispute with the region. Borås stad (``@b``) ha
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from service.agreements.models import Agreement, AgreementVersion, Decision, DecisionStage, VersionStatus
 from service.audit.models import AuditEvent
 from service.deviations.operations import report_deviation
 from service.disputes.models import DisputeLevel
 from service.disputes.operations import NewDispute, open_dispute, set_level_setting
 from service.extensions import db as _db
 from service.notifications.models import Notification
-from service.parties.models import Membership, Organisation, OrganisationKind, Role, User
+from service.parties.models import AuthorisedBody, Membership, Organisation, OrganisationKind, Role, User
 from service.processes.claims import claim_task
 from service.processes.models import HumanTask, TaskStatus
 from service.transactions import commit_with_retry
@@ -49,6 +51,7 @@ class MatrixWorld:
         reporter = _user(db, "rapportor.vgr", self.region, Role.CASE_OFFICER)
         self.agreement = make_agreement(db, "Samverkan kring psykisk hälsa", self.a, [self.a, self.region],
                                         self.users["case_officer@a"])
+        self.decision = _decision(db, self.agreement, self.a, self.users["body_secretary@a"])
         commit_with_retry(lambda: set_level_setting(None, DisputeLevel.COUNTY, county.id, None))
         self.deviation = commit_with_retry(lambda: report_deviation(_report(self), by=reporter))
         self.dispute = commit_with_retry(lambda: open_dispute(NewDispute(
@@ -70,7 +73,8 @@ class MatrixWorld:
         return {"agreement": self.agreement.id, "deviation": self.deviation.id, "dispute": self.dispute.id,
                 "task": self.task.id, "notification": self.notification.id, "org_a": self.a.id, "org_b": self.b.id,
                 "user": self.users["case_officer@b"].id, "membership": self.membership.id,
-                "drafter": self.users["manager@a"].id, "report": self.report.id, "improvement": self.improvement.id}
+                "drafter": self.users["manager@a"].id, "report": self.report.id, "improvement": self.improvement.id,
+                "decision": self.decision.id}
 
     def client(self, principal: str) -> FlaskClient:
         if principal not in self._clients:
@@ -123,6 +127,23 @@ def _report_and_improvement(world: MatrixWorld) -> tuple[Any, Any]:
     _db.session.add(action)
     _db.session.flush()
     return report, action
+
+
+def _decision(db: Any, agreement: Agreement, organisation: Organisation, by: User) -> Decision:
+    """Alingsås' adoption of the agreement's first version, justerat and anslaget (appeals are registered on it)."""
+    body = AuthorisedBody(organisation_id=organisation.id, name="Kommunstyrelsen")
+    db.session.add(body)
+    version = AgreementVersion(number=1, title=agreement.title, created_by_id=by.id, adoption_round=1,
+                               status=VersionStatus.AWAITING_DECISIONS)
+    agreement.versions.append(version)
+    db.session.flush()
+    decision = Decision(adoption_round=1, organisation_id=organisation.id, body_id=body.id, outcome="adopted",
+                        stage=DecisionStage.POSTED, decided_on=date(2026, 2, 2), paragraph="§ 4",
+                        diarienummer="KS 2026/12", minutes_approved_on=date(2026, 2, 3), posted_on=date(2026, 2, 4),
+                        recorded_by_id=by.id)
+    version.decisions.append(decision)
+    db.session.commit()
+    return decision
 
 
 def _organisation(db: Any, name: str, kind: OrganisationKind) -> Organisation:

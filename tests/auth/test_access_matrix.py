@@ -78,6 +78,11 @@ ROWS = [
     Row("GET", "/avtal/{agreement}/uppsagning", frozenset({"case_officer@a", "manager@a"}), endpoint="agreements.terminate"),
     Row("POST", "/avtal/{agreement}/uppsagning", frozenset({"case_officer@a", "manager@a"}), endpoint="agreements.terminate"),
     Row("GET", "/avtal/{agreement}/skrivgrupp", PARTY_A | AUDITORS, endpoint="agreements.drafting_group"),
+    # An appeal of Alingsås' decision: only Alingsås' secretary registers it (the form empty: 422, nothing changes).
+    Row("GET", "/avtal/{agreement}/beslut/{decision}/overklagande", frozenset({"body_secretary@a"}),
+        endpoint="appeals.register_appeal"),
+    Row("POST", "/avtal/{agreement}/beslut/{decision}/overklagande", frozenset({"body_secretary@a"}),
+        endpoint="appeals.register_appeal"),
     Row("POST", "/avtal/{agreement}/skrivgrupp", frozenset({"case_officer@a"}), endpoint="agreements.drafting_group",
         data={"action": "add", "user_id": "{drafter}"}),
     # Deviations and statistics
@@ -141,7 +146,7 @@ ROWS = [
 # Endpoints of the matrix's blueprints that need objects the world does not make; their own tests cover them.
 NOT_IN_MATRIX = {"inbox.attachment", "inbox.use_filter", "inbox.delete_filter", "inbox.remove_substitute",
                  "auth.single_sign_on", "inbox.static", "inbox.favicon"}  # favicon: a public static file
-BLUEPRINTS = {"inbox", "agreements", "deviations", "disputes", "notifications", "admin", "scheduler_admin", "auth",
+BLUEPRINTS = {"inbox", "agreements", "appeals", "deviations", "disputes", "notifications", "admin", "scheduler_admin", "auth",
               "reports", "improvements", "routines"}
 REFUSED = {403, 404}
 
