@@ -81,12 +81,12 @@ def _prepare_text(data: dict[str, Any], *, is_revision: bool) -> dict[str, Any]:
         errors["valid_until"] = ["Slutdatum kan inte ligga före startdatum."]
     if data.get("with_consultation") and not is_revision and date.fromisoformat(data["consultation_until"]) < _today():
         errors["consultation_until"] = ["Remisstiden kan inte ha gått ut redan."]
+    if data.get("follow_up_organisation_id") and data["follow_up_organisation_id"] not in data["party_ids"]:
+        errors["follow_up_organisation_id"] = ["Uppföljningen ansvaras för av en av parterna."]
     if errors:
         raise ValidationFailed(REFUSED, errors)
     # What the multi-instance tasks iterate: one remiss answer and one decision per party, and one
     # recommendation per recommending body (in parallel, beside the decisions).
-    if data.get("follow_up_organisation_id") and data["follow_up_organisation_id"] not in data["party_ids"]:
-        errors["follow_up_organisation_id"] = ["Uppföljningen ansvaras för av en av parterna."]
     data["parties"] = {str(org.id): {"organisation_id": org.id, "name": org.name} for org in parties}
     data["recommenders"] = [{"organisation_id": org.id, "name": org.name} for org in recommenders]
     data["with_consultation"] = bool(data.get("with_consultation")) and not is_revision

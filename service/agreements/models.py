@@ -183,17 +183,17 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
     def has_party(self, organisation_id: int) -> bool:
         return any(p.organisation_id == organisation_id for p in self.parties)
 
+    @property
+    def bound_parties(self) -> list[AgreementParty]:
+        """The parties still bound: all but those whose notice period has run out (service/agreements/leaving.py)."""
+        return [party for party in self.parties if not party.has_left]
+
 
 class AgreementParty(db.Model):  # type: ignore[name-defined,misc]
     """A party to the agreement, with the diarienummer of the case in its own registry."""
 
     __tablename__ = "agreement_parties"
     __table_args__ = (UniqueConstraint("agreement_id", "organisation_id"),)
-
-    @property
-    def bound_parties(self) -> list[AgreementParty]:
-        """The parties still bound: all but those whose notice period has run out (service/agreements/leaving.py)."""
-        return [party for party in self.parties if not party.has_left]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
@@ -224,13 +224,6 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     motivation: Mapped[str] = mapped_column(Text, default="")  # why an amendment is proposed
-    # Bodies that recommend the text to their members first, in order (e.g. VästKom, then GR).
-    recommender_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    adoption_round: Mapped[int] = mapped_column(default=0)
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
-    adopted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Uppsägningstid: a party that leaves stays bound this many months after its notice (None: not stated).
     notice_months: Mapped[int | None] = mapped_column()
     # Uppföljning: how often (ISO 8601 duration; None: the agreement's follow_up_interval), by whom (a party's
@@ -239,6 +232,13 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
     follow_up_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     follow_up_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_by: Mapped[date | None] = mapped_column(Date)
+    # Bodies that recommend the text to their members first, in order (e.g. VästKom, then GR).
+    recommender_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    adoption_round: Mapped[int] = mapped_column(default=0)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    adopted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     agreement: Mapped[Agreement] = relationship(back_populates="versions", foreign_keys=[agreement_id])
     # The backref gives hooks ``instance.agreement_version``, loaded once per session.
