@@ -145,6 +145,9 @@ def _configure_blueprints(app: Flask) -> None:
     # Each package registers its own blueprints, extensions and request hooks.
     for package in (security, i18n, ops, auth, modeller, history, api):
         package.init_app(app)
+    from service.bodies.views import bp as bodies
+
+    app.register_blueprint(bodies)  # issue #20: joint bodies, their meetings and protocols
 
 
 def _configure_cli(app: Flask) -> None:

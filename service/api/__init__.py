@@ -35,6 +35,10 @@ def init_app(app: Flask) -> None:
     for module in (organisations, agreements, tasks, instances, deviations, disputes, definitions, history, follow_ups):
         csrf.exempt(module.bp)  # token-authenticated; the session cookie is never accepted for writes
         api.register_blueprint(module.bp)
+    from service.api import bodies
+
+    csrf.exempt(bodies.bp)
+    api.register_blueprint(bodies.bp)  # issue #20: joint bodies, read-only
     csrf.exempt(pages.api_fallback)
     app.register_blueprint(pages.api_fallback)
     app.register_blueprint(pages.bp)

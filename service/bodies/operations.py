@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from service import audit
@@ -46,6 +47,8 @@ class CaseType:
     title: Callable[[int], str | None]  # None: no such case
     land: Callable[[MeetingDecision, User], None]
     url: Callable[[int], str | None] = lambda _case_id: None
+    # The open cases of this type a meeting may take up: (case id, title), offered on the meeting's page.
+    candidates: Callable[[Meeting], list[tuple[int, str]]] = lambda _meeting: []
 
 
 _CASE_TYPES: dict[str, CaseType] = {}
@@ -273,8 +276,8 @@ def _require_quorum(meeting: Meeting) -> None:
     if absent:
         names = sorted(m.organisation.name for m in meeting.body.members_on(meeting.held_on)
                        if m.organisation_id in absent)
-        raise InvalidTransition("Mötet kan inte besluta: ingen ledamot närvarande från "
-                                + ", ".join(dict.fromkeys(names)) + ".")
+        raise InvalidTransition(_("Mötet kan inte besluta: ingen ledamot närvarande från %(parties)s.",
+                                  parties=", ".join(dict.fromkeys(names))))
 
 
 def _paragraph(meeting: Meeting, wanted: int | None) -> int:

@@ -24,9 +24,9 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from service import access
-from service.bodies.models import BodyKind, BodyMember, JointBody, MeetingDecision
+from service.bodies.models import BodyKind, BodyMember, JointBody, Meeting, MeetingDecision
 from service.bodies.operations import CaseType, bodies_of, register_case_type
-from service.disputes.models import Dispute, DisputeLevel
+from service.disputes.models import Dispute, DisputeLevel, DisputeStatus
 from service.errors import InvalidTransition
 from service.extensions import db
 from service.parties.models import N_, User
@@ -121,6 +121,20 @@ def _url(dispute_id: int) -> str:
     return url_for("disputes.dispute_page", dispute_id=dispute_id)
 
 
+def _candidates(meeting: Meeting) -> list[tuple[int, str]]:
+    """The open disputes waiting for this meeting's body at their level."""
+    agreement_ids = [a.id for a in meeting.body.agreements]
+    disputes = db.session.scalars(select(Dispute).where(Dispute.agreement_id.in_(agreement_ids),
+                                                        Dispute.status == DisputeStatus.OPEN).order_by(Dispute.id))
+    found = []
+    for dispute in disputes:
+        level = DisputeLevel(dispute.level)
+        body = deciding_body(dispute, level) if level in BODY_KINDS else None
+        if body is not None and body.id == meeting.body_id:
+            found.append((dispute.id, f"{dispute.case_number}: {dispute.question[:120]}"))
+    return found
+
+
 # --- who works on the waiting task: the deciding body's secretary and chair ---------------------------------
 
 def _recorder_bodies(user: User) -> Any:
@@ -145,5 +159,6 @@ def visible_tasks(user: User) -> Any:
 
 def register() -> None:
     """Let meetings decide disputes, and the deciding body's secretary and chair hold the waiting task."""
-    register_case_type(CASE_TYPE, CaseType(label=N_("Tvist"), title=_title, land=land_decision, url=_url))
+    register_case_type(CASE_TYPE, CaseType(label=N_("Tvist"), title=_title, land=land_decision, url=_url,
+                                                   candidates=_candidates))
     access.register_task_rule(may_work_on, visible_tasks)

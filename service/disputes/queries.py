@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from service.bodies.models import BodyMember
 from service.disputes.models import Dispute, DisputeLevel, DisputeParty
 from service.extensions import db
 from service.parties.models import Organisation, Role, User
@@ -19,7 +20,17 @@ def can_view_dispute(user: User, dispute: Dispute) -> bool:
     return (any(org in parties and role in PARTY_ROLES for org, role in roles)
             or (dispute.steering_organisation_id, Role.STEERING_GROUP_MEMBER) in roles
             or ((dispute.county_organisation_id, Role.COUNTY_BODY_MEMBER) in roles and _has_reached_county(dispute))
-            or ((dispute.instruction_organisation_id, Role.CASE_OFFICER) in roles and dispute.needs_instruction))
+            or ((dispute.instruction_organisation_id, Role.CASE_OFFICER) in roles and dispute.needs_instruction)
+            or _member_of_deciding_body(user, dispute))
+
+
+def _member_of_deciding_body(user: User, dispute: Dispute) -> bool:
+    """The members of the joint body that decides (or decided) the dispute at its level (issue #20)."""
+    bodies = [dispute.steering_body_id if dispute.level != DisputeLevel.LINE else None,
+              dispute.county_body_id if dispute.level == DisputeLevel.COUNTY else None]
+    wanted = [body_id for body_id in bodies if body_id is not None]
+    return bool(wanted) and db.session.scalar(select(BodyMember.id).where(
+        BodyMember.body_id.in_(wanted), BodyMember.user_id == user.id).limit(1)) is not None
 
 
 def _has_reached_county(dispute: Dispute) -> bool:
@@ -30,8 +41,10 @@ def list_disputes_for(user: User) -> list[Dispute]:
     """The disputes ``user`` may see, newest first."""
     organisations = {m.organisation_id for m in user.memberships}
     of_party = select(DisputeParty.dispute_id).where(DisputeParty.organisation_id.in_(organisations))
+    my_bodies = select(BodyMember.body_id).where(BodyMember.user_id == user.id)
     candidates = db.session.scalars(select(Dispute).where(or_(
-        Dispute.id.in_(of_party), Dispute.steering_organisation_id.in_(organisations),
+        Dispute.id.in_(of_party), Dispute.steering_body_id.in_(my_bodies), Dispute.county_body_id.in_(my_bodies),
+        Dispute.steering_organisation_id.in_(organisations),
         Dispute.county_organisation_id.in_(organisations), Dispute.instruction_organisation_id.in_(organisations)))
         .order_by(Dispute.opened_at.desc(), Dispute.id.desc()))
     return [dispute for dispute in candidates if can_view_dispute(user, dispute)]

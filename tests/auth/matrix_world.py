@@ -67,6 +67,7 @@ class MatrixWorld:
         # Claimed, so that its holder may save and complete it (a group task is claimed before it is worked on).
         commit_with_retry(lambda: claim_task(self.task.id, by=self.users["deviation_contact@a"]))
         self.report, self.improvement = commit_with_retry(lambda: _report_and_improvement(self))
+        self.body, self.meeting = commit_with_retry(lambda: _steering_group(self, reporter))
         self._clients: dict[str, FlaskClient] = {}
 
     def ids(self) -> dict[str, int]:
@@ -74,7 +75,8 @@ class MatrixWorld:
                 "task": self.task.id, "notification": self.notification.id, "org_a": self.a.id, "org_b": self.b.id,
                 "user": self.users["case_officer@b"].id, "membership": self.membership.id,
                 "drafter": self.users["manager@a"].id, "report": self.report.id, "improvement": self.improvement.id,
-                "decision": self.decision.id}
+                "decision": self.decision.id, "body": self.body.id, "meeting": self.meeting.id,
+                "member": self.body.members[0].id}
 
     def client(self, principal: str) -> FlaskClient:
         if principal not in self._clients:
@@ -159,3 +161,32 @@ def _user(db: Any, username: str, organisation: Organisation, role: Role) -> Use
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def _steering_group(world: MatrixWorld, region_member: User) -> tuple[Any, Any]:
+    """The agreement's joint steering group (issue #20): Alingsås' manager and the region's officer as members,
+    Alingsås' body secretary as its secretary; a meeting with both present and the manager named to justera."""
+    from datetime import date
+
+    from service.bodies.models import BodyKind
+    from service.bodies.operations import (
+        NewMember,
+        add_agenda_item,
+        add_member,
+        choose_adjusters,
+        create_body,
+        record_attendance,
+        schedule_meeting,
+    )
+
+    body = create_body("Styrgruppen", BodyKind.STYRGRUPP, [world.agreement], by=None)
+    term = date(2026, 1, 1)
+    manager = add_member(body, NewMember(world.a.id, world.users["manager@a"].id, term), by=None)
+    add_member(body, NewMember(world.region.id, region_member.id, term), by=None)
+    secretary = world.users["body_secretary@a"]
+    add_member(body, NewMember(world.a.id, secretary.id, term, is_secretary=True), by=None)
+    meeting = schedule_meeting(body, date(2026, 3, 2), by=secretary)
+    add_agenda_item(meeting, by=secretary, title="Information")
+    record_attendance(meeting, [m.id for m in body.members], by=secretary)
+    choose_adjusters(meeting, [manager.id], by=secretary)
+    return body, meeting

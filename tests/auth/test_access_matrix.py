@@ -31,6 +31,8 @@ TASK_GROUP = frozenset({"deviation_contact@a"})  # the deviation's answer task i
 DEVIATION_READERS = frozenset({"deviation_contact@a", "manager@a"})
 DISPUTE_READERS = frozenset({"manager@a", "steering_group_member@a"})
 COORDINATORS_A = frozenset({"case_officer@a", "manager@a"})  # of the agreement Alingsås coordinates
+BODY_MANAGERS = ADMINS | {"case_officer@a"}  # set joint bodies up: admins, case officers of the coordinator
+MINUTE_KEEPERS = frozenset({"body_secretary@a"})  # the steering group's secretary keeps the minutes
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,22 @@ ROWS = [
     Row("POST", "/tvister/ny", MANAGERS, endpoint="disputes.new_dispute"),
     Row("GET", "/tvister/nivaer", ADMINS, endpoint="disputes.level_settings"),
     Row("POST", "/tvister/nivaer", ADMINS, endpoint="disputes.level_settings"),
+    # Joint bodies (issue #20): Alingsås coordinates the agreement its steering group serves; manager@a is a member,
+    # body_secretary@a its secretary; the meeting's adjuster is manager@a
+    Row("GET", "/organ", SIGNED_IN, endpoint="bodies.bodies"),
+    Row("GET", "/organ/nytt", BODY_MANAGERS, endpoint="bodies.new_body"),
+    Row("POST", "/organ/nytt", BODY_MANAGERS, endpoint="bodies.new_body"),
+    Row("GET", "/organ/{body}", PARTY_A | AUDITORS | ADMINS, endpoint="bodies.body_page"),
+    Row("POST", "/organ/{body}", BODY_MANAGERS, endpoint="bodies.update_body"),
+    Row("POST", "/organ/{body}/ledamoter", BODY_MANAGERS, endpoint="bodies.add_member"),
+    Row("POST", "/organ/{body}/ledamoter/{member}/avsluta", BODY_MANAGERS, endpoint="bodies.end_member"),
+    Row("POST", "/organ/{body}/moten", BODY_MANAGERS | MINUTE_KEEPERS, endpoint="bodies.schedule_meeting"),
+    Row("GET", "/organ/moten/{meeting}", PARTY_A | AUDITORS | ADMINS, endpoint="bodies.meeting_page"),
+    Row("POST", "/organ/moten/{meeting}/dagordning", MINUTE_KEEPERS, endpoint="bodies.add_agenda_item"),
+    Row("POST", "/organ/moten/{meeting}/narvaro", MINUTE_KEEPERS, endpoint="bodies.record_attendance"),
+    Row("POST", "/organ/moten/{meeting}/beslut", MINUTE_KEEPERS, endpoint="bodies.record_decision"),
+    Row("POST", "/organ/moten/{meeting}/justerare", MINUTE_KEEPERS, endpoint="bodies.choose_adjusters"),
+    Row("POST", "/organ/moten/{meeting}/justera", frozenset({"manager@a"}), endpoint="bodies.justera"),
     # Annual reports, improvement actions, routine health (issue #20): Alingsås coordinates the agreement
     Row("GET", "/avtal/{agreement}/arsrapporter", PARTY_A | AUDITORS, endpoint="reports.agreement_reports"),
     Row("POST", "/avtal/{agreement}/arsrapporter", COORDINATORS_A, endpoint="reports.agreement_reports",
@@ -147,7 +165,7 @@ ROWS = [
 NOT_IN_MATRIX = {"inbox.attachment", "inbox.use_filter", "inbox.delete_filter", "inbox.remove_substitute",
                  "auth.single_sign_on", "inbox.static", "inbox.favicon"}  # favicon: a public static file
 BLUEPRINTS = {"inbox", "agreements", "appeals", "deviations", "disputes", "notifications", "admin", "scheduler_admin", "auth",
-              "reports", "improvements", "routines"}
+              "reports", "improvements", "routines", "bodies"}
 REFUSED = {403, 404}
 
 
