@@ -110,7 +110,7 @@ def _disputes(agreement_id: int, year: int) -> list[dict[str, Any]]:
     return [{"case_number": d.case_number, "question": d.question, "opened_on": d.opened_at.date().isoformat(),
              "level": d.level_label, "status": d.status_label, "decision": d.decision,
              "instruction_title": d.instruction_title} for d in disputes
-            if d.opened_at.year == year or d.resolved_at is None or d.resolved_at.year == year]
+            if d.opened_at.year <= year and (d.resolved_at is None or d.resolved_at.year >= year)]
 
 
 def economy_table(rows: list[dict[str, Any]]) -> dict[str, Any]:

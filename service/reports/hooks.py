@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
+from sqlalchemy import select
 
 from service.extensions import db
-from service.parties.models import User
-from service.reports.models import AnnualReport
+from service.parties.models import N_, User
+from service.reports.models import AnnualReport, ReportStatus
 
 CASE_TYPE = "annual_report"
 
@@ -27,8 +30,18 @@ def _url(report_id: int) -> str | None:
     return url_for("reports.report_page", report_id=report_id)
 
 
+def _candidates(meeting: Any) -> list[tuple[int, str]]:
+    """The draft annual reports of the agreements the meeting's body serves."""
+    agreement_ids = [a.id for a in meeting.body.agreements]
+    reports = db.session.scalars(select(AnnualReport).where(AnnualReport.agreement_id.in_(agreement_ids),
+                                                            AnnualReport.status == ReportStatus.DRAFT)
+                                 .order_by(AnnualReport.year, AnnualReport.id))
+    return [(r.id, f"Årsrapport {r.year}: {r.agreement.title}") for r in reports]
+
+
 def register() -> None:
     """Let meetings put annual reports on the agenda and adopt them."""
     from service.bodies.operations import CaseType, register_case_type
 
-    register_case_type(CASE_TYPE, CaseType(label="Årsrapport", title=_title, land=_land, url=_url))
+    register_case_type(CASE_TYPE, CaseType(label=N_("Årsrapport"), title=_title, land=_land, url=_url,
+                                                  candidates=_candidates))

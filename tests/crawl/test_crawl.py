@@ -34,6 +34,7 @@ from service.extensions import db
 from service.parties import demo as party_demo
 from service.parties.models import Membership, Organisation, Role, User
 from service.processes.definitions import deploy_definition
+from service.reports.demo import seed_demo_report
 from service.transactions import commit_with_retry
 from tests.conftest import ROOT, _reset, login
 from tests.crawl.test_english import DIGITS, NOT_YET_ENGLISH, stored_strings
@@ -103,6 +104,7 @@ def _seed_demo(patch: pytest.MonkeyPatch) -> None:
     commit_with_retry(lambda: party_demo.seed_demo(lambda: PASSWORD))
     commit_with_retry(seed_demo_agreement)
     commit_with_retry(deviation_demo.seed_demo_cases)
+    commit_with_retry(seed_demo_report)  # an adopted annual report (issue #20)
 
 
 def _signed_in(client: FlaskClient, username: str, language: str) -> FlaskClient:

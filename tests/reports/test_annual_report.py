@@ -205,3 +205,14 @@ def test_pages_read_in_english(drafted: tuple[World, Any, AnnualReport]) -> None
         assert response.status_code == 200, url
         left = untranslated_texts(response.get_data(as_text=True), stored)
         assert left == [], (url, left)
+
+
+def test_a_meeting_of_the_agreements_body_is_offered_the_draft(drafted: tuple[World, Any, AnnualReport]) -> None:
+    from service.bodies.operations import get_case_type
+
+    world, body, report = drafted
+    meeting = commit_with_retry(lambda: schedule_meeting(body, date(2027, 2, 10), by=world.user("styrgrupp")))
+    offered = get_case_type("annual_report").candidates(meeting)
+    assert offered == [(report.id, f"Årsrapport 2026: {world.agreement.title}")]
+    _adopt_at_meeting(world, body, report)
+    assert get_case_type("annual_report").candidates(meeting) == []  # adopted: nothing left to decide
