@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from service.agreements import appeals
 from service.agreements.appeals import Appeal
 from service.agreements.models import AgreementParty, AgreementVersion, Decision, DecisionOutcome, DecisionStage
+from service.agreements.recommendations import recommendation_for
 
 
 class Stage:
@@ -101,9 +102,14 @@ def _before_decision(version: AgreementVersion, party: AgreementParty) -> str:
     receipt = next((r for r in (receipts() if receipts else []) if r.organisation_id == party.organisation_id), None)
     if receipt is not None:
         return Stage.ON_AGENDA if getattr(receipt, "prepared_on", None) else Stage.PROPOSAL_RECEIVED
-    if any(r.recommends and r.adoption_round == version.adoption_round for r in version.recommendations):
+    if _recommended(version, party.organisation_id):
         return Stage.RECOMMENDED
     return Stage.WAITING
+
+
+def _recommended(version: AgreementVersion, organisation_id: int) -> bool:
+    """A förbund the party is a member of recommends the text (issue #19, item 6: recommendations by membership)."""
+    return bool(recommendation_for(version, organisation_id) == "recommended")
 
 
 def _stage_label(stage: str, decision: Decision | None) -> str:
