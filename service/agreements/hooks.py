@@ -108,7 +108,7 @@ def _organisations(ids: list[int], field: str) -> list[Organisation]:
 def _check_body(body_id: int, organisation_id: int | None) -> None:
     body = db.session.get(AuthorisedBody, body_id)
     if body is None or body.organisation_id != organisation_id:
-        raise ValidationFailed(REFUSED, {"body_id": ["Välj ett beslutande organ hos den egna organisationen."]})
+        raise ValidationFailed(REFUSED, {"body_id": ["Välj en behörig instans hos den egna organisationen."]})
 
 
 def _check_minutes(data: Mapping[str, Any], task_data: Mapping[str, Any]) -> None:

@@ -59,7 +59,7 @@ ROLE_LABELS = {
     Role.DEVIATION_CONTACT: N_("Avvikelsekontakt"),
     Role.STEERING_GROUP_MEMBER: N_("Styrgruppsledamot"),
     # Registers the decisions of the party's authorised body (behörig instans).
-    Role.BODY_SECRETARY: N_("Nämndsekreterare"),
+    Role.BODY_SECRETARY: N_("Sekreterare (behörig instans)"),
     Role.PROCESS_OWNER: N_("Processägare"),
     Role.AUDITOR: N_("Granskare"),
     Role.ADMIN: N_("Administratör"),

@@ -77,8 +77,8 @@ ROWS = [
     Row("GET", "/avtal/{agreement}/andring", frozenset({"case_officer@a"}), endpoint="inbox.propose_amendment"),
     Row("POST", "/avtal/{agreement}/andring", frozenset({"case_officer@a"}), endpoint="inbox.propose_amendment",
         data={"motivation": "Nya lokaler."}),
-    Row("GET", "/avtal/{agreement}/uppsagning", frozenset({"case_officer@a", "manager@a"}), endpoint="agreements.terminate"),
-    Row("POST", "/avtal/{agreement}/uppsagning", frozenset({"case_officer@a", "manager@a"}), endpoint="agreements.terminate"),
+    Row("GET", "/avtal/{agreement}/uppsagning", frozenset({"body_secretary@a"}), endpoint="agreements.terminate"),
+    Row("POST", "/avtal/{agreement}/uppsagning", frozenset({"body_secretary@a"}), endpoint="agreements.terminate"),
     Row("GET", "/avtal/{agreement}/skrivgrupp", PARTY_A | AUDITORS, endpoint="agreements.drafting_group"),
     # An appeal of Alingsås' decision: only Alingsås' secretary registers it (the form empty: 422, nothing changes).
     Row("GET", "/avtal/{agreement}/beslut/{decision}/overklagande", frozenset({"body_secretary@a"}),
