@@ -184,3 +184,22 @@ def test_a_follow_up_owner_must_be_a_party(client: FlaskClient, db: Any, parties
 
     response = post_form(client, task_url(db, "draft"), draft_data(parties, follow_up_organisation_id=outsider.id))
     assert response.status_code == 422 and 'id="fel-follow_up_organisation_id"' in response.get_data(as_text=True)
+
+
+def test_running_lifecycles_move_to_the_latest_diagram_once(client: FlaskClient, db: Any, parties: Parties,
+                                                            frozen: None) -> None:
+    from service.agreements.lifecycle import restart_lifecycles
+    from service.processes.definitions import deploy_definition
+
+    agreement_id = adopt(client, db, parties, valid_from="2027-01-01")
+    old = agreement(db, agreement_id).lifecycle_instance
+    assert commit_with_retry(restart_lifecycles) == []  # already on the latest version
+    xml = (ROOT / "bpmn" / "agreement_lifecycle.bpmn").read_bytes().replace(
+        "Avtal i kraft: uppföljning och giltighet".encode(), b"Avtal i kraft")
+    commit_with_retry(lambda: deploy_definition(xml, "agreement_lifecycle.bpmn", ROOT / "forms", by=None))
+
+    assert commit_with_retry(restart_lifecycles) == [agreement_id]
+    record = agreement(db, agreement_id)
+    assert record.lifecycle_instance_id != old.id and old.status == "cancelled"
+    assert record.status == AgreementStatus.ACTIVE and len(waiting(db, "follow_up_due")) == 1
+    assert commit_with_retry(restart_lifecycles) == []
