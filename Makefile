@@ -31,7 +31,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # The modeller's properties-panel extension, bundled with esbuild (also built by npm's postinstall).
-service/modeller/static/build/modeller.js: service/modeller/static/src/modeller.js node_modules/.installed
+service/modeller/static/build/modeller.js: $(shell find service/modeller/static/src -type f) node_modules/.installed
 	npm run --silent build-modeller
 
 # Message catalogues are compiled here, never committed as binaries.

@@ -7,9 +7,10 @@ English ones (`pybabel compile`, run by `make setup`, builds the .mo files).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, flash, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
 
 from service.messages import Message
@@ -43,12 +44,19 @@ def current_language() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def translate(message: str) -> str:
-    """A Swedish message in the reader's language: a Message with its values filled in, any other text as its
-    own msgid; a text the catalogue lacks stays as it is."""
+def translate(message: str | Mapping[str, Any]) -> str:
+    """A Swedish message in the reader's language: a Message (or a flashed {"msgid", "values"}) with its values
+    filled in, any other text as its own msgid; a text the catalogue lacks stays as it is."""
     if isinstance(message, Message):
         return str(gettext(message.msgid, **message.values))
+    if isinstance(message, Mapping):
+        return str(gettext(str(message.get("msgid", "")), **dict(message.get("values") or {})))
     return str(gettext(message)) if message else message
+
+
+def flash_message(msgid: str, **values: Any) -> None:
+    """Flash a Swedish message, translated when the next page shows it (in that page's language)."""
+    flash({"msgid": msgid, "values": values})  # type: ignore[arg-type]  # the session keeps any JSON value
 
 
 def init_app(app: Flask) -> None:

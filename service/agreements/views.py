@@ -12,6 +12,7 @@ from service.agreements import drafting, leaving
 from service.agreements.models import Agreement, AgreementParty
 from service.errors import SamverkanError, ValidationFailed
 from service.extensions import db
+from service.i18n import flash_message
 from service.parties.models import Role
 from service.transactions import commit_with_retry
 
@@ -76,7 +77,7 @@ def drafting_group(agreement_id: int) -> BaseResponse | str | tuple[str, int]:
             try:
                 commit_with_retry(lambda: operation(db.session.get_one(Agreement, agreement_id), int(user_id),
                                                     by=current_user))
-                flash("Skrivgruppen är ändrad.")
+                flash_message("Skrivgruppen är ändrad.")
                 return redirect(url_for("agreements.drafting_group", agreement_id=agreement_id))
             except SamverkanError as exc:
                 db.session.rollback()

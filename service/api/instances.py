@@ -19,6 +19,7 @@ from service.api.schemas import INSTANCE_SCHEMA, InstanceSchema, NewInstanceSche
 from service.engine.specs import Definition
 from service.errors import NotPermitted, ValidationFailed
 from service.extensions import db
+from service.messages import Message
 from service.parties.models import Role, User, role_for_lane
 from service.processes.definitions import get_latest_definition, parsed
 from service.processes.hooks import NoHooks, hooks_for
@@ -51,7 +52,8 @@ def _start(user: User, fields: dict[str, Any]) -> ProcessInstance:
     process_id, data = fields["process_id"], dict(fields["data"])
     row = get_latest_definition(process_id)
     if row is None:
-        raise ValidationFailed(FORM_ERROR, {"process_id": [f"Processen '{process_id}' är inte driftsatt."]})
+        not_deployed = Message("Processen '%(process)s' är inte driftsatt.", process=process_id)
+        raise ValidationFailed(FORM_ERROR, {"process_id": [not_deployed]})
     if not isinstance(hooks_for(process_id), NoHooks):
         raise ValidationFailed(FORM_ERROR, {"process_id": [
             "Processen startas genom sin egen resurs (avtal, avvikelser eller tvister), inte här."]})

@@ -15,6 +15,7 @@ from service.api.models import ApiToken
 from service.columns import now
 from service.errors import NotFound, ValidationFailed
 from service.extensions import db
+from service.messages import Message
 from service.parties.models import User
 
 SECRET_PREFIX = "svk_"
@@ -41,7 +42,7 @@ def create_token(user: User, name: str, scopes: set[str], days: int) -> NewToken
     if not scopes or not scopes <= set(SCOPES):
         errors["scopes"] = ["Välj läsbehörighet eller läs- och skrivbehörighet."]
     if not 1 <= days <= MAX_DAYS:
-        errors["days"] = [f"Giltighetstiden ska vara 1–{MAX_DAYS} dagar."]
+        errors["days"] = [Message("Giltighetstiden ska vara 1–%(days)s dagar.", days=MAX_DAYS)]
     if errors:
         raise ValidationFailed("Nyckeln skapades inte.", errors)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)

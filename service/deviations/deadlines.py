@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from service import audit
@@ -27,7 +28,8 @@ DEFAULT_ANSWER_PERIOD = "P60D"
 DEFAULT_REMINDER_DAYS = 7
 PERIOD_HELP = "Ange 1–999 dagar, arbetsdagar, veckor eller månader."
 _PERIOD = re.compile(r"^P([1-9]\d{0,2})(WD|D|W|M)$")
-_UNITS = {"D": ("dag", "dagar"), "W": ("vecka", "veckor"), "M": ("månad", "månader"), "WD": ("arbetsdag", "arbetsdagar")}
+_UNITS = {"D": ("%(count)s dag", "%(count)s dagar"), "W": ("%(count)s vecka", "%(count)s veckor"),
+          "M": ("%(count)s månad", "%(count)s månader"), "WD": ("%(count)s arbetsdag", "%(count)s arbetsdagar")}
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,12 @@ def deadline_for(organisation_id: int, agreement_id: int | None) -> Deadline:
 
 
 def period_label(period: str) -> str:
-    """'P60D' -> '60 dagar', 'P2M' -> '2 månader'."""
+    """'P60D' -> '60 dagar', 'P2M' -> '2 månader' (in the reader's language)."""
     match = _PERIOD.match(period)
     if match is None:
         return period
     count, unit = int(match[1]), match[2]
-    return f"{count} {_UNITS[unit][0 if count == 1 else 1]}"
+    return gettext(_UNITS[unit][0 if count == 1 else 1], count=count)
 
 
 def parse_period(count: int, unit: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers.response import Response as BaseResponse
 
@@ -12,6 +12,7 @@ from service.deviations import improvements as ops
 from service.deviations.models import IMPROVEMENT_STATUS_LABELS, ImprovementAction
 from service.errors import SamverkanError
 from service.extensions import db
+from service.i18n import flash_message
 from service.transactions import commit_with_retry
 
 bp = Blueprint("improvements", __name__, template_folder="templates")
@@ -41,7 +42,7 @@ def update(action_id: int) -> BaseResponse | tuple[str, int]:
     except SamverkanError as exc:
         db.session.rollback()
         return _render(exc.message, action_id), exc.status
-    flash("Förbättringsåtgärden är ändrad.")
+    flash_message("Förbättringsåtgärden är ändrad.")
     return redirect(url_for("improvements.improvement_list"))
 
 

@@ -31,6 +31,7 @@ from service.deviations.models import (
 from service.engine import forms
 from service.errors import NotPermitted, ValidationFailed
 from service.extensions import db
+from service.messages import Message
 from service.notifications.models import NotificationKind
 from service.notifications.operations import notify
 from service.parties.models import Membership, Role, User
@@ -90,7 +91,8 @@ def _check_event_date(event_date: date) -> None:
     if event_date > local_date(now()):
         raise ValidationFailed(FORM_ERROR, {"event_date": ["Händelsen kan inte ha inträffat efter i dag."]})
     if event_date < forms.EARLIEST_DATE:
-        raise ValidationFailed(FORM_ERROR, {"event_date": [f"Ange ett datum från {forms.EARLIEST_DATE.isoformat()}."]})
+        too_early = Message("Ange ett datum från %(first)s.", first=forms.EARLIEST_DATE.isoformat())
+        raise ValidationFailed(FORM_ERROR, {"event_date": [too_early]})
 
 
 def _checked_agreement(agreement_id: Any, organisation_ids: set[int]) -> Agreement | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -16,6 +17,7 @@ from service.deviations.operations import report_deviation
 from service.disputes.queries import list_disputes_of_deviation
 from service.errors import NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
+from service.i18n import flash_message
 from service.listing import ListFilter
 from service.parties.models import Role
 from service.security.personal_data import refused_in_form
@@ -37,7 +39,7 @@ def new_deviation() -> BaseResponse | tuple[str, int] | str:
         return _render_new(schema, {}, {})
     values, errors = read_submission(schema)
     if errors:
-        return _render_new(schema, values, errors, "Formuläret innehåller fel. Inget har sparats."), 422
+        return _render_new(schema, values, errors, _("Formuläret innehåller fel. Inget har sparats.")), 422
     try:
         deviation = commit_with_retry(lambda: report_deviation(values, by=current_user))
     except ValidationFailed as exc:
@@ -45,7 +47,8 @@ def new_deviation() -> BaseResponse | tuple[str, int] | str:
     except NotPermitted:
         abort(403)
     numbers = ", ".join(f"{r.organisation.name} {r.case_number}" for r in deviation.receivers)
-    flash(f"Avvikelsen är rapporterad som {deviation.case_number} och skickad till {numbers}.")
+    flash_message("Avvikelsen är rapporterad som %(number)s och skickad till %(receivers)s.", number=deviation.case_number,
+                  receivers=numbers)
     return redirect(url_for("deviations.deviation_page", deviation_id=deviation.id))
 
 
@@ -111,7 +114,7 @@ def answer_deadlines() -> BaseResponse | tuple[str, int] | str:
     except SamverkanError as exc:
         errors = exc.fields if isinstance(exc, ValidationFailed) else {"": [exc.message]}
         return _render_deadlines(organisations, errors), exc.status
-    flash("Svarstiden är sparad.")
+    flash_message("Svarstiden är sparad.")
     return redirect(url_for("deviations.answer_deadlines"))
 
 

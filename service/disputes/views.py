@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -27,6 +28,7 @@ from service.disputes.models import (
 from service.disputes.operations import NewDispute, open_dispute, set_level_setting
 from service.errors import NotPermitted, ValidationFailed
 from service.extensions import db
+from service.i18n import flash_message
 from service.listing import ListFilter
 from service.parties.models import Organisation
 from service.transactions import commit_with_retry
@@ -64,7 +66,7 @@ def new_dispute() -> BaseResponse | tuple[str, int] | str:
         return _render_new(schema, {}, {})
     values, errors = read_submission(schema)
     if errors:
-        return _render_new(schema, values, errors, "Formuläret innehåller fel. Inget har sparats."), 422
+        return _render_new(schema, values, errors, _("Formuläret innehåller fel. Inget har sparats.")), 422
     new = NewDispute(agreement_id=values["agreement_id"], opening_organisation_id=values["opening_organisation_id"],
                      other_organisation_ids=values["other_organisation_ids"], question=values["question"],
                      background=values.get("background") or "")
@@ -74,7 +76,8 @@ def new_dispute() -> BaseResponse | tuple[str, int] | str:
         return _render_new(schema, values, exc.fields, exc.message), 422
     except NotPermitted as exc:
         return _render_new(schema, values, {"opening_organisation_id": [exc.message]}, exc.message), 403
-    flash(f"Tvisten är öppnad som {dispute.case_number}. Parternas chefer försöker först komma överens.")
+    flash_message("Tvisten är öppnad som %(number)s. Parternas chefer försöker först komma överens.",
+                  number=dispute.case_number)
     return redirect(url_for("disputes.dispute_page", dispute_id=dispute.id))
 
 
@@ -110,7 +113,7 @@ def level_settings() -> BaseResponse | tuple[str, int] | str:
         commit_with_retry(_save_level_setting)
     except ValidationFailed as exc:
         return _render_levels(exc.fields), 422
-    flash("Inställningen är sparad.")
+    flash_message("Inställningen är sparad.")
     return redirect(url_for("disputes.level_settings"))
 
 

@@ -16,6 +16,7 @@ from service import audit
 from service.errors import ValidationFailed
 from service.extensions import db
 from service.inbox.models import Attachment
+from service.messages import Message
 from service.parties.models import User
 from service.processes.models import HumanTask
 
@@ -52,11 +53,12 @@ def _store(task: HumanTask, name: str, prop: Mapping[str, Any], upload: FileStor
     limit = int(prop.get("x-max-bytes", DEFAULT_MAX_BYTES))
     content_type = _content_type(upload)
     if content_type not in accept:
-        errors[name] = [f"Filtypen ({content_type}) är inte tillåten. Tillåtna: {', '.join(_labels(accept))}."]
+        errors[name] = [Message("Filtypen (%(type)s) är inte tillåten. Tillåtna: %(allowed)s.", type=content_type,
+                                 allowed=", ".join(_labels(accept)))]
         return None
     content = upload.stream.read(limit + 1)
     if len(content) > limit:
-        errors[name] = [f"Filen är för stor (högst {_size(limit)})."]
+        errors[name] = [Message("Filen är för stor (högst %(size)s).", size=_size(limit))]
         return None
     if not content:
         errors[name] = ["Filen är tom."]

@@ -20,6 +20,7 @@ from service.disputes.context import task_context as dispute_context
 from service.engine.forms import CONTROL
 from service.errors import Conflict, InvalidTransition, NotPermitted, SamverkanError, ValidationFailed
 from service.extensions import db
+from service.i18n import flash_message
 from service.inbox import queries
 from service.inbox.attachments import file_fields, get_attachments, store_uploads
 from service.inbox.form_render import build_fields, parse_submission
@@ -78,7 +79,7 @@ def task_page(task_id: int) -> BaseResponse | tuple[str, int] | str:
         return _render_task(task, schema, values, {}, exc.message), 409
     except NotPermitted:
         abort(403)
-    flash(_("Uppgiften ”%(name)s” är klar.", name=task.name))
+    flash_message("Uppgiften ”%(name)s” är klar.", name=task.name)
     return redirect(url_for("inbox.my_tasks"))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -14,6 +15,7 @@ from service.agreements import operations as agreement_ops
 from service.agreements.models import Agreement, AgreementStatus, AgreementVersion
 from service.errors import SamverkanError
 from service.extensions import db
+from service.i18n import flash_message
 from service.notifications.operations import count_unread
 from service.parties.models import ROLE_LABELS, Role
 from service.processes.operations import count_tasks_by_scope
@@ -127,9 +129,9 @@ def new_agreement() -> BaseResponse | tuple[str, int] | str:
     organisation = next((o for o in organisations if str(o.id) == request.form.get("organisation_id")), None)
     errors = {}
     if len(title) < 3:
-        errors["title"] = "Ange ett namn på minst tre tecken."
+        errors["title"] = _("Ange ett namn på minst tre tecken.")
     if organisation is None:
-        errors["organisation_id"] = "Välj en organisation där du är handläggare."
+        errors["organisation_id"] = _("Välj en organisation där du är handläggare.")
     if errors or organisation is None:
         return render_template("inbox/new_agreement.html", organisations=organisations, errors=errors, title=title), 422
     try:
@@ -138,7 +140,7 @@ def new_agreement() -> BaseResponse | tuple[str, int] | str:
     except SamverkanError as exc:
         return render_template("inbox/new_agreement.html", organisations=organisations,
                                errors={"": exc.message}, title=title), exc.status
-    flash("Avtalet är skapat. Uppgiften att ta fram förslaget ligger i din inkorg.")
+    flash_message("Avtalet är skapat. Uppgiften att ta fram förslaget ligger i din inkorg.")
     return redirect(url_for("inbox.agreement_page", agreement_id=agreement.id))
 
 
@@ -153,13 +155,13 @@ def propose_amendment(agreement_id: int) -> BaseResponse | tuple[str, int] | str
         return render_template("inbox/amend.html", agreement=agreement)
     motivation = request.form.get("motivation", "").strip()
     if not motivation:
-        return render_template("inbox/amend.html", agreement=agreement, error="Motivera ändringen."), 422
+        return render_template("inbox/amend.html", agreement=agreement, error=_("Motivera ändringen.")), 422
     try:
         commit_with_retry(lambda: agreement_ops.propose_amendment(agreement, motivation, by=current_user))
     except SamverkanError as exc:
         db.session.expire_all()
         return render_template("inbox/amend.html", agreement=agreement, error=exc.message), exc.status
-    flash("Ändringsförslaget är skapat. Uppgiften att skriva ändringen ligger i din inkorg.")
+    flash_message("Ändringsförslaget är skapat. Uppgiften att skriva ändringen ligger i din inkorg.")
     return redirect(url_for("inbox.agreement_page", agreement_id=agreement_id))
 
 

@@ -17,6 +17,7 @@ from service.engine.specs import NS
 from service.engine.validation import Problem
 from service.errors import BpmnError, NotFound, ValidationFailed
 from service.extensions import db
+from service.messages import Message
 from service.modeller.models import EditedForm, ModelDraft
 from service.parties.models import User
 from service.processes.definitions import available_forms, deploy_definition, validate_definition
@@ -129,6 +130,6 @@ def save_form(name: str, text: str, *, by: User) -> EditedForm:
 def get_form(name: str) -> dict[str, Any]:
     schemas = all_forms()
     if name not in schemas:
-        raise NotFound(f"Formuläret '{name}' finns inte.")
+        raise NotFound(Message("Formuläret '%(name)s' finns inte.", name=name))
     schema: dict[str, Any] = schemas[name]
     return schema

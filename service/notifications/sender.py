@@ -152,6 +152,28 @@ def open_connection(config: Mapping[str, Any]) -> smtplib.SMTP:
     return connection
 
 
+# What the outbox page says of a failed delivery, by the kind of error; the technical text (the exception) is
+# in the log and in ``last_error``, not on the page.
+UNREACHABLE, LOGIN_REFUSED, ADDRESS_REFUSED, FAILED = "unreachable", "login_refused", "address_refused", "failed"
+_PROBLEMS = (
+    (("SMTPAuthenticationError", "SMTPNotSupportedError"), LOGIN_REFUSED),
+    (("SMTPRecipientsRefused", "SMTPSenderRefused", "ValueError"), ADDRESS_REFUSED),
+    (("SMTPConnectError", "SMTPServerDisconnected", "ConnectionRefusedError", "ConnectionResetError",
+      "ConnectionError", "TimeoutError", "timeout", "gaierror", "herror", "OSError", "SSLError",
+      "SSLCertVerificationError"), UNREACHABLE),
+)
+
+
+def problem_kind(last_error: str) -> str:
+    """The kind of a stored delivery error (``last_error``, "ExceptionName: text")."""
+    name = last_error.split(":", 1)[0].strip()
+    return next((kind for names, kind in _PROBLEMS if name in names), FAILED)
+
+
+def server_name(config: Mapping[str, Any]) -> str:
+    return f"{config.get('MAIL_HOST') or ''}:{config.get('MAIL_PORT') or 25}"
+
+
 def flag(config: Mapping[str, Any], key: str) -> bool:
     """A yes/no setting, also when it comes from an environment variable as text ("true", "1", "ja")."""
     value = config.get(key)

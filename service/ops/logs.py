@@ -72,9 +72,21 @@ def quiet_spiff() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+SCHEDULER_LOGGER = "apscheduler"
+
+
+def quiet_scheduler() -> None:
+    """APScheduler logs every run of every job at INFO (the outbox and the timer sync run every few seconds):
+    its loggers at WARNING, unless a level was configured for them."""
+    logger = logging.getLogger(SCHEDULER_LOGGER)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+
+
 def init_app(app: Flask) -> None:
     configure(app)
     quiet_spiff()
+    quiet_scheduler()
     app.before_request(_start)
     app.after_request(_finish)
 

@@ -14,6 +14,7 @@ from service import audit
 from service.engine import specs, validation
 from service.errors import BpmnError, NotFound
 from service.extensions import db
+from service.messages import Message
 from service.parties.models import User, role_for_lane
 from service.processes.models import ProcessDefinition
 
@@ -112,14 +113,14 @@ def get_version(process_id: str, version: int) -> ProcessDefinition:
     row = db.session.scalar(select(ProcessDefinition).where(
         ProcessDefinition.process_id == process_id, ProcessDefinition.version == version))
     if row is None:
-        raise NotFound(f"Processen '{process_id}' har ingen version {version}.")
+        raise NotFound(Message("Processen '%(process)s' har ingen version %(version)s.", process=process_id, version=version))
     return row
 
 
 def require_latest_definition(process_id: str) -> ProcessDefinition:
     row = get_latest_definition(process_id)
     if row is None:
-        raise NotFound(f"Processen '{process_id}' är inte driftsatt.")
+        raise NotFound(Message("Processen '%(process)s' är inte driftsatt.", process=process_id))
     return row
 
 

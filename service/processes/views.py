@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from service import access
 from service.errors import SamverkanError
 from service.extensions import db
+from service.i18n import flash_message
 from service.processes import incidents
 from service.processes.models import ProcessIncident
 from service.processes.operations import retry_incident
@@ -58,9 +59,9 @@ def incident_page(incident_id: int) -> BaseResponse | str | tuple[str, int]:
         return render_template("processes/incident.html", incident=incident, data_text=text, error=error), 422
     db.session.expire_all()
     if incident.is_open:
-        flash(f"Försöket misslyckades igen: {incident.message}")
+        flash_message("Försöket misslyckades igen: %(reason)s", reason=incident.message)
     else:
-        flash("Incidenten är åtgärdad och ärendet har körts vidare.")
+        flash_message("Incidenten är åtgärdad och ärendet har körts vidare.")
     return redirect(url_for("processes.incident_page", incident_id=incident_id))
 
 

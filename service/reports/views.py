@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers.response import Response as BaseResponse
 
@@ -14,6 +14,7 @@ from service.agreements.models import Agreement
 from service.deviations.statistics import swedish_number
 from service.errors import SamverkanError, ValidationFailed
 from service.extensions import db
+from service.i18n import flash_message
 from service.reports import operations as ops
 from service.reports.figures import ECONOMY_KINDS
 from service.reports.models import AnnualReport
@@ -74,7 +75,7 @@ def report_page(report_id: int) -> BaseResponse | str | tuple[str, int]:
             db.session.rollback()
             return _render(db.session.get_one(AnnualReport, report_id), exc.message,
                            getattr(exc, "fields", {})), exc.status
-        flash("Årsrapporten är sparad.")
+        flash_message("Årsrapporten är sparad.")
         return redirect(url_for("reports.report_page", report_id=report_id))
     return _render(report)
 

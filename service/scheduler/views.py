@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from service.extensions import db
 from service.notifications.operations import list_outbox
-from service.notifications.sender import is_configured
+from service.notifications.sender import (
+    ADDRESS_REFUSED,
+    FAILED,
+    LOGIN_REFUSED,
+    UNREACHABLE,
+    is_configured,
+    problem_kind,
+    server_name,
+)
 from service.parties.models import Role
 from service.processes.models import ProcessTimer, TimerStatus
 from service.scheduler.models import scheduler_jobs
@@ -33,7 +42,23 @@ def schedule() -> str:
             scheduler_jobs.c.id.in_([f"timer-{t.id}" for t in timers])))}
     outbox = list_outbox(LIMIT)
     return render_template("scheduler/schedule.html", timers=timers, jobs=jobs, outbox=outbox,
-                           mail_configured=is_configured(current_app.config))
+                           mail_configured=is_configured(current_app.config), delivery_problem=delivery_problem)
+
+
+# A failed delivery on the outbox page: what went wrong in plain words, with the server (the log has the rest).
+PROBLEMS = {
+    UNREACHABLE: "e-postservern svarar inte (%(server)s)",
+    LOGIN_REFUSED: "e-postservern godtog inte inloggningen (%(server)s)",
+    ADDRESS_REFUSED: "e-postservern tog inte emot adressen (%(server)s)",
+    FAILED: "kunde inte skickas (%(server)s)",
+}
+
+
+def delivery_problem(last_error: str) -> str:
+    """The outbox's "last error" column: a clear message in the reader's language, or nothing if none."""
+    if not last_error:
+        return ""
+    return _(PROBLEMS[problem_kind(last_error)], server=server_name(current_app.config))
 
 
 def _moment(epoch: float | None) -> datetime | None:

@@ -37,7 +37,7 @@ from service.processes.definitions import deploy_definition
 from service.reports.demo import seed_demo_report
 from service.transactions import commit_with_retry
 from tests.conftest import ROOT, _reset, login
-from tests.crawl.test_english import DIGITS, NOT_YET_ENGLISH, stored_strings
+from tests.crawl.test_english import stored_strings
 from tests.crawl.untranslated import untranslated_texts
 
 PASSWORD = "demo-lösenord"
@@ -67,7 +67,6 @@ class Crawl:
     visits: dict[tuple[str, str], list[Visit]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)  # the demo's data: may stay Swedish on an English page
-    english: dict[str, bool] = field(default_factory=dict)  # area read in English → some Swedish text left
 
     def links_seen(self, username: str, language: str = "sv") -> set[str]:
         return {link for visit in self.visits[(username, language)] for link in visit.links}
@@ -181,32 +180,13 @@ class _Walk:
             self.queue.append((link, shown_on))
 
 
-# Issue #18 item 9 is not finished: the areas the crawl reads that are still partly Swedish in English, beyond
-# those test_english.py lists. Each is a known gap, to be taken off when translated (the ratchet below fails then).
-CRAWL_NOT_YET_ENGLISH = frozenset({
-    "/avtal/<id>",  # the demo's section texts, split around markup, escape the stored-data allow-list
-    "/avtal/<id>/andring",
-    "/avtal/<id>/skrivgrupp",
-    "/avtal/<id>/uppsagning",
-    "/processer/agreement_adoption/flytta",
-    "/processer/agreement_adoption/jamfor",
-    "/processer/agreement_adoption/versioner",
-    "/processer/agreement_adoption/versioner/<id>/varmekarta",
-    "/processer/formular/agreement-appeal-outcome.schema.json",
-    "/processer/modell",
-})
-
-
 def _check_text(who: str, url: str, page: str, text: str, language: str, actions: set[str], crawl: Crawl) -> None:
     codes = sorted({code for code in EVENT_CODE.findall(text) if code in actions})
     if codes:
         crawl.problems.append(f"{who}: {url} shows raw event codes {codes}")
     if language == "en":
-        area = DIGITS.sub("/<id>", urlsplit(url).path)
         untranslated = untranslated_texts(page, allow=crawl.stored)
-        crawl.english[area] = crawl.english.get(area, False) or bool(untranslated)
-        # The areas known to be partly Swedish still are a ratchet (below); anywhere else Swedish is a failure.
-        if untranslated and area not in NOT_YET_ENGLISH | CRAWL_NOT_YET_ENGLISH:
+        if untranslated:
             crawl.problems.append(f"{who}: {url} has untranslated text {untranslated[:8]}")
 
 
@@ -301,9 +281,6 @@ def test_every_page_every_demo_user_is_shown_opens_and_reads_well(crawl: Crawl) 
     """No 5xx, no shown link answering 403/404, no raw event code, no Swedish on English pages."""
     assert len(crawl.visits) == 2 * len(party_demo.USERS)
     assert not crawl.problems, f"{len(crawl.problems)} problems:\n" + "\n".join(crawl.problems)
-    # A ratchet: an area read in English without Swedish leaves the list, else the list would hide a regression.
-    finished = sorted(area for area in CRAWL_NOT_YET_ENGLISH if crawl.english.get(area) is False)
-    assert finished == [], f"now English, remove from CRAWL_NOT_YET_ENGLISH: {finished}"
 
 
 def test_the_links_issue_18_found_are_shown_only_to_those_who_may_follow_them(app: Flask, crawl: Crawl) -> None:

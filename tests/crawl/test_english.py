@@ -37,26 +37,6 @@ ROLE_PAGES = {
 DETAIL = re.compile(r'href="(/(?:avtal|avvikelser|tvister|uppgifter|processer/[\w-]+/versioner|processagare/incidenter'
                     r'|granskning/\w+|statistik/(?:avtal|part)|admin/\w+)/\d+[^"#?.]*)"')
 DIGITS = re.compile(r"/\d+")
-# Areas still partly Swedish in English (issue #18, item 9, left for a follow-up): the test fails when one of
-# them is finished and still listed, and for every other area at once.
-NOT_YET_ENGLISH = {
-    "/admin/schemalaggning",
-    "/aviseringar",
-    "/avtal/nytt",
-    "/avvikelser/<id>",
-    "/avvikelser/ny",
-    "/avvikelser/svarstider",
-    "/processer/",
-    "/processer/deviation/versioner/<id>/varmekarta",
-    "/processer/dispute/versioner/<id>/varmekarta",
-    "/statistik/avtal/<id>",
-    "/statistik/part/<id>",
-    "/tvister/<id>",
-    "/tvister/nivaer",
-    "/tvister/ny",
-    "/uppgifter",
-    "/uppgifter/<id>",
-}
 
 
 def stored_strings(db: Any) -> list[str]:
@@ -123,7 +103,4 @@ def test_every_role_s_main_pages_are_english(busy_world: World) -> None:
             if found:
                 left.setdefault(area, []).extend(f"{username}: {text}" for text in found if text not in left.get(area, []))
     assert len(checked) > 30  # the walk reached the pages (a broken login would check nothing)
-    unfinished = {area: texts for area, texts in left.items() if area not in NOT_YET_ENGLISH}
-    assert unfinished == {}, "\n".join(f"{area}: {texts}" for area, texts in sorted(unfinished.items()))
-    # A ratchet: an area made English leaves the list (else the list would hide a regression there).
-    assert sorted(NOT_YET_ENGLISH - set(left)) == []
+    assert left == {}, "\n".join(f"{area}: {texts}" for area, texts in sorted(left.items()))

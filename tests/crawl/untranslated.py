@@ -59,8 +59,12 @@ def untranslated_texts(html: str, allow: Iterable[str] = ()) -> list[str]:
 
 @lru_cache(maxsize=8)
 def _allowed(allow: tuple[str, ...]) -> tuple[str, ...]:
-    """The names and the test data that could hide Swedish, longest first (the rest cannot matter)."""
-    extra = {a.strip() for a in allow if a.strip() and looks_swedish(a.strip())}
+    """The names and the test data that could hide Swedish, longest first (the rest cannot matter).
+
+    Stored text is compared as a page shows it: whitespace collapsed as in a text node, and each of its lines on
+    its own too (a text of several lines is rendered with line breaks or one element per line)."""
+    pieces = {" ".join(piece.split()) for a in allow for piece in (a, *a.splitlines())}
+    extra = {piece for piece in pieces if piece and looks_swedish(piece)}
     return tuple(sorted({*ALLOWED, *extra}, key=len, reverse=True))
 
 

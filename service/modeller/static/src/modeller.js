@@ -5,6 +5,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, useService } f
 import { SelectEntry, TextFieldEntry, isSelectEntryEdited, isTextFieldEntryEdited } from '@bpmn-io/properties-panel';
 import { h } from '@bpmn-io/properties-panel/preact';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
+import { pageLanguage, translateModule } from './translate.js';
 
 const FORM = 'formJsonSchemaFilename';
 
@@ -41,14 +42,16 @@ function setProperty(element, bpmnFactory, commandStack, name, value) {
   commandStack.execute('properties-panel.multi-command-executor', commands);
 }
 
-function textEntry(name, label, description) {
+// Labels are English and go through the translate service (src/translate.js, Swedish in src/sv.js).
+function textEntry(name, label, example) {
   return function Entry(props) {
     const { element, id } = props;
     const bpmnFactory = useService('bpmnFactory');
     const commandStack = useService('commandStack');
     const debounce = useService('debounceInput');
+    const translate = useService('translate');
     return h(TextFieldEntry, {
-      element, id, label, description, debounce,
+      element, id, debounce, label: translate(label), description: translate('e.g. {example}', { example }),
       getValue: () => propertyValue(element.businessObject, name),
       setValue: (value) => setProperty(element, bpmnFactory, commandStack, name, value),
     });
@@ -66,22 +69,24 @@ function FormEntry(props) {
   const bpmnFactory = useService('bpmnFactory');
   const commandStack = useService('commandStack');
   const names = formNames();
+  const translate = useService('translate');
   return h(SelectEntry, {
-    element, id, label: 'Formulär',
+    element, id, label: translate('Form'),
     getValue: () => propertyValue(element.businessObject, FORM),
     setValue: (value) => setProperty(element, bpmnFactory, commandStack, FORM, value),
-    getOptions: () => [{ value: '', label: '(inget formulär)' }, ...names.map((n) => ({ value: n, label: n }))],
+    getOptions: () => [{ value: '', label: translate('(no form)') }, ...names.map((n) => ({ value: n, label: n }))],
   });
 }
 
-function bodyEntry(getTarget, label, description) {
+function bodyEntry(getTarget, label, example) {
   return function Entry(props) {
     const { element, id } = props;
     const bpmnFactory = useService('bpmnFactory');
     const modeling = useService('modeling');
     const debounce = useService('debounceInput');
+    const translate = useService('translate');
     return h(TextFieldEntry, {
-      element, id, label, description, debounce,
+      element, id, debounce, label: translate(label), description: translate('e.g. {example}', { example }),
       getValue: () => { const t = getTarget(element, null); return t ? (t.get('body') || '') : ''; },
       setValue: (value) => { getTarget(element, { bpmnFactory, modeling }, value); },
     });
@@ -110,9 +115,10 @@ function TimerEntry(props) {
   const debounce = useService('debounceInput');
   const definition = timerDefinition(element);
   const kind = TIMER_KINDS.find((k) => definition.get(k)) || 'timeDuration';
+  const translate = useService('translate');
   return h(TextFieldEntry, {
-    element, id, debounce, label: `Timer (${kind})`,
-    description: 'Python-uttryck: "P5D" inom citattecken, eller t.ex. receiver["due_at"]',
+    element, id, debounce, label: translate('Timer ({kind})', { kind }),
+    description: translate('Python expression: "P5D" in quotes, or e.g. receiver["due_at"]'),
     getValue: () => { const e = definition.get(kind); return e ? (e.get('body') || '') : ''; },
     setValue: (value) => {
       const expr = value ? bpmnFactory.create('bpmn:FormalExpression', { body: value }) : undefined;
@@ -121,10 +127,11 @@ function TimerEntry(props) {
   });
 }
 
-function SamverkanProvider(propertiesPanel) {
+function SamverkanProvider(propertiesPanel, translate) {
   propertiesPanel.registerProvider(400, this);
+  this.translate = translate;
 }
-SamverkanProvider.$inject = ['propertiesPanel'];
+SamverkanProvider.$inject = ['propertiesPanel', 'translate'];
 
 SamverkanProvider.prototype.getGroups = function (element) {
   return (groups) => {
@@ -132,11 +139,11 @@ SamverkanProvider.prototype.getGroups = function (element) {
     if (is(element, 'bpmn:UserTask')) {
       entries.push(
         { id: 'samverkan-form', component: FormEntry, isEdited: isSelectEntryEdited },
-        { id: 'samverkan-organisation', component: textEntry('organisation', 'Organisation (uttryck)', 't.ex. receiver["organisation_id"]'), isEdited: isTextFieldEntryEdited },
-        { id: 'samverkan-assignee', component: textEntry('assignee', 'Tilldelad person (uttryck)', 't.ex. reporter_id'), isEdited: isTextFieldEntryEdited },
-        { id: 'samverkan-dueIn', component: textEntry('dueIn', 'Svarstid (ISO-varaktighet)', 't.ex. P30D'), isEdited: isTextFieldEntryEdited },
-        { id: 'samverkan-dueInWorkingDays', component: textEntry('dueInWorkingDays', 'Svarstid i arbetsdagar (uttryck)', 't.ex. 10'), isEdited: isTextFieldEntryEdited },
-        { id: 'samverkan-dueAt', component: textEntry('dueAt', 'Sista dag (uttryck, ISO-tidpunkt)', 't.ex. receiver["due_at"]'), isEdited: isTextFieldEntryEdited },
+        { id: 'samverkan-organisation', component: textEntry('organisation', 'Organisation (expression)', 'receiver["organisation_id"]'), isEdited: isTextFieldEntryEdited },
+        { id: 'samverkan-assignee', component: textEntry('assignee', 'Assignee (expression)', 'reporter_id'), isEdited: isTextFieldEntryEdited },
+        { id: 'samverkan-dueIn', component: textEntry('dueIn', 'Answer period (ISO duration)', 'P30D'), isEdited: isTextFieldEntryEdited },
+        { id: 'samverkan-dueInWorkingDays', component: textEntry('dueInWorkingDays', 'Answer period in working days (expression)', '10'), isEdited: isTextFieldEntryEdited },
+        { id: 'samverkan-dueAt', component: textEntry('dueAt', 'Last day (expression, ISO date and time)', 'receiver["due_at"]'), isEdited: isTextFieldEntryEdited },
       );
     }
     if (is(element, 'bpmn:Event') && timerDefinition(element)) {
@@ -145,11 +152,11 @@ SamverkanProvider.prototype.getGroups = function (element) {
     if (is(element, 'bpmn:SequenceFlow')) {
       const source = element.businessObject.get('sourceRef');
       if (source && (is(source, 'bpmn:ExclusiveGateway') || is(source, 'bpmn:InclusiveGateway'))) {
-        entries.push({ id: 'samverkan-condition', component: bodyEntry(conditionTarget, 'Villkor (Python-uttryck)', 't.ex. verdict == "accept"'), isEdited: isTextFieldEntryEdited });
+        entries.push({ id: 'samverkan-condition', component: bodyEntry(conditionTarget, 'Condition (Python expression)', 'verdict == "accept"'), isEdited: isTextFieldEntryEdited });
       }
     }
     if (entries.length) {
-      groups.splice(1, 0, { id: 'samverkan', label: 'Samverkan', entries });
+      groups.splice(1, 0, { id: 'samverkan', label: this.translate('Samverkan'), entries });
     }
     return groups;
   };
@@ -161,7 +168,8 @@ export function createModeller(options) {
   return new BpmnModeler({
     container: options.container,
     propertiesPanel: { parent: options.panel },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SamverkanPropertiesModule],
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SamverkanPropertiesModule,
+      translateModule(options.language || pageLanguage())],
     moddleExtensions: { spiffworkflow: options.descriptor },
   });
 }

@@ -1,0 +1,23 @@
+// The modeller in the page's language: bpmn-js and its properties panel ask their `translate` service for every
+// label (written in English, with {placeholders}); Swedish comes from ./sv.js, English is the text itself.
+import SWEDISH from './sv.js';
+
+const DICTIONARIES = { sv: SWEDISH };
+
+export function translator(language) {
+  const dictionary = DICTIONARIES[language] || {};
+  return function translate(template, replacements) {
+    const text = Object.prototype.hasOwnProperty.call(dictionary, template) ? dictionary[template] : template;
+    return text.replace(/{([^}]+)}/g, (whole, key) => (replacements && key in replacements ? replacements[key] : whole));
+  };
+}
+
+// A bpmn-js module replacing the default (identity) translate service.
+export function translateModule(language) {
+  return { translate: ['value', translator(language)] };
+}
+
+// The language of the page (<html lang>), the service's default (Swedish) when it names none.
+export function pageLanguage() {
+  return (document.documentElement.getAttribute('lang') || 'sv').slice(0, 2);
+}
