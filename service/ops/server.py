@@ -44,6 +44,9 @@ max_requests_jitter = 500
 accesslog = None  # the app logs each request as JSON with its request id (service/ops/logs.py)
 errorlog = "-"
 loglevel = os.environ.get("SAMVERKAN_LOG_LEVEL", "info").lower()
+# gunicorn >= 25.1's control socket has one default path per user ($HOME/.gunicorn/gunicorn.ctl): a second
+# server on the host (a test's, a benchmark's) would take it over; nothing here uses it.
+control_socket_disable = True
 
 
 def post_worker_init(worker: Any) -> None:
