@@ -76,20 +76,25 @@ def default_workers() -> int:
 def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: bool) -> int:
     """Run the web workers until they stop or this process is told to stop; the scheduler runs here meanwhile.
     Returns gunicorn's exit code."""
-    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="samverkan-metrics-")
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    metrics_dir = given or tempfile.mkdtemp(prefix="samverkan-metrics-")
     shutil.rmtree(metrics_dir, ignore_errors=True)  # emptied at start, as prometheus-client asks
     Path(metrics_dir).mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "SAMVERKAN_SCHEDULER": "off", "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
            "SAMVERKAN_BIND": f"{host}:{port}", "SAMVERKAN_WORKERS": str(workers), "SAMVERKAN_THREADS": str(threads)}
     command = [sys.executable, "-m", "gunicorn", "-c", "python:service.ops.server", "service.app:create_app()"]
     web = subprocess.Popen(command, env=env)
-    scheduler = _start_scheduler() if with_scheduler else None
-    checkpoints = _Checkpoints.start_if_sqlite()
-    forward = {signal.SIGTERM: signal.signal(signal.SIGTERM, lambda number, _frame: web.send_signal(number)),
-               signal.SIGHUP: signal.signal(signal.SIGHUP, lambda number, _frame: web.send_signal(number))}
+    forward = {number: signal.signal(number, lambda number, _frame: web.send_signal(number))
+               for number in (signal.SIGTERM, signal.SIGHUP)}
+    scheduler = checkpoints = None
     try:
-        code = _wait(web)
+        scheduler = _start_scheduler() if with_scheduler else None
+        checkpoints = _Checkpoints.start_if_sqlite()
+        return _wait(web)
     finally:
+        if web.poll() is None:  # the scheduler could not start: no web workers without it
+            web.terminate()
+            web.wait()
         for number, handler in forward.items():
             signal.signal(number, handler)
         if checkpoints is not None:
@@ -97,8 +102,8 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: b
         if scheduler is not None:
             # Do not wait for running jobs: each is one transaction, and an interrupted one rolls back.
             scheduler.shutdown(wait=False)
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-    return code
+        if not given:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _start_scheduler() -> Any:
