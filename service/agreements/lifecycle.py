@@ -212,7 +212,22 @@ class LifecycleHooks:
             expire_agreement(agreement, by=actor)
 
     def initial_values(self, task: HumanTask) -> dict[str, Any]:
+        return _instructions_to_follow_up(_agreement(task.instance)) if task.bpmn_id == "follow_up" else {}
+
+
+def _instructions_to_follow_up(agreement: Agreement) -> dict[str, Any]:
+    """The common instructions written after disputes since the last follow-up are taken up in this one (issue #20,
+    seed 003: problems are documented and common instructions written so that they do not recur)."""
+    from flask_babel import gettext
+
+    from service.disputes.queries import list_instructions
+
+    found = list_instructions(agreement.id, _last_follow_up(agreement) or agreement.activated_at)
+    if not found:
         return {}
+    titles = "; ".join(f"{d.case_number}: {d.instruction_title}" for d in found)
+    return {"action_plan": gettext("Gemensamma instruktioner efter tvister sedan förra uppföljningen: %(titles)s.",
+                                   titles=titles)}
 
 
 def _offer_checklist_items(agreement: Agreement, instance: ProcessInstance, ready: list[Any],

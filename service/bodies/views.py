@@ -64,6 +64,14 @@ def may_justera(user: User, meeting_id: int, **_: Any) -> bool:
     return meeting is not None and any(a.member.user_id == user.id for a in meeting.adjusters)
 
 
+@bp.app_template_global()
+def agreement_instructions(agreement_id: int) -> list[Any]:
+    """The common instructions written after the agreement's disputes: filed with its routines (agreement page)."""
+    from service.disputes.queries import list_instructions
+
+    return list_instructions(agreement_id)
+
+
 # --- bodies -----------------------------------------------------------------------------------------------
 
 @bp.get("/organ")

@@ -3,6 +3,8 @@ steering group members, the agreement's steering group, and the county body once
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import or_, select
 
 from service.bodies.models import BodyMember
@@ -59,3 +61,12 @@ def list_manager_organisations(user: User) -> list[Organisation]:
     """The parties ``user`` is a manager of: the ones they can open a dispute for."""
     found = {m.organisation_id: m.organisation for m in user.memberships if m.role == Role.MANAGER}
     return sorted(found.values(), key=lambda o: o.name)
+
+
+def list_instructions(agreement_id: int, since: datetime | None = None) -> list[Dispute]:
+    """The agreement's disputes settled with a common instruction (its routines), oldest first; ``since``: written
+    after that moment (what the next follow-up takes up)."""
+    query = select(Dispute).where(Dispute.agreement_id == agreement_id, Dispute.instruction_written_at.is_not(None))
+    if since is not None:
+        query = query.where(Dispute.instruction_written_at > since)
+    return list(db.session.scalars(query.order_by(Dispute.instruction_written_at, Dispute.id)))

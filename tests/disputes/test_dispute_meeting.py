@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from service import clock
+from service.agreements.lifecycle import _instructions_to_follow_up
 from service.audit import verify
 from service.audit.models import AuditEvent
 from service.bodies.models import BodyKind
@@ -79,6 +80,14 @@ def test_the_steering_group_decides_at_a_meeting_where_every_party_is_present(wo
     assert {"dispute.resolved", "task.completed"} <= set(actions[landing:])  # in the meeting decision's transaction
     page = world.browser("chef_lerum").get(f"/tvister/{dispute.id}").get_data(as_text=True)
     assert "Avgjord" in page and "§ 1" in page
+    # The common instruction is filed with the agreement's routines and taken up in its next follow-up.
+    complete(world, "handlaggare", "write_instruction", {"instruction_title": "Hjälpmedel vid utskrivning",
+                                                         "instruction": "Regionen beställer; kommunen tar emot."})
+    page = world.browser("chef_lerum").get(f"/avtal/{world.agreement.id}").get_data(as_text=True)
+    assert 'id="instructions"' in page and "Hjälpmedel vid utskrivning" in page
+    with world.app.test_request_context():
+        prefilled = _instructions_to_follow_up(world.agreement)
+    assert dispute.case_number in prefilled["action_plan"] and "Hjälpmedel vid utskrivning" in prefilled["action_plan"]
     assert verify().is_intact
 
 
