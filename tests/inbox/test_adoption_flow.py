@@ -127,7 +127,8 @@ def test_three_parties_one_returns_it_then_all_adopt(client: FlaskClient, db: An
     assert {p.diarienummer for p in record.parties} == {f"0948/26-{org.id}" for org in parties.all}
     as_user(client, "anna")
     page = client.get(f"/avtal/{agreement_id}").get_data(as_text=True)
-    assert re.search(r'id="agreement-status">Gäller<', page) and page.count("Laga kraft") == 3
+    decisions = page.split('id="decisions">', 1)[1].split("</table>", 1)[0]  # the adoption tracker
+    assert re.search(r'id="agreement-status">Gäller<', page) and decisions.count(">Laga kraft<") == 3
     assert verify().is_intact
 
 
