@@ -238,6 +238,8 @@ def test_only_the_party_s_secretary_registers_an_appeal(client: FlaskClient, db:
         assert "Registrera överklagande" not in row_of(page, "Alingsås kommun")
     as_user(client, parties.secretaries[parties.alingsas.id].username)
     assert client.get(url).status_code == 200
+    english = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Register the appeal" in english and "Case number (målnummer)" in english and "Registrera" not in english
     page = client.get(f"/avtal/{agreement_id}").get_data(as_text=True)
     assert page.count("Registrera överklagande") == 1 and "Registrera överklagande" in row_of(page, "Alingsås kommun")
 
