@@ -88,6 +88,10 @@ def test_coordinator_new_agreement_to_in_force(app: Flask, db: Any, parties: Par
     page.reload()
     assert page.locator("#agreement-status").inner_text() == "Gäller"
     assert page.locator("#decisions").inner_text().count("Laga kraft") == 3
+    # The adoption tracker: each party's route, stage and laga-kraft date (the day after the last appeal day).
+    rows = page.locator("#decisions tr.party-progress")
+    assert rows.count() == 3 and rows.locator(".route").all_inner_texts() == ["Beslut med justering och anslag"] * 3
+    assert rows.locator(".laga-kraft").all_inner_texts() == ["2026-12-23"] * 3
     assert page.js_errors == []
 
 
