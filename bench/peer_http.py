@@ -370,7 +370,7 @@ def print_profile(path: Path, top: int = 45) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--instances", type=int, default=25, help="instances per client in a round")
+    parser.add_argument("--instances", type=int, default=20, help="instances per client in a round")
     parser.add_argument("--loop", type=int, default=300, help="history length on SQLite (0: skip)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
