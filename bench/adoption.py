@@ -99,6 +99,7 @@ def decision_data(body_id: int, outcome: str) -> dict[str, Any]:
 
 
 MINUTES = {"minutes_approved_on": "2026-11-25", "posted_on": "2026-11-26"}
+RECEIPT = {"received_on": "2026-11-03", "diarienummer": "0948/26", "with_preparation": False}
 AFTER_APPEAL_PERIOD = datetime(2027, 1, 1, tzinfo=UTC)  # the appeal period after 26 November has run out
 
 
@@ -166,6 +167,8 @@ def adoption_round(demo: Demo, timings: Timings, instance_id: int, title: str, o
     (draft,) = ready()
     assert draft.bpmn_id == "draft", draft
     submit(timings, draft.id, draft_data(demo.party_ids, title), demo.coordinator_id)
+    for task in ready():  # each party registers the proposal on arrival (receive_proposal)
+        submit(timings, task.id, RECEIPT, demo.secretary_by_org[task.organisation_id])
     decisions = ready()
     assert [task.bpmn_id for task in decisions] == ["decide"] * len(demo.party_ids), decisions
     for task in decisions[:1] if outcome == "rejected" else decisions:
@@ -239,7 +242,10 @@ def bare_data(task: SpiffTask, party_ids: list[int]) -> dict[str, Any]:
                 "party_results": {}, "recommendations": [], "reviews": {}}
     if task.task_spec.bpmn_id == "record_minutes":
         return dict(MINUTES)
-    return {"reason": None, **decision_data(100 + task.data["party"]["organisation_id"], "adopted")}
+    if task.task_spec.bpmn_id == "receive_proposal":
+        return dict(RECEIPT)
+    party_id = task.data["party"]["organisation_id"]
+    return {"reason": None, "route": "decision_with_posting", **decision_data(100 + party_id, "adopted")}
 
 
 def bare_start(definition: specs.Definition, roundtrip: bool) -> tuple[Any, BpmnWorkflow]:
@@ -266,7 +272,7 @@ def run_bare(definition: specs.Definition, instances: int, parties: int, roundtr
     timings, party_ids = Timings(), list(range(1, parties + 1))
     for _ in range(instances):
         state, workflow = timed(timings, "start", partial(bare_start, definition, roundtrip))
-        for _step in ("draft", "decide", "record_minutes"):
+        for _step in ("draft", "receive_proposal", "decide", "record_minutes"):
             for task in workflow.get_tasks(state=TaskState.READY, manual=True):
                 state, workflow = timed(timings, "submit", partial(bare_submit, state, task.id, party_ids, roundtrip))
         clock.freeze(AFTER_APPEAL_PERIOD)

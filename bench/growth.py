@@ -85,6 +85,7 @@ def adopt_amendment(agreement_id: int) -> None:
     for name in PARTIES:
         organisation = organisations[name]
         today = clock.now().date().isoformat()
+        complete("receive_proposal", {"received_on": today, "diarienummer": "1/26"}, organisation.id)
         complete("decide", {"outcome": "adopted", "body_id": organisation.bodies[0].id, "decided_on": today,
                             "paragraph": "§ 1", "diarienummer": "1/26"}, organisation.id)
         complete("record_minutes", {"minutes_approved_on": today, "posted_on": today}, organisation.id)

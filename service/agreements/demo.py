@@ -20,6 +20,11 @@ from service.processes.operations import complete_task, fire_timer
 
 TITLE = "Organiserat integrerat arbete – psykisk ohälsa, missbruk och beroende"
 PARTIES = {"Västra Götalandsregionen": "rita", "Göteborgs Stad": "goran", "Alingsås kommun": "alma", "Lerums kommun": "leo"}
+# One party per route the demo's parties can take (issue #19): Lerum's socialnämnd has delegated the decision
+# to its socialchef; Alingsås prepares the matter in its arbetsutskott first; the others decide at a meeting.
+ROUTES = {"Lerums kommun": "delegation"}
+DELEGATIONS = {"Lerums kommun": {"delegate": "Socialchef", "delegation_reference": "Delegationsordning punkt 3.2"}}
+PREPARED = {"Alingsås kommun"}
 TEXT = {
     "responsibilities": "Varje huvudman ansvarar för de insatser som ligger inom det egna ansvarsområdet och lagrummet. "
                         "Samordnad individuell plan (SIP) upprättas med den enskildes samtycke.",
@@ -62,12 +67,22 @@ def _adopt_in_the_past() -> None:
     _complete(agreement, "draft", None, fields, coordinator)
     clock.freeze(datetime(2025, 10, 1, 8, 0, tzinfo=UTC))
     for number, (name, secretary) in enumerate(PARTIES.items(), start=1):
-        organisation = organisations[name]
+        organisation, route = organisations[name], ROUTES.get(name, "decision_with_posting")
+        _complete(agreement, "receive_proposal", organisation.id, {
+            "received_on": "2025-08-27", "diarienummer": f"{number:04d}/25", "with_preparation": name in PREPARED},
+            users[secretary])
+        if name in PREPARED:
+            _complete(agreement, "prepare", organisation.id, {
+                "prepared_by": "Kommunstyrelsens arbetsutskott", "prepared_on": "2025-09-03", "prepared_paragraph": "§ 41"},
+                users[secretary])
         _complete(agreement, "decide", organisation.id, {
-            "outcome": "adopted", "body_id": organisation.bodies[0].id, "decided_on": f"2025-09-{10 + number:02d}",
-            "paragraph": f"§ {100 + number * 7}", "diarienummer": f"{number:04d}/25"}, users[secretary])
-        _complete(agreement, "record_minutes", organisation.id, {
-            "minutes_approved_on": f"2025-09-{16 + number:02d}", "posted_on": f"2025-09-{18 + number:02d}"}, users[secretary])
+            "outcome": "adopted", "route": route, "body_id": organisation.bodies[0].id,
+            "decided_on": f"2025-09-{10 + number:02d}", "paragraph": f"§ {100 + number * 7}" if route != "delegation" else "",
+            "diarienummer": f"{number:04d}/25", **DELEGATIONS.get(name, {})}, users[secretary])
+        if route == "decision_with_posting":
+            _complete(agreement, "record_minutes", organisation.id, {
+                "minutes_approved_on": f"2025-09-{16 + number:02d}", "posted_on": f"2025-09-{18 + number:02d}"},
+                users[secretary])
     clock.freeze(datetime(2025, 10, 20, 8, 0, tzinfo=UTC))
     _fire_due_timers()
 

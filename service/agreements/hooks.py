@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from service import audit
-from service.agreements import appeals, lifecycle
+from service.agreements import appeals, decisions, lifecycle
 from service.agreements import operations as ops
 from service.agreements.checklist import SECTION_KEYS
 from service.agreements.lifecycle import start_lifecycle
@@ -39,6 +39,10 @@ class AdoptionHooks:
             return _prepare_text(data, is_revision=task.bpmn_id == "revise")
         if task.bpmn_id in ("decide", "recommend"):
             _check_body(data["body_id"], task.organisation_id)
+        if task.bpmn_id == "decide":
+            return decisions.prepare_decision(data, task)
+        if task.bpmn_id == "receive_proposal":
+            return decisions.prepare_receipt(data, _today())
         if task.bpmn_id == "record_minutes":
             _check_minutes(data, task_data)
         return data
@@ -62,6 +66,8 @@ class AdoptionHooks:
 
     def initial_values(self, task: HumanTask) -> dict[str, Any]:
         version = getattr(task.instance, "agreement_version", None)
+        if version is not None and task.bpmn_id == "decide":
+            return decisions.initial_values(version, task.bpmn_id, task.organisation_id)
         if version is None or task.bpmn_id not in ("draft", "revise"):
             return {}
         values = ops.form_from_version(version)
@@ -154,17 +160,20 @@ def _on_recommendation(version: AgreementVersion, task: HumanTask, data: Mapping
         by=actor)
 
 
+def _on_receipt(version: AgreementVersion, task: HumanTask, data: Mapping[str, Any], actor: User) -> None:
+    decisions.record_receipt(version, task.organisation_id or 0, data, by=actor)
+
+
+def _on_preparation(version: AgreementVersion, task: HumanTask, data: Mapping[str, Any], actor: User) -> None:
+    decisions.record_preparation(version, task.organisation_id or 0, data, by=actor)
+
+
 def _on_decision(version: AgreementVersion, task: HumanTask, data: Mapping[str, Any], actor: User) -> None:
-    ops.record_decision(version, Decision(
-        organisation_id=task.organisation_id, body_id=data["body_id"], outcome=data["outcome"],
-        decided_on=date.fromisoformat(data["decided_on"]), paragraph=data["paragraph"],
-        diarienummer=data["diarienummer"], reason=data.get("reason") or ""), by=actor)
+    decisions.record_decision(version, task.organisation_id, data, by=actor)
 
 
 def _on_minutes(version: AgreementVersion, task: HumanTask, data: Mapping[str, Any], actor: User) -> None:
-    ops.advance_decision(_decision(version, task.organisation_id), DecisionStage.POSTED, by=actor,
-                         minutes_approved_on=date.fromisoformat(data["minutes_approved_on"]),
-                         posted_on=date.fromisoformat(data["posted_on"]))
+    decisions.record_minutes(_decision(version, task.organisation_id), data, by=actor)
 
 
 def _on_appeal(version: AgreementVersion, task: HumanTask, data: Mapping[str, Any], actor: User) -> None:
@@ -187,6 +196,9 @@ _COMPLETED = {
     "decide": _on_decision, "record_minutes": _on_minutes, "appeal_window": _on_appeal,
     "appeal_outcome": _on_appeal_outcome, "overdue_notice": _on_overdue,
 }
+
+
+_COMPLETED.update({"receive_proposal": _on_receipt, "prepare": _on_preparation})
 
 
 def _finalise_unappealed(version: AgreementVersion, ready: set[tuple[str, int | None]], actor: User | None) -> None:

@@ -99,11 +99,12 @@ def test_a_task_form_completed_with_the_keyboard_only(app: Any, db: Any, parties
                                                       page: Any) -> None:
     """Sign in, claim a group task, open it, fill it and submit it with Tab, Shift+Tab, Enter, Space and typing."""
     from tests.conftest import draft_data
-    from tests.inbox.test_adoption_flow import complete, start_agreement
+    from tests.inbox.test_adoption_flow import complete, receive_all, start_agreement
 
     client = app.test_client()
     start_agreement(client, parties, "Mini-Maria Göteborg")
     complete(client, db, "anna", "draft", draft_data(parties))
+    receive_all(client, db, parties)  # each party registered the proposal on arrival
     page.goto(f"{live_server}/logga-in")
     page.wait_for_function("document.activeElement.id === 'username'")  # the user name field has focus on arrival
     page.keyboard.type(parties.secretaries[parties.region.id].username)

@@ -16,7 +16,7 @@ from service import clock
 from service.parties.models import Role
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import Parties, draft_data
-from tests.inbox.test_adoption_flow import complete, start_agreement
+from tests.inbox.test_adoption_flow import complete, receive_all, start_agreement
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +36,7 @@ def test_claim_fix_an_error_complete_and_see_the_decision(app: Flask, db: Any, p
     client = app.test_client()
     agreement_id = start_agreement(client, parties, "Mini-Maria Göteborg")
     complete(client, db, "anna", "draft", draft_data(parties))
+    receive_all(client, db, parties)  # each party registered the proposal on arrival
     region, alingsas = parties.region, parties.alingsas
     make_user([(region, Role.BODY_SECRETARY)], username="rut", display_name="Rut Regionsekreterare")
     secretary = parties.secretaries[region.id].username
@@ -54,7 +55,7 @@ def test_claim_fix_an_error_complete_and_see_the_decision(app: Flask, db: Any, p
     page.get_by_role("link", name="Registrera beslut om avtalet").click()
     page.get_by_label("Avtalet antas").check()
     page.get_by_label("Behörig instans").select_option(label="Regionstyrelsen")
-    page.get_by_label("Sammanträdesdatum").fill("2026-11-24")
+    page.get_by_label("Beslutsdatum").fill("2026-11-24")
     page.get_by_label("Partens diarienummer").fill("RS 2026-0948")
     page.get_by_role("button", name="Slutför uppgiften").click()
 

@@ -75,8 +75,15 @@ def text(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def receive(case: Case, organisation: int) -> None:
+    case.complete("receive_proposal", {"received_on": "2026-11-03", "diarienummer": f"0948/26-{organisation}",
+                                       "with_preparation": False}, organisation)
+
+
 def decide(case: Case, organisation: int, outcome: str = "adopted") -> None:
-    case.complete("decide", {"outcome": outcome, "reason": None if outcome == "adopted" else "Nej."}, organisation)
+    receive(case, organisation)
+    case.complete("decide", {"outcome": outcome, "route": "decision_with_posting",
+                             "reason": None if outcome == "adopted" else "Nej."}, organisation)
 
 
 def adopt_and_post(case: Case, organisations: tuple[int, ...] = (1, 2, 3)) -> None:
@@ -89,13 +96,15 @@ def test_every_user_task_has_a_form_and_a_role_lane() -> None:
     forms = {path.name: json.loads(path.read_text()) for path in (ROOT / "forms").glob("agreement-*.json")}
     specs.validate(XML, DEFINITION, forms, lambda lane: role_for_lane(lane))
     lanes = {bpmn_id: info.lane for bpmn_id, info in DEFINITION.user_tasks.items()}
-    assert lanes["overdue_notice"] == "Chef" and lanes["decide"] == "Nämndsekreterare" and lanes["draft"] == "Handläggare"
+    assert lanes["overdue_notice"] == "Chef" and lanes["draft"] == "Handläggare"
+    assert lanes["decide"] == lanes["receive_proposal"] == lanes["prepare"] == "Sekreterare (behörig instans)"
 
 
 def test_decisions_become_final_when_the_appeal_period_passes() -> None:
     case = Case()
     case.complete("draft", text())
-    assert [(t.bpmn_id, t.organisation) for t in case.ready()] == [("decide", 1), ("decide", 2), ("decide", 3)]
+    assert [(t.bpmn_id, t.organisation) for t in case.ready()] == [
+        ("receive_proposal", 1), ("receive_proposal", 2), ("receive_proposal", 3)]
     adopt_and_post(case)
     assert case.bpmn_ids() == []  # no task waits for an appeal: appeals.py registers one at any time
     # Three weeks from anslaget 11 November: the period ends at the end of 2 December, Stockholm time.
@@ -135,12 +144,14 @@ def test_consultation_closes_at_its_deadline_and_goes_to_revision() -> None:
     assert "consultation_closes" in case.fire_timers()
     assert case.bpmn_ids() == ["revise"]
     case.complete("revise", text())
-    assert case.bpmn_ids() == ["decide"] * 3
+    assert case.bpmn_ids() == ["receive_proposal"] * 3
 
 
 def test_an_overdue_decision_is_raised_with_the_party_manager() -> None:
     case = Case()
     case.complete("draft", text())
+    for organisation in (1, 2, 3):
+        receive(case, organisation)
     clock.advance(timedelta(days=60, seconds=1))
     assert case.fire_timers().count("decision_overdue") == 3
     notices = [t for t in case.ready() if t.bpmn_id == "overdue_notice"]

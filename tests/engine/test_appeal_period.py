@@ -95,7 +95,9 @@ def test_the_adoption_diagram_waits_until_the_end_of_the_moved_last_day() -> Non
     try:
         case = Case()
         case.complete("draft", text(parties={"1": PARTIES["1"]}))
-        case.complete("decide", {"outcome": "adopted", "reason": None}, 1)
+        case.complete("receive_proposal", {"received_on": "2026-12-01", "diarienummer": "1/26",
+                                             "with_preparation": False}, 1)
+        case.complete("decide", {"outcome": "adopted", "route": "decision_with_posting", "reason": None}, 1)
         case.complete("record_minutes", {"minutes_approved_on": "2026-12-10", "posted_on": "2026-12-11"}, 1)
         due = {t.bpmn_id: t.due_at for t in case.waiting()}["appeal_period_over"]
         assert due == datetime(2027, 1, 4, 23, 59, 59, tzinfo=ZoneInfo("Europe/Stockholm"))

@@ -51,10 +51,32 @@ def as_user(client: FlaskClient, username: str) -> None:
 
 def complete(client: FlaskClient, db: Any, username: str, bpmn_id: str, data: dict[str, Any],
              organisation_id: int | None = None) -> Any:
+    """Complete the ready task ``bpmn_id``; a decision is preceded by the proposal's registration on arrival
+    (receive_proposal) when that is still open, as a party's secretary does before any decision."""
+    if bpmn_id == "decide" and organisation_id is not None and is_ready(db, "receive_proposal", organisation_id):
+        receive(client, db, username, organisation_id)
     as_user(client, username)
     response = post_form(client, task_url(db, bpmn_id, organisation_id), data)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response
+
+
+def is_ready(db: Any, bpmn_id: str, organisation_id: int) -> bool:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.status == TaskStatus.READY, HumanTask.bpmn_id == bpmn_id,
+        HumanTask.organisation_id == organisation_id)) > 0
+
+
+def receive(client: FlaskClient, db: Any, username: str, organisation_id: int, **overrides: Any) -> Any:
+    """Register the proposal on arrival (the party's diarienummer and the day it came in)."""
+    data = {"received_on": "2026-11-03", "diarienummer": f"0948/26-{organisation_id}", **overrides}
+    return complete(client, db, username, "receive_proposal", data, organisation_id)
+
+
+def receive_all(client: FlaskClient, db: Any, parties: Parties) -> None:
+    for organisation in parties.all:
+        receive(client, db, parties.secretaries[organisation.id].username, organisation.id)
 
 
 def start_agreement(client: FlaskClient, parties: Parties, title: str = "Mini-Maria Göteborg") -> int:
@@ -192,7 +214,7 @@ def test_other_users_cannot_open_a_task(client: FlaskClient, db: Any, parties: P
     start_agreement(client, parties)
     complete(client, db, "anna", "draft", draft_data(parties))
     as_user(client, parties.secretaries[parties.alingsas.id].username)
-    assert client.get(task_url(db, "decide", parties.region.id)).status_code == 403
+    assert client.get(task_url(db, "receive_proposal", parties.region.id)).status_code == 403
 
 
 def test_wrong_password_is_refused(client: FlaskClient, db: Any, parties: Parties) -> None:

@@ -27,6 +27,20 @@ def ready_tasks(db: Any, instance_id: int) -> list[HumanTask]:
         HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.READY).order_by(HumanTask.id)))
 
 
+def receive_all(db: Any, parties: Parties, instance_id: int) -> None:
+    """Each party registers the proposal on arrival (receive_proposal), before its decision task opens."""
+    for task in ready_tasks(db, instance_id):
+        data = {"received_on": "2026-11-03", "diarienummer": f"0948/26-{task.organisation_id}"}
+        commit_with_retry(lambda task=task, data=data: complete_task(task.id, data,
+                                                                     by=parties.secretaries[task.organisation_id]))
+
+
+def submit(db: Any, parties: Parties, agreement: Agreement, draft: HumanTask) -> None:
+    """Submit the draft and register its arrival at every party: the decision tasks are open."""
+    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    receive_all(db, parties, agreement.latest_version.instance_id)
+
+
 def audit_count(db: Any) -> int:
     return int(db.session.scalar(select(func.count()).select_from(AuditEvent)))
 
@@ -84,7 +98,7 @@ def test_unknown_party_is_refused_by_the_domain(db: Any, parties: Parties) -> No
 def test_only_the_party_secretary_may_decide(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
     [draft] = ready_tasks(db, agreement.latest_version.instance_id)
-    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    submit(db, parties, agreement, draft)
     region_task = next(t for t in ready_tasks(db, agreement.latest_version.instance_id) if t.organisation_id == parties.region.id)
     other_secretary = parties.secretaries[parties.alingsas.id]
     with pytest.raises(NotPermitted):
@@ -94,7 +108,7 @@ def test_only_the_party_secretary_may_decide(db: Any, parties: Parties) -> None:
 def test_body_of_another_party_is_refused(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
     [draft] = ready_tasks(db, agreement.latest_version.instance_id)
-    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    submit(db, parties, agreement, draft)
     task = next(t for t in ready_tasks(db, agreement.latest_version.instance_id) if t.organisation_id == parties.region.id)
     data = decision_data(parties.region, body_id=parties.alingsas.bodies[0].id)
     with pytest.raises(ValidationFailed) as refused:
@@ -113,7 +127,7 @@ def test_completing_a_completed_task_is_a_conflict(db: Any, parties: Parties) ->
 def test_rejection_returns_to_draft_and_cancels_other_decisions(db: Any, parties: Parties) -> None:
     agreement = start(db, parties)
     [draft] = ready_tasks(db, agreement.latest_version.instance_id)
-    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    submit(db, parties, agreement, draft)
     decide = ready_tasks(db, agreement.latest_version.instance_id)
     first = decide[0]
     org = next(o for o in parties.all if o.id == first.organisation_id)
@@ -152,7 +166,7 @@ def test_a_script_failing_at_run_time_opens_an_incident(db: Any, parties: Partie
     db.session.commit()
     agreement = start(db, parties)
     [draft] = ready_tasks(db, agreement.latest_version.instance_id)
-    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    submit(db, parties, agreement, draft)
     task = ready_tasks(db, agreement.latest_version.instance_id)[0]
     org = next(o for o in parties.all if o.id == task.organisation_id)
     commit_with_retry(lambda: complete_task(task.id, decision_data(org, "rejected"), by=parties.secretaries[org.id]))
@@ -172,9 +186,10 @@ def test_a_completion_gives_the_open_tasks_the_task_list_holds_afterwards(db: An
         done = commit_with_retry(lambda: complete_with_open_tasks(task_id, data, by=by))
         return [task.id for task in done.open_tasks]
 
-    after_draft = open_ids(draft.id, draft_data(parties), parties.coordinator)  # one decision per party created
+    after_draft = open_ids(draft.id, draft_data(parties), parties.coordinator)  # one receipt per party created
+    assert after_draft == [task.id for task in ready_tasks(db, instance_id)] and len(after_draft) == len(parties.all)
+    receive_all(db, parties, instance_id)
     decide = ready_tasks(db, instance_id)
-    assert after_draft == [task.id for task in decide] and len(decide) == len(parties.all)
     first, second = decide[0], decide[1]
     org = next(o for o in parties.all if o.id == first.organisation_id)
     after_one = open_ids(first.id, decision_data(org), parties.secretaries[org.id])
