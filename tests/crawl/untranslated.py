@@ -22,7 +22,9 @@ ALLOWED = (
     "Hälso- och sjukvårdsstyrelsen", "Kommunstyrelsen", "Socialnämnden Centrum", "Socialnämnden",
     "Förbundsstyrelsen", "Anna Lindqvist", "Göran Berg", "Göran", "Rita Svensson", "Rolf Ek", "Alma Nord",
     "Leo Holm", "Greta Rask", "Olof Strand", "Ingrid Wall", "Åsa Adminsson", "Åsa", "Samverkan", "Svenska",
-    "laga kraft", "justering", "anslag", "Testkommun", "Testperson", "rätt-lösenord-1", "Kommunalförbund",
+    # Swedish legal terms English text keeps (with an explanation beside them): the court and its case number.
+    "laga kraft", "justering", "anslag", "förvaltningsrätten i", "förvaltningsrätten", "målnummer",
+    "Testkommun", "Testperson", "rätt-lösenord-1", "Kommunalförbund",
 )
 # Common words of Swedish UI text that are not also English words.
 _WORDS = """
