@@ -12,10 +12,11 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from service import access
 from service.agreements.models import Agreement, AgreementParty
+from service.bodies.operations import decisions_on
 from service.deviations.deadlines import parse_period, period_label
 from service.deviations.form_pages import fields_for, load_form, read_submission
 from service.deviations.queries import list_agreements_of, list_organisations
-from service.disputes import queries
+from service.disputes import meetings, queries
 from service.disputes.models import (
     DEFAULT_PERIODS,
     DISPUTE_STATUS_LABELS,
@@ -98,8 +99,10 @@ def _render_new(schema: dict[str, Any], values: dict[str, Any], errors: dict[str
 def dispute_page(dispute_id: int) -> str:
     """Show a dispute: the question, the parties' case numbers and every step up the ladder."""
     dispute = db.get_or_404(Dispute, dispute_id)
+    bodies = {level: meetings.deciding_body(dispute, level) for level in meetings.BODY_KINDS}
     return render_template("disputes/dispute.html", dispute=dispute, agreement=db.session.get(Agreement, dispute.agreement_id),
-                           levels=[(level, LEVEL_LABELS[level]) for level in LEVELS])
+                           levels=[(level, LEVEL_LABELS[level]) for level in LEVELS], bodies=bodies,
+                           meeting_decisions=decisions_on(meetings.CASE_TYPE, dispute.id))
 
 
 @bp.route("/tvister/nivaer", methods=["GET", "POST"])

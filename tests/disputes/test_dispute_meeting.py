@@ -13,7 +13,7 @@ from service import clock
 from service.agreements.lifecycle import _instructions_to_follow_up
 from service.audit import verify
 from service.audit.models import AuditEvent
-from service.bodies.models import BodyKind
+from service.bodies.models import BodyKind, MeetingDecision
 from service.bodies.operations import (
     NewMember,
     add_agenda_item,
@@ -155,3 +155,27 @@ def test_a_running_dispute_waits_for_a_steering_group_set_up_later(world: World)
     dispute = db.session.get(Dispute, dispute.id)
     assert (dispute.status, dispute.steering_body_id) == (DisputeStatus.RESOLVED, body.id)
     assert ready_ids(db) == []
+
+
+def test_the_dispute_page_names_the_deciding_body_and_its_meeting(world: World) -> None:
+    db = world.db
+    body = steering_group(world)
+    dispute = not_agreed(world)
+    page = world.browser("chef_lerum").get(f"/tvister/{dispute.id}").get_data(as_text=True)
+    assert f'<a href="/organ/{body.id}">Styrgruppen Alingsås–Lerum</a>' in page
+    assert 'id="meeting-decisions"' not in page
+    secretary = world.user("handlaggare")
+
+    def hold_meeting() -> None:
+        meeting = schedule_meeting(body, date(2026, 3, 2), by=secretary)
+        add_agenda_item(meeting, by=secretary, case_type="dispute", case_id=dispute.id)
+        record_attendance(meeting, [m.id for m in body.members], by=secretary)
+        record_meeting_decision(meeting, "dispute", dispute.id, "Frågan är principiell.", by=secretary, outcome="escalate")
+
+    commit_with_retry(hold_meeting)
+    meeting_id = db.session.scalar(select(MeetingDecision.meeting_id).where(MeetingDecision.case_id == dispute.id))
+    page = world.browser("chef_lerum").get(f"/tvister/{dispute.id}").get_data(as_text=True)
+    assert (f'<a href="/organ/moten/{meeting_id}">Styrgruppen Alingsås–Lerum, möte 2026-03-02</a>' in page
+            and "§ 1 · eskaleras" in page)
+    page = world.browser("chef_lerum").get(f"/tvister/{dispute.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Decisions at meetings" in page and "meeting 2026-03-02" in page and "escalated" in page
