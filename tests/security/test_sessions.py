@@ -288,7 +288,9 @@ def test_missing_secret_key_is_refused_outside_local_sqlite(tmp_path: Path, monk
     assert (tmp_path / "secret_key").read_text() == generated and weakness(generated) is None
 
 
-@pytest.mark.parametrize("value", [secrets.token_urlsafe(48), secrets.token_hex(32), secrets.token_urlsafe(24)])
+# Fresh keys every run, named by their kind (test ids must be the same in every pytest-xdist worker).
+@pytest.mark.parametrize("value", [secrets.token_urlsafe(48), secrets.token_hex(32), secrets.token_urlsafe(24)],
+                         ids=["urlsafe-48", "hex-32", "urlsafe-24"])
 def test_a_strong_secret_key_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.delenv("SECRET_KEY", raising=False)
     assert config.load(tmp_path, {"SQLALCHEMY_DATABASE_URI": POSTGRES, "SECRET_KEY": value})["SECRET_KEY"] == value
