@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import gettext as _
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.columns import UtcDateTime, now
@@ -183,5 +183,7 @@ class DisputeLevelSetting(db.Model):  # type: ignore[name-defined,misc]
     level: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     period: Mapped[str | None] = mapped_column(String(10))  # ISO 8601 duration; NULL: the default
+    # Whether the level's expired time escalates the dispute by itself (True) or only reminds (as the agreement says).
+    escalates: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organisation: Mapped[Organisation | None] = relationship()

@@ -4,7 +4,7 @@ bpmn/dispute.bpmn drives the order and the deadlines (hooks.py ties the two toge
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +38,7 @@ from service.processes.operations import start_process
 DISPUTE_PROCESS = "dispute"
 FORM_ERROR = "Formuläret innehåller fel. Inget har sparats."
 OPEN_TEXT_LABELS = {"question": "Tvistefråga", "background": "Bakgrund"}
+REMIND_ONLY_PERIOD = "P100Y"  # a level whose time only reminds: its BPMN timer, in practice never due
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Ladder:
     steering_organisation_id: int
     county_organisation_id: int
     periods: Mapping[DisputeLevel, str]
+    escalates: Mapping[DisputeLevel, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,8 @@ def ladder_for(agreement: Agreement) -> Ladder:
             "Ingen samverkansnivå på länsnivå är angiven för avtalet. Kontakta administratören."]})
     steering = settings.get(DisputeLevel.STEERING_GROUP)
     return Ladder(steering_organisation_id=(steering and steering.organisation_id) or agreement.coordinator_organisation_id,
-                  county_organisation_id=county.organisation_id, periods=_periods(settings))
+                  county_organisation_id=county.organisation_id, periods=_periods(settings),
+                  escalates={level: row.escalates for level, row in settings.items()})
 
 
 def _settings(agreement_id: int) -> dict[DisputeLevel, DisputeLevelSetting]:
@@ -148,7 +151,7 @@ def _periods(settings: Mapping[DisputeLevel, DisputeLevelSetting]) -> dict[Dispu
 
 
 def set_level_setting(agreement_id: int | None, level: DisputeLevel, organisation_id: int | None,
-                      period: str | None, *, by: User | None = None) -> DisputeLevelSetting:
+                      period: str | None, *, escalates: bool = True, by: User | None = None) -> DisputeLevelSetting:
     """Name the organisation handling a level and/or the level's time (for one agreement, or for all)."""
     row = db.session.scalar(select(DisputeLevelSetting).where(
         DisputeLevelSetting.level == level,
@@ -156,10 +159,10 @@ def set_level_setting(agreement_id: int | None, level: DisputeLevel, organisatio
     if row is None:
         row = DisputeLevelSetting(agreement_id=agreement_id, level=level)
         db.session.add(row)
-    row.organisation_id, row.period = organisation_id, period
+    row.organisation_id, row.period, row.escalates = organisation_id, period, escalates
     db.session.flush()
     audit.record(by, "dispute.level_configured", row, agreement_id=agreement_id, level=level,
-                 organisation_id=organisation_id, period=period)
+                 organisation_id=organisation_id, period=period, escalates=escalates)
     return row
 
 
@@ -190,8 +193,15 @@ def _process_data(dispute: Dispute, ladder: Ladder) -> dict[str, Any]:
         "steering_organisation_id": dispute.steering_organisation_id,
         "county_organisation_id": dispute.county_organisation_id,
         "instruction_organisation_id": dispute.instruction_organisation_id,
-        "level_1_period": ladder.periods[DisputeLevel.LINE], "level_2_period": ladder.periods[DisputeLevel.STEERING_GROUP],
+        "level_1_period": _timer_period(ladder, DisputeLevel.LINE),
+        "level_2_period": _timer_period(ladder, DisputeLevel.STEERING_GROUP),
     }
+
+
+def _timer_period(ladder: Ladder, level: DisputeLevel) -> str:
+    """The level timer's duration: the level's time, or never in practice where the agreement says the time only
+    reminds (the level's due date stays, so the task's deadline reminder still goes out; nothing escalates)."""
+    return ladder.periods[level] if ladder.escalates.get(level, True) else REMIND_ONLY_PERIOD
 
 
 def record_position(dispute: Dispute, organisation_id: int, values: Mapping[str, Any], *, by: User) -> None:

@@ -131,8 +131,11 @@ def _save_level_setting() -> None:
         raise ValidationFailed("Nivå 1 hanteras alltid av parternas chefer.", {"organisation_id": ["Lämna tomt för nivå 1."]})
     if organisation_id is not None and db.session.get(Organisation, organisation_id) is None:
         raise ValidationFailed("Okänd organisation.", {"organisation_id": ["Okänd organisation."]})
+    remind_only = request.form.get("remind_only") == "1"
+    if remind_only and level == DisputeLevel.COUNTY:
+        raise ValidationFailed("Länsnivån är sista nivån.", {"remind_only": ["Länsnivån eskaleras aldrig vidare."]})
     set_level_setting(request.form.get("agreement_id", type=int) or None, DisputeLevel(level), organisation_id, period,
-                      by=current_user)
+                      escalates=not remind_only, by=current_user)
 
 
 def _render_levels(errors: dict[str, list[str]]) -> str:
