@@ -19,7 +19,7 @@ from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from service import audit
-from service.agreements.models import Agreement, Decision, DecisionOutcome, DecisionStage
+from service.agreements.models import Agreement, Decision, DecisionStage
 from service.columns import UtcDateTime, now
 from service.engine.calendar import STOCKHOLM, appeal_period_end
 from service.errors import InvalidTransition, NotPermitted, ValidationFailed
@@ -98,7 +98,7 @@ def may_register(user: User, decision: Decision) -> bool:
 
 def can_be_appealed(decision: Decision) -> bool:
     """An adoption that has not been set aside; the appeal may come in at any time after the decision."""
-    return decision.outcome == DecisionOutcome.ADOPTED and decision.stage != DecisionStage.ANNULLED
+    return decision.is_adopting and decision.stage != DecisionStage.ANNULLED
 
 
 def register_appeal(decision: Decision, *, court: str, case_number: str, lodged_on: date | None, by: User) -> Appeal:

@@ -21,7 +21,6 @@ from service.agreements.models import (
     ROUTE_LABELS,
     AgreementVersion,
     Decision,
-    DecisionOutcome,
     DecisionRoute,
     DecisionStage,
     ProposalReceipt,
@@ -128,7 +127,12 @@ def record_preparation(version: AgreementVersion, organisation_id: int, data: Ma
 def record_decision(version: AgreementVersion, organisation_id: int | None, data: Mapping[str, Any], *,
                     by: User) -> Decision:
     """Record the decision by its route. Under delegation or signed, an adoption applies for the party at once:
-    there is no justering or anslag, so no appeal period in this flow (flow applies_for_party)."""
+    there is no justering or anslag, so no appeal period in this flow (flow applies_for_party). A bordläggning
+    (outcome tabled) is recorded until the matter is decided at a later meeting: the later decision replaces it (one
+    decision a party and round), and the audit keeps each bordläggning with its date and paragraph."""
+    for tabled in [d for d in version.current_tablings() if d.organisation_id == organisation_id]:
+        version.decisions.remove(tabled)
+        db.session.flush()
     decision = Decision(
         organisation_id=organisation_id, body_id=data["body_id"], outcome=data["outcome"],
         route=data.get("route") or DecisionRoute.DECISION_WITH_POSTING, decided_on=date.fromisoformat(data["decided_on"]),
@@ -137,7 +141,7 @@ def record_decision(version: AgreementVersion, organisation_id: int | None, data
         signatory=data.get("signatory") or "", report_attachment_id=data.get("report_attachment"),
         extract_attachment_id=data.get("extract_attachment"))
     ops.record_decision(version, decision, by=by)
-    if decision.outcome == DecisionOutcome.ADOPTED and not decision.is_posted_route:
+    if decision.is_adopting and not decision.is_posted_route:
         ops.advance_decision(decision, DecisionStage.FINAL, by=by)
     if decision.extract_attachment_id is not None:
         send_extract(decision, by=by)

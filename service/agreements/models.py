@@ -69,15 +69,23 @@ FROZEN_VERSION_STATUSES = (VersionStatus.ADOPTED, VersionStatus.SUPERSEDED)
 
 class DecisionOutcome(StrEnum):
     ADOPTED = "adopted"
+    APPROVED = "approved"
+    ENDORSED = "endorsed"
     REJECTED = "rejected"
     RETURNED = "returned"
+    TABLED = "tabled"
 
 
 OUTCOME_LABELS = {
     DecisionOutcome.ADOPTED: "Antaget",
+    DecisionOutcome.APPROVED: "Godkänt",
+    DecisionOutcome.ENDORSED: "Ställer sig bakom",
     DecisionOutcome.REJECTED: "Avslaget",
     DecisionOutcome.RETURNED: "Återremitterat",
+    DecisionOutcome.TABLED: "Bordlagt",
 }
+# "Antas", "godkänns" and "ställer sig bakom" all adopt the agreement; the body's own wording is kept and shown.
+ADOPTING_OUTCOMES = frozenset({DecisionOutcome.ADOPTED, DecisionOutcome.APPROVED, DecisionOutcome.ENDORSED})
 
 
 class DecisionStage(StrEnum):
@@ -263,7 +271,7 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
         """Every party has adopted this version; it waits only for the decisions to become final (laga kraft)."""
         if self.status != VersionStatus.AWAITING_DECISIONS or not self.agreement.parties:
             return False
-        adopted = {d.organisation_id for d in self.current_decisions() if d.outcome == DecisionOutcome.ADOPTED}
+        adopted = {d.organisation_id for d in self.current_decisions() if d.outcome in ADOPTING_OUTCOMES}
         return all(party.organisation_id in adopted for party in self.agreement.bound_parties)
 
     @property
@@ -280,7 +288,15 @@ class AgreementVersion(db.Model):  # type: ignore[name-defined,misc]
         return str((self.sections.get(key) or {}).get("text") or "")
 
     def current_decisions(self) -> list[Decision]:
-        return [d for d in self.decisions if d.adoption_round == self.adoption_round]
+        """The current round's decisions on the matter. A bordläggning postpones the matter and is no decision on
+        it (the decide task stays open): see current_tablings."""
+        return [d for d in self.decisions
+                if d.adoption_round == self.adoption_round and d.outcome != DecisionOutcome.TABLED]
+
+    def current_tablings(self) -> list[Decision]:
+        """The current round's bordläggningar, in the order recorded."""
+        return [d for d in self.decisions
+                if d.adoption_round == self.adoption_round and d.outcome == DecisionOutcome.TABLED]
 
     def current_receipts(self) -> list[ProposalReceipt]:
         return [r for r in self.receipts if r.adoption_round == self.adoption_round]
@@ -338,6 +354,11 @@ class Decision(db.Model):  # type: ignore[name-defined,misc]
     @property
     def outcome_label(self) -> str:
         return _(OUTCOME_LABELS[DecisionOutcome(self.outcome)])
+
+    @property
+    def is_adopting(self) -> bool:
+        """Antaget, godkänt or ställer sig bakom: the party adopts the agreement, in the body's own words."""
+        return self.outcome in ADOPTING_OUTCOMES
 
     @property
     def stage_label(self) -> str:

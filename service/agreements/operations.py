@@ -237,7 +237,7 @@ def return_to_draft(version: AgreementVersion, *, by: User | None) -> None:
     """A rejection, a return or an annulled decision: the text goes back to the coordinator."""
     version.status = VersionStatus.DRAFT
     _sync_agreement_status(version.agreement, version)
-    reasons = {str(d.organisation_id): d.reason for d in version.current_decisions() if d.outcome != "adopted"}
+    reasons = {str(d.organisation_id): d.reason for d in version.current_decisions() if not d.is_adopting}
     audit.record(by, "agreement.returned_to_draft", version.agreement, instance_id=version.instance_id,
                  version=version.number, round=version.adoption_round, reasons=reasons)
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from service.agreements import appeals
 from service.agreements.appeals import Appeal
-from service.agreements.models import AgreementParty, AgreementVersion, Decision, DecisionOutcome, DecisionStage
+from service.agreements.models import AgreementParty, AgreementVersion, Decision, DecisionStage
 from service.agreements.recommendations import recommendation_for
 
 
@@ -26,6 +26,7 @@ class Stage:
     RECOMMENDED = "recommended"
     PROPOSAL_RECEIVED = "proposal_received"
     ON_AGENDA = "on_agenda"
+    TABLED = "tabled"
     DECIDED = "decided"
     NOT_ADOPTED = "not_adopted"
     POSTED = "posted"
@@ -40,6 +41,7 @@ STAGE_LABELS = {
     Stage.RECOMMENDED: "Rekommenderat",
     Stage.PROPOSAL_RECEIVED: "Förslaget mottaget",
     Stage.ON_AGENDA: "På dagordningen",
+    Stage.TABLED: "Bordlagt",
     Stage.DECIDED: "Beslutat",
     Stage.NOT_ADOPTED: "Inte antaget",
     Stage.POSTED: "Justerat; justeringen anslagen",
@@ -77,14 +79,22 @@ class PartyProgress:
 def adoption_progress(version: AgreementVersion) -> list[PartyProgress]:
     """Each party's progress with ``version`` in its current round, in the agreement's party order."""
     decisions = {d.organisation_id: d for d in version.current_decisions()}
-    return [_progress(version, party, decisions.get(party.organisation_id)) for party in version.agreement.parties]
+    tablings = {d.organisation_id: d for d in version.current_tablings()}  # each party's latest bordläggning
+    return [_progress(version, party, decisions.get(party.organisation_id), tablings.get(party.organisation_id))
+            for party in version.agreement.parties]
 
 
-def _progress(version: AgreementVersion, party: AgreementParty, decision: Decision | None) -> PartyProgress:
+def _progress(version: AgreementVersion, party: AgreementParty, decision: Decision | None,
+              tabling: Decision | None = None) -> PartyProgress:
+    """A bordlagt matter is still undecided: its stage shows the day it was tabled, and no appeal clock runs."""
     route = str(getattr(decision, "route", "") or _default_route(party))
+    if decision is None and tabling is not None:
+        return PartyProgress(party=party, route=route, route_label=_route_label(route), stage=Stage.TABLED,
+                             stage_label=_("Bordlagt %(date)s", date=tabling.decided_on.isoformat()), decision=None,
+                             last_appeal_day=None, laga_kraft_on=None)
     if decision is None:
         stage = _before_decision(version, party)
-    elif decision.outcome != DecisionOutcome.ADOPTED:
+    elif not decision.is_adopting:
         stage = Stage.NOT_ADOPTED
     elif decision.stage == DecisionStage.FINAL:
         stage = Stage.FINAL if route == DEFAULT_ROUTE else Stage.APPLIES

@@ -278,3 +278,39 @@ def test_a_running_adoption_on_a_diagram_without_routes_keeps_justering_and_ansl
     decision = decision_of(db, kriminalvarden)
     assert decision.route == "decision_with_posting" and decision.stage == DecisionStage.DECIDED
     assert is_ready(db, "record_minutes", kriminalvarden.id)
+
+
+def test_a_bordlaggning_is_recorded_and_the_matter_decided_later_in_the_bodys_words(
+        client: FlaskClient, db: Any, parties: Parties) -> None:
+    agreement_id = started(client, db, parties)
+    region, alingsas = parties.region, parties.alingsas
+    secretary = parties.secretaries[region.id].username
+    complete(client, db, secretary, "decide", decision_data(region, "tabled", decided_on="2026-11-10",
+                                                            paragraph="§ 7", reason=""), region.id)
+    db.session.expire_all()
+    tabled = db.session.scalars(select(Decision).where(Decision.organisation_id == region.id)).one()
+    assert (tabled.outcome, tabled.decided_on, tabled.paragraph) == ("tabled", date(2026, 11, 10), "§ 7")
+    assert tabled.stage == DecisionStage.DECIDED and tabled.last_appeal_day is None
+    assert is_ready(db, "decide", region.id) and not is_ready(db, "record_minutes", region.id)
+    page = client.get(f"/avtal/{agreement_id}").get_data(as_text=True)
+    assert "Bordlagt 2026-11-10" in page
+    english = client.get(f"/avtal/{agreement_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Tabled 2026-11-10" in english
+
+    complete(client, db, secretary, "decide", decision_data(region, "approved"), region.id)
+    complete(client, db, secretary, "record_minutes", {"minutes_approved_on": "2026-11-30", "posted_on": "2026-12-01"},
+             region.id)
+    complete(client, db, parties.secretaries[alingsas.id].username, "decide",
+             decision_data(alingsas, "endorsed", route="delegation", paragraph="", delegate="Socialchef",
+                           delegation_reference="3.2"), alingsas.id)
+    db.session.expire_all()
+    version = db.session.get(Agreement, agreement_id).versions[-1]
+    assert [(d.organisation_id, d.outcome) for d in version.current_decisions()] == [(region.id, "approved"),
+                                                                                     (alingsas.id, "endorsed")]
+    assert version.current_decisions()[0].stage == DecisionStage.POSTED  # the approval's appeal period runs
+    page = client.get(f"/avtal/{agreement_id}").get_data(as_text=True)
+    assert "Godkänt" in page and "Ställer sig bakom" in page and "Bordlagt 2026-11-10" not in page
+    assert "Justerat; justeringen anslagen 2026-12-01" in page and "Gäller för parten" in page
+    recorded = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "agreement.decision_recorded")).all()
+    assert [(e.data["outcome"], e.data["paragraph"]) for e in recorded if e.data["organisation_id"] == region.id] \
+        == [("tabled", "§ 7"), ("approved", "§ 12")]  # the bordläggning stays in the audit trail

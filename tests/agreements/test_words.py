@@ -53,3 +53,18 @@ def test_seed_004s_deviation_categories() -> None:
 
 def test_motivering_is_a_justification_in_english() -> None:
     assert english("Motivering") == "Justification"
+
+
+def test_no_diagram_names_a_lane_namndsekreterare() -> None:
+    lanes = {path.name: re.findall(r'<bpmn:lane [^>]*name="([^"]*)"', path.read_text())
+             for path in (ROOT / "bpmn").glob("*.bpmn")}
+    assert not [name for name, found in lanes.items() if "Nämndsekreterare" in found]
+    assert "Sekreterare (behörig instans)" in lanes["decision_appeal.bpmn"]
+
+
+def test_a_body_may_approve_endorse_or_table_the_agreement() -> None:
+    schema = json.loads((ROOT / "forms" / "agreement-decision.schema.json").read_text())
+    titles = {item["const"]: item["title"] for item in schema["properties"]["outcome"]["oneOf"]}
+    assert titles["approved"] == "Avtalet godkänns" and titles["endorsed"] == "Ställer sig bakom avtalet"
+    assert "bordläggs" in titles["tabled"]
+    assert english("Godkänt") == "Approved" and english("Bordlagt %(date)s") == "Tabled %(date)s"

@@ -69,3 +69,28 @@ def test_parties_that_all_sign_or_decide_by_delegation_adopt_without_any_timer()
         receive(case, organisation)
         decide(case, organisation, route)
     assert case.is_completed
+
+
+def test_godkanns_and_staller_sig_bakom_adopt_like_antas() -> None:
+    case = Case()
+    case.complete("draft", text(parties={"1": PARTIES["1"], "2": PARTIES["2"]}))
+    for organisation in (1, 2):
+        receive(case, organisation)
+    case.complete("decide", {"outcome": "endorsed", "route": "delegation", "reason": None}, 2)
+    case.complete("decide", {"outcome": "approved", "route": "decision_with_posting", "reason": None}, 1)
+    assert ready(case) == [("record_minutes", 1)]  # the endorsement applied at once, the approval goes to justering
+    case.complete("record_minutes", MINUTES, 1)
+    clock.advance(timedelta(days=40))
+    case.fire_timers()
+    assert case.is_completed
+
+
+def test_a_bordlaggning_keeps_the_decision_open_and_starts_no_appeal_period() -> None:
+    case = Case()
+    case.complete("draft", text(parties={"1": PARTIES["1"]}))
+    receive(case, 1)
+    case.complete("decide", {"outcome": "tabled", "route": "decision_with_posting", "reason": None}, 1)
+    assert ready(case) == [("decide", 1)]  # decided again at a later meeting
+    assert "appeal_period_over" not in {t.bpmn_id for t in case.waiting()} and not case.is_completed
+    decide(case, 1, "decision_with_posting")
+    assert ready(case) == [("record_minutes", 1)]
