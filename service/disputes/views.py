@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from service import access
 from service.agreements.models import Agreement, AgreementParty
 from service.bodies.operations import decisions_on
+from service.bodies.queries import coordinated_agreements
 from service.deviations.deadlines import parse_period, period_label
 from service.deviations.form_pages import fields_for, load_form, read_submission
 from service.deviations.queries import list_agreements_of, list_organisations
@@ -54,7 +55,12 @@ def may_open_disputes(user: Any, **_: Any) -> bool:
 
 
 def may_set_levels(user: Any, **_: Any) -> bool:
-    return access.is_admin(user)
+    """Administrators for every agreement; an agreement's coordinator (its case officers) for that agreement."""
+    return access.is_admin(user) or bool(coordinated_agreements(user))
+
+
+def _settable_agreement_ids(user: Any) -> list[int]:
+    return _agreement_ids() if access.is_admin(user) else [a.id for a in coordinated_agreements(user)]
 
 
 @bp.route("/tvister/ny", methods=["GET", "POST"])
@@ -124,6 +130,10 @@ def _save_level_setting() -> None:
     level = request.form.get("level", "")
     if level not in (DisputeLevel.STEERING_GROUP, DisputeLevel.COUNTY, DisputeLevel.LINE):
         raise ValidationFailed("Välj en nivå.", {"level": ["Välj en nivå."]})
+    agreement_id = request.form.get("agreement_id", type=int) or None
+    if not access.is_admin(current_user) and agreement_id not in _settable_agreement_ids(current_user):
+        raise ValidationFailed("Välj ett avtal som din organisation samordnar.",
+                               {"agreement_id": ["Välj ett avtal som din organisation samordnar."]})
     count = request.form.get("count", type=int)
     period = parse_period(count, request.form.get("unit", "D")) if count else None
     organisation_id = request.form.get("organisation_id", type=int) or None
@@ -134,17 +144,20 @@ def _save_level_setting() -> None:
     remind_only = request.form.get("remind_only") == "1"
     if remind_only and level == DisputeLevel.COUNTY:
         raise ValidationFailed("Länsnivån är sista nivån.", {"remind_only": ["Länsnivån eskaleras aldrig vidare."]})
-    set_level_setting(request.form.get("agreement_id", type=int) or None, DisputeLevel(level), organisation_id, period,
-                      escalates=not remind_only, by=current_user)
+    set_level_setting(agreement_id, DisputeLevel(level), organisation_id, period, escalates=not remind_only,
+                      by=current_user)
 
 
 def _render_levels(errors: dict[str, list[str]]) -> str:
-    rows = db.session.scalars(select(DisputeLevelSetting).order_by(DisputeLevelSetting.agreement_id,
-                                                                   DisputeLevelSetting.level)).all()
+    settable = _settable_agreement_ids(current_user)
+    rows = [row for row in db.session.scalars(select(DisputeLevelSetting).order_by(DisputeLevelSetting.agreement_id,
+                                                                                   DisputeLevelSetting.level))
+            if row.agreement_id is None or row.agreement_id in settable]
     titles = {row.agreement_id: _title(row.agreement_id) for row in rows if row.agreement_id is not None}
-    agreements = [a for a in (db.session.get(Agreement, i) for i in _agreement_ids()) if a is not None]
+    agreements = [a for a in (db.session.get(Agreement, i) for i in settable) if a is not None]
     return render_template("disputes/levels.html", rows=rows, titles=titles, errors=errors, organisations=list_organisations(),
                            agreements=agreements, levels=[(level, LEVEL_LABELS[level]) for level in LEVELS],
+                           for_all=access.is_admin(current_user),
                            defaults=DEFAULT_PERIODS, period_label=period_label)
 
 

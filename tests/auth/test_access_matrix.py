@@ -104,8 +104,8 @@ ROWS = [
     Row("GET", "/tvister/{dispute}", DISPUTE_READERS | AUDITORS, endpoint="disputes.dispute_page"),
     Row("GET", "/tvister/ny", MANAGERS, endpoint="disputes.new_dispute"),
     Row("POST", "/tvister/ny", MANAGERS, endpoint="disputes.new_dispute"),
-    Row("GET", "/tvister/nivaer", ADMINS, endpoint="disputes.level_settings"),
-    Row("POST", "/tvister/nivaer", ADMINS, endpoint="disputes.level_settings"),
+    Row("GET", "/tvister/nivaer", BODY_MANAGERS, endpoint="disputes.level_settings"),  # admins, the coordinator
+    Row("POST", "/tvister/nivaer", BODY_MANAGERS, endpoint="disputes.level_settings"),  # admins, the coordinator
     # Joint bodies (issue #20): Alingsås coordinates the agreement its steering group serves; manager@a is a member,
     # body_secretary@a its secretary; the meeting's adjuster is manager@a
     Row("GET", "/organ", SIGNED_IN, endpoint="bodies.bodies"),

@@ -17,8 +17,9 @@ from tests.deviations.world import World, complete, fire_due_timer, post_form, r
 from tests.disputes.test_dispute_flow import open_dispute
 
 
-def remind_only(world: World, level: str) -> None:
-    response = post_form(world.browser("admin"), "/tvister/nivaer", {
+def remind_only(world: World, level: str, username: str = "handlaggare") -> None:
+    """The agreement's coordinator (a case officer of the coordinating municipality) sets its level to remind only."""
+    response = post_form(world.browser(username), "/tvister/nivaer", {
         "agreement_id": world.agreement.id, "level": level, "remind_only": "1"})
     assert response.status_code == 302, response.get_data(as_text=True)
 
@@ -59,3 +60,11 @@ def test_the_county_level_cannot_be_remind_only(world: World) -> None:
     response = post_form(world.browser("admin"), "/tvister/nivaer", {
         "agreement_id": world.agreement.id, "level": "county", "remind_only": "1"})
     assert response.status_code == 422 and "Länsnivån eskaleras aldrig vidare." in response.get_data(as_text=True)
+
+
+def test_the_coordinator_sets_only_the_agreements_it_coordinates(world: World) -> None:
+    response = post_form(world.browser("handlaggare"), "/tvister/nivaer", {"agreement_id": "", "level": "line",
+                                                                         "remind_only": "1"})
+    assert response.status_code == 422 and "samordnar" in response.get_data(as_text=True)
+    assert world.db.session.scalar(select(DisputeLevelSetting).where(DisputeLevelSetting.level == "line")) is None
+    assert world.browser("chef_lerum").get("/tvister/nivaer").status_code == 403
