@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response, g, request
 
 from service.api.auth import api_user
-from service.audit.access_log import CaseKey, case_named_by, cases_of_events, record_case_reads
+from service.audit.access_log import CaseKey, cases_named_by, cases_of_events, record_case_reads
 from service.extensions import db
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,7 @@ def _cases_read(endpoint: str, response: Response) -> list[CaseKey]:
         return [(_LISTS_OF_CASES[endpoint], int(item["id"])) for item in _items(response)]
     if endpoint == _EVENTS:
         return cases_of_events(_items(response))
-    case = case_named_by(request.view_args or {})
-    return [case] if case is not None else []
+    return cases_named_by(request.view_args or {})
 
 
 def _items(response: Response) -> list[dict[str, Any]]:

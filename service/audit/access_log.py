@@ -74,6 +74,32 @@ def case_named_by(view_args: Mapping[str, Any]) -> CaseKey | None:
     return case_of_instance_key(instance_id) if isinstance(instance_id, int) else None
 
 
+def cases_named_by(view_args: Mapping[str, Any]) -> list[CaseKey]:
+    """The cases a page or API route shows: the case its URL names (case_named_by), or for a joint body's or one
+    meeting's page the agreements, deviations and disputes on the meetings' agendas and decisions (their texts)."""
+    case = case_named_by(view_args)
+    if case is not None:
+        return [case]
+    body_id, meeting_id = view_args.get("body_id"), view_args.get("meeting_id")
+    if isinstance(body_id, int) or isinstance(meeting_id, int):
+        return _cases_on_meetings(body_id if isinstance(body_id, int) else None,
+                                  meeting_id if isinstance(meeting_id, int) else None)
+    return []
+
+
+def _cases_on_meetings(body_id: int | None, meeting_id: int | None) -> list[CaseKey]:
+    from service.bodies.models import AgendaItem, Meeting, MeetingDecision
+
+    found: dict[CaseKey, None] = {}
+    for model in (AgendaItem, MeetingDecision):
+        query = select(model.case_type, model.case_id).join(Meeting, Meeting.id == model.meeting_id).where(
+            model.case_type.in_(_CASE_TYPES), model.case_id.is_not(None)).order_by(model.id)
+        query = query.where(Meeting.body_id == body_id) if body_id is not None else query.where(Meeting.id == meeting_id)
+        for case_type, case_id in db.session.execute(query):
+            found[(str(case_type), int(case_id))] = None
+    return list(found)
+
+
 # URL arguments naming a row of a process instance that shows its data: a task, an attachment, an incident.
 _ROWS_OF_AN_INSTANCE = ("task_id", "attachment_id", "incident_id")
 

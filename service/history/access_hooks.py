@@ -1,8 +1,8 @@
 """Request hooks: every successful read of a case page is logged; auditors change nothing.
 
 The pages belong to other packages; the hook recognises them by their URL arguments (``agreement_id``,
-``deviation_id``, ``dispute_id``, ``task_id``, ``instance_id``: access_log.case_named_by), so a new case page
-is logged without editing it. The API logs its own reads (service/api/access_logging.py), with the token's user.
+``deviation_id``, ``dispute_id``, ``task_id``, ``instance_id``, and a joint body's or meeting's id for the cases on
+its meetings: access_log.cases_named_by), so a new case page is logged without editing it. The API logs its own reads (service/api/access_logging.py), with the token's user.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from service import access
-from service.audit.access_log import case_named_by, record_access
+from service.audit.access_log import cases_named_by, record_case_reads
 from service.extensions import db
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,11 @@ def log_case_reads(response: Response) -> Response:
     endpoint = request.endpoint or ""
     if endpoint.startswith(_API) or any(part in endpoint for part in _NOT_CASE_CONTENT):
         return response
-    target = case_named_by(request.view_args or {})
-    if target is None:
+    cases = cases_named_by(request.view_args or {})
+    if not cases:
         return response
     try:
-        record_access(current_user, target[0], target[1], endpoint, request.full_path.rstrip("?"))
+        record_case_reads(current_user, cases, endpoint, request.full_path.rstrip("?"))
         db.session.commit()
     except Exception:  # logging a read must not turn the read into an error page; it is reported instead
         db.session.rollback()

@@ -263,6 +263,7 @@ WEAK_SECRET_KEYS: list[str] = [
 CASE_CONTENT_READS: list[tuple[str, str, str]] = [
     ("api_agreements.get_agreement", "/api/v1/agreements/{agreement}", "agreement"),
     ("api_agreements.get_version", "/api/v1/agreements/{agreement}/versions/1", "agreement"),
+    ("api_follow_ups.get_follow_ups", "/api/v1/agreements/{agreement}/follow-ups", "agreement"),
     ("api_deviations.get_deviation", "/api/v1/deviations/{deviation}", "deviation"),
     ("api_deviations.list_deviations", "/api/v1/deviations", "deviation"),
     ("api_disputes.get_dispute", "/api/v1/disputes/{dispute}", "dispute"),

@@ -31,6 +31,8 @@ from service.processes.operations import complete_task, start_process
 from service.scheduler import heartbeat
 from service.transactions import commit_with_retry
 from tests.conftest import ROOT, login
+from service.bodies.operations import add_agenda_item
+from tests.bodies.steering import meeting_of, steering_group
 from tests.deviations.world import World, _user, deployed, frozen, world  # noqa: F401 (fixtures)
 from tests.processes.test_incidents import Office, incident_of, office, start_and_register  # noqa: F401 (fixture)
 from tests.security.payloads import (
@@ -178,8 +180,37 @@ def test_a_refused_read_writes_no_row(reads: Reads, db: Any) -> None:
     assert rows_since(db, before) == []
 
 
+# A joint body's pages and API read show its meetings' agendas and decisions (§ texts on disputes, deviations):
+# each read logs every case on them, not the body.
+BODY_READS = [("api_bodies.get_body", "/api/v1/bodies/{body}"), ("bodies.body_page", "/organ/{body}"),
+              ("bodies.meeting_page", "/organ/moten/{meeting}")]
+
+
+@pytest.mark.parametrize(("endpoint", "template"), BODY_READS, ids=[endpoint for endpoint, _ in BODY_READS])
+def test_a_joint_bodys_page_logs_a_read_of_each_case_its_meetings_treat(
+        reads: Reads, db: Any, endpoint: str, template: str) -> None:
+    place = reads.world
+    body = steering_group(place)
+    meeting = meeting_of(place, body)
+    secretary = place.user("handlaggare")
+    add_agenda_item(meeting, by=secretary, case_type="dispute", case_id=reads.ids["dispute"])
+    add_agenda_item(meeting, by=secretary, title="Övriga frågor")
+    db.session.commit()
+    url = template.format(body=body.id, meeting=meeting.id)
+    before = len(access_rows(db))
+
+    if endpoint.startswith("api_"):
+        assert reads.get(reads.auditor, url).status_code == 200
+    else:
+        browser = place.app.test_client()
+        assert login(browser, "granskare").status_code == 302
+        assert browser.get(url).status_code == 200
+
+    assert rows_since(db, before) == [(reads.auditor.id, "dispute", reads.ids["dispute"], endpoint, url)]
+
+
 def test_every_api_route_with_an_id_is_either_logged_or_declared_not_case_content(app: Flask) -> None:
-    logged = {endpoint for endpoint, _, _ in CASE_CONTENT_READS}
+    logged = {endpoint for endpoint, _, _ in CASE_CONTENT_READS} | {endpoint for endpoint, _ in BODY_READS}
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     unclassified = [f"{rule.rule} ({rule.endpoint})" for rule in app.url_map.iter_rules()
                     if rule.rule.startswith("/api/v1/") and "GET" in (rule.methods or set()) and _names_an_id(rule)
