@@ -161,17 +161,15 @@ def seed_demo_command() -> None:
     from service.agreements.demo import seed_demo_agreement
     from service.deviations.demo import seed_demo_cases
     from service.parties.demo import seed_demo
+    from service.reports.demo import seed_demo_report
 
     _require_demo_processes()
     passwords = commit_with_retry(lambda: seed_demo(lambda: secrets.token_urlsafe(9)))
-    for summary in (commit_with_retry(seed_demo_agreement), commit_with_retry(seed_demo_cases)):
+    # One line each: the agreement, the cases, the annual report (after the cases: its figures are theirs).
+    for seed in (seed_demo_agreement, seed_demo_cases, seed_demo_report):
+        summary = commit_with_retry(seed)
         if summary:
             click.echo(summary)
-    from service.reports.demo import seed_demo_report
-
-    summary = commit_with_retry(seed_demo_report)  # after the cases: the report's figures are theirs
-    if summary:
-        click.echo(summary)
     click.echo("Demoanvändare (lösenorden sätts om varje gång kommandot körs):")
     for username, (password, description) in passwords.items():
         click.echo(f"  {username:<10} {password:<14} {description}")

@@ -23,7 +23,8 @@ from service.processes import operations
 from service.processes.models import HumanTask, ProcessInstance, TaskStatus
 from service.processes.operations import complete_task
 from service.transactions import commit_with_retry, take_write_lock
-from tests.conftest import Parties, csrf_token, decision_data, draft_data, login
+from tests.conftest import Parties, csrf_token, decision_data, login
+from tests.processes.test_operations import submit as submit_and_receive
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def submitted_agreement(db: Any, parties: Parties) -> tuple[Agreement, list[Huma
     agreement = commit_with_retry(lambda: agreement_ops.start_drafting(
         by=parties.coordinator, organisation=parties.goteborg, title="Samtidiga beslut"))
     draft = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == agreement.latest_version.instance_id)).one()
-    commit_with_retry(lambda: complete_task(draft.id, draft_data(parties), by=parties.coordinator))
+    submit_and_receive(db, parties, agreement, draft)
     decide = db.session.scalars(select(HumanTask).where(
         HumanTask.instance_id == agreement.latest_version.instance_id, HumanTask.status == TaskStatus.READY)).all()
     return agreement, list(decide)
