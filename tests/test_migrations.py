@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.conftest import TEST_DATABASE, TEST_SECRET_KEY, database_url
 def test_upgrade_from_empty_matches_models(backend: str, tmp_path: Path) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path, f"{TEST_DATABASE}_migrations_check"),
                       "SECRET_KEY": TEST_SECRET_KEY})
+    service_loggers = [logging.getLogger(name) for name in ("service.notifications.sender", "service.audit")]
     with app.app_context():
         _empty(backend)
         upgrade()
@@ -30,6 +32,7 @@ def test_upgrade_from_empty_matches_models(backend: str, tmp_path: Path) -> None
         db.engine.dispose()
     assert differences == []
     assert head == (0, "0" * 64)
+    assert [logger.disabled for logger in service_loggers] == [False, False]  # the upgrade's log set-up spares ours
 
 
 def _empty(backend: str) -> Any:
