@@ -209,9 +209,9 @@ def test_auditor_replay_verify_report_and_export(world: World, live_server: str,
     page.locator(f"main a[href$='/granskning/dispute/{dispute.id}']").click()  # from the case list
     page.wait_for_selector("#replay-canvas[data-ready]")  # replay on the process map
     page.get_by_role("button", name="Första").click()
-    assert "Steg 1 av 5" in page.locator("#replay-step").inner_text()
+    assert "Steg 1 av 6" in page.locator("#replay-step").inner_text()  # the steering group decides at a meeting (#20)
     page.get_by_role("button", name="Framåt").click()
-    assert "Steg 2 av 5" in page.locator("#replay-step").inner_text()
+    assert "Steg 2 av 6" in page.locator("#replay-step").inner_text()
     case_url = page.url
     page.get_by_role("link", name="Kör om och jämför").click()
     assert "Identisk" in page.locator("main").inner_text() and "Skiljer sig" not in page.locator("main").inner_text()
