@@ -198,9 +198,9 @@ class LifecycleHooks:
 
     def advanced(self, instance: ProcessInstance, progress: hooks.Progress, actor: User | None) -> None:
         agreement = getattr(instance, "lifecycle_of", None)
-        if agreement is not None and agreement.status == AgreementStatus.ADOPTED and agreement.current_version \
-                is not None and ops.has_started(agreement.current_version):
-            ops.make_active(agreement, by=actor)  # the timer in_force_from has fired
+        version = db.session.get(AgreementVersion, progress.data.get("version_id") or 0) if agreement is not None else None
+        if agreement is not None and version is not None and ops.has_started(version):
+            ops.bring_into_force(agreement, version, by=actor)  # the timer in_force_from has fired (or had passed)
         if agreement is not None:
             _offer_checklist_items(agreement, instance, [task for task in progress.ready
                                                          if task.bpmn_id == "checklist_item"], actor)

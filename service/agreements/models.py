@@ -45,6 +45,8 @@ STATUS_LABELS = {
 }
 # The adopted agreement before its start date, with the date (STATUS_LABELS' entry names it for the filter).
 ADOPTED_FROM_LABEL = "Antaget, gäller från %(day)s"
+# In force, with an amendment adopted that starts later: the version in force stays until then.
+AMENDED_FROM_LABEL = "Gäller; version %(number)s är antagen och gäller från %(day)s"
 
 
 class VersionStatus(StrEnum):
@@ -175,11 +177,22 @@ class Agreement(db.Model):  # type: ignore[name-defined,misc]
         starts = self.current_version.valid_from if self.current_version is not None else None
         if self.status == AgreementStatus.ADOPTED and starts is not None:
             return _(ADOPTED_FROM_LABEL, day=starts.isoformat())
+        upcoming = self.upcoming_version
+        if upcoming is not None and upcoming.valid_from is not None:
+            return _(AMENDED_FROM_LABEL, number=upcoming.number, day=upcoming.valid_from.isoformat())
         return _(STATUS_LABELS[AgreementStatus(self.status)])
 
     @property
     def latest_version(self) -> AgreementVersion | None:
         return self.versions[-1] if self.versions else None
+
+    @property
+    def upcoming_version(self) -> AgreementVersion | None:
+        """An amendment adopted by every party whose start date lies ahead: the current version applies until then."""
+        version = self.latest_version
+        if version is None or version.status != VersionStatus.ADOPTED or self.current_version_id in (None, version.id):
+            return None
+        return version
 
     @property
     def appeal_note(self) -> str:

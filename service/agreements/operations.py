@@ -190,12 +190,20 @@ def advance_decision(decision: Decision, stage: DecisionStage, *, by: User | Non
 
 
 def activate_version(version: AgreementVersion, *, by: User | None) -> None:
-    """Every party's decision is final: this version applies, the previous one is superseded."""
+    """Every party's decision is final: this version applies, the previous one is superseded. An amendment whose
+    start date lies ahead is adopted but waits: the version in force stays current until the lifecycle's timer
+    in_force_from brings it in (bring_into_force)."""
     agreement = version.agreement
     previous = agreement.current_version
+    version.status, version.adopted_at = VersionStatus.ADOPTED, now()
+    if agreement.activated_at is not None and previous is not None and previous.id != version.id \
+            and previous.status == VersionStatus.ADOPTED and not has_started(version):
+        agreement.status = AgreementStatus.ACTIVE  # no longer under amendment: the amendment is decided
+        audit.record(by, "agreement.version_adopted", agreement, instance_id=version.instance_id,
+                     version=version.number, valid_from=version.valid_from, valid_until=version.valid_until)
+        return
     if previous is not None and previous.id != version.id:
         previous.status = VersionStatus.SUPERSEDED
-    version.status, version.adopted_at = VersionStatus.ADOPTED, now()
     agreement.current_version = version
     if agreement.activated_at is None and not has_started(version):
         # Adopted, not yet in force: the lifecycle's timer in_force_from activates it (lifecycle.py).
@@ -214,15 +222,20 @@ def has_started(version: AgreementVersion) -> bool:
     return version.valid_from is None or version.valid_from <= now().astimezone(STOCKHOLM).date()
 
 
-def make_active(agreement: Agreement, *, by: User | None) -> None:
-    """The start date has come: the adopted agreement is in force (timer in_force_from)."""
-    if agreement.status != AgreementStatus.ADOPTED:
-        return
-    agreement.status = AgreementStatus.ACTIVE
-    agreement.activated_at = now()
-    version = agreement.current_version
-    audit.record(by, "agreement.in_force", agreement, version=version.number if version else None,
-                 valid_from=version.valid_from if version else None)
+def bring_into_force(agreement: Agreement, version: AgreementVersion, *, by: User | None) -> None:
+    """The start date of an adopted version has come (timer in_force_from): an adopted agreement becomes active;
+    an amendment that waited for its start replaces the version in force."""
+    if agreement.upcoming_version is version:
+        previous = agreement.current_version
+        if previous is not None:
+            previous.status = VersionStatus.SUPERSEDED
+        agreement.current_version = version
+        audit.record(by, "agreement.version_in_force", agreement, version=version.number,
+                     valid_from=version.valid_from)
+    elif agreement.status == AgreementStatus.ADOPTED and agreement.current_version is version:
+        agreement.status = AgreementStatus.ACTIVE
+        agreement.activated_at = now()
+        audit.record(by, "agreement.in_force", agreement, version=version.number, valid_from=version.valid_from)
 
 
 def reopen_adoption(version: AgreementVersion, *, by: User) -> None:

@@ -42,6 +42,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "agreement.party_leaving_registered": _l("En part sade upp avtalet"),
     "agreement.party_left": _l("En part lämnade avtalet efter uppsägningstiden"),
     "agreement.in_force": _l("Avtalet började gälla"),
+    "agreement.version_in_force": _l("Den ändrade versionen började gälla"),
     "agreement.checklist_item_offered": _l("En punkt i checklistan nådde sin tid"),
     "agreement.checklist_item_done": _l("En punkt i checklistan följdes upp"),
     "agreement.reviewed": _l("Avtalet reviderades"),

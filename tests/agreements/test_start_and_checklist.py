@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from service import clock
 from service.agreements.checklist import SECTIONS
-from service.agreements.models import STATUS_LABELS, AgreementStatus
+from service.agreements.models import STATUS_LABELS, AgreementStatus, VersionStatus
 from service.api.tokens import create_token
+from service.audit.models import AuditEvent
 from service.notifications.models import Notification
 from service.parties.models import Role
 from service.processes.models import HumanTask, ProcessTimer, TaskStatus, TimerStatus
@@ -30,6 +31,7 @@ from tests.inbox.test_adoption_flow import (
     as_user,
     complete,
     fire_due_timers,
+    post_form,
     start_agreement,
 )
 
@@ -203,3 +205,33 @@ def test_running_lifecycles_move_to_the_latest_diagram_once(client: FlaskClient,
     assert record.lifecycle_instance_id != old.id and old.status == "cancelled"
     assert record.status == AgreementStatus.ACTIVE and len(waiting(db, "follow_up_due")) == 1
     assert commit_with_retry(restart_lifecycles) == []
+
+
+def test_an_amendment_adopted_before_its_start_date_waits_and_the_version_in_force_stays(
+        client: FlaskClient, db: Any, parties: Parties, frozen: None) -> None:
+    agreement_id = adopt(client, db, parties, valid_from="2027-01-01")
+    officer = parties.officers[parties.region.id].username
+    as_user(client, officer)
+    assert post_form(client, f"/avtal/{agreement_id}/andring", {"motivation": "Ny kostnadsfördelning."}).status_code == 302
+    complete(client, db, officer, "draft", draft_data(parties, valid_from="2027-09-01", costs="Delas lika."))
+    adopt_by(client, db, parties, parties.all)
+    clock.freeze(stockholm(2027, 2, 15, 12))  # every decision final: the amendment is adopted, its start ahead
+    fire_due_timers(db)
+
+    record = agreement(db, agreement_id)
+    assert [v.status for v in record.versions] == [VersionStatus.ADOPTED, VersionStatus.ADOPTED]
+    assert record.status == AgreementStatus.ACTIVE and record.current_version.number == 1
+    assert record.status_label == "Gäller; version 2 är antagen och gäller från 2027-09-01"
+    as_user(client, "anna")
+    assert "version 2 är antagen och gäller från 2027-09-01" in client.get(f"/avtal/{agreement_id}").get_data(as_text=True)
+    [timer] = waiting(db, "in_force_from")
+    assert timer.due_at == datetime(2027, 8, 31, 22, 0, tzinfo=UTC)  # 00:00 in Stockholm, summer time
+
+    clock.freeze(datetime(2027, 8, 31, 22, 0, 5, tzinfo=UTC))
+    fire_due_timers(db)
+    record = agreement(db, agreement_id)
+    assert record.current_version.number == 2 and record.status_label == "Gäller"
+    assert [v.status for v in record.versions] == [VersionStatus.SUPERSEDED, VersionStatus.ADOPTED]
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.subject_type == "agreements", AuditEvent.subject_id == str(agreement_id)).order_by(AuditEvent.id))]
+    assert actions.count("agreement.version_adopted") == 2 and actions[-1] == "agreement.version_in_force"
