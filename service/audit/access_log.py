@@ -96,7 +96,8 @@ def _cases_on_meetings(body_id: int | None, meeting_id: int | None) -> list[Case
             model.case_type.in_(_CASE_TYPES), model.case_id.is_not(None)).order_by(model.id)
         query = query.where(Meeting.body_id == body_id) if body_id is not None else query.where(Meeting.id == meeting_id)
         for case_type, case_id in db.session.execute(query):
-            found[(str(case_type), int(case_id))] = None
+            if case_id is not None:
+                found[(str(case_type), int(case_id))] = None
     return list(found)
 
 

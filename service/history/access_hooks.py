@@ -2,7 +2,8 @@
 
 The pages belong to other packages; the hook recognises them by their URL arguments (``agreement_id``,
 ``deviation_id``, ``dispute_id``, ``task_id``, ``instance_id``, and a joint body's or meeting's id for the cases on
-its meetings: access_log.cases_named_by), so a new case page is logged without editing it. The API logs its own reads (service/api/access_logging.py), with the token's user.
+its meetings: access_log.cases_named_by), so a new case page is logged without editing it. The API logs its own
+reads (service/api/access_logging.py), with the token's user.
 """
 
 from __future__ import annotations

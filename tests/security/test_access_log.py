@@ -20,6 +20,7 @@ from service import access
 from service.agreements.models import AgreementVersion
 from service.api.tokens import create_token
 from service.audit.models import AccessLogEntry
+from service.bodies.operations import add_agenda_item
 from service.errors import NotPermitted
 from service.inbox import queries
 from service.inbox.models import Substitute
@@ -30,9 +31,8 @@ from service.processes.models import HumanTask, TaskStatus
 from service.processes.operations import complete_task, start_process
 from service.scheduler import heartbeat
 from service.transactions import commit_with_retry
-from tests.conftest import ROOT, login
-from service.bodies.operations import add_agenda_item
 from tests.bodies.steering import meeting_of, steering_group
+from tests.conftest import ROOT, login
 from tests.deviations.world import World, _user, deployed, frozen, world  # noqa: F401 (fixtures)
 from tests.processes.test_incidents import Office, incident_of, office, start_and_register  # noqa: F401 (fixture)
 from tests.security.payloads import (
