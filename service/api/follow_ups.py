@@ -29,6 +29,8 @@ class FollowUpSchema(ma.Schema):
     recorded_by = fields.String(required=True)
     recorded_at = fields.DateTime(required=True)
     amendment_version_id = fields.Integer(allow_none=True)
+    meeting_decisions = fields.List(fields.String(), required=True, metadata={
+        "description": "Organens beslut om uppföljningen: organ, mötesdatum, § och beslutet."})
 
 
 class FollowUpListSchema(ma.Schema):

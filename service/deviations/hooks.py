@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.columns import now
-from service.deviations import analysis
+from service.deviations import analysis, meetings
 from service.deviations import operations as ops
 from service.deviations.identity import refuse_identity_numbers
 from service.deviations.models import Deviation, DeviationReceiver, DeviationStatus, ReceiverStatus
@@ -170,3 +170,4 @@ def register() -> None:
     """Register the deviation process's hooks."""
     hooks.register(ops.DEVIATION_PROCESS, DeviationHooks())
     analysis.register()
+    meetings.register()

@@ -236,6 +236,7 @@ class EntryKind(StrEnum):
     CONTESTED = "contested"
     ANALYSED = "analysed"
     DISPUTE = "dispute"
+    MEETING_DECISION = "meeting_decision"  # a joint body's decision (§) on the deviation (deviations/meetings.py)
 
 
 ENTRY_KIND_LABELS = {
@@ -250,6 +251,7 @@ ENTRY_KIND_LABELS = {
     EntryKind.CONTESTED: "Svaret bestreds",
     EntryKind.ANALYSED: "Analyserad",
     EntryKind.DISPUTE: "Tvist",
+    EntryKind.MEETING_DECISION: "Beslut vid möte",
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.parties.models import N_, User
+from service.reports import follow_ups
 from service.reports.models import AnnualReport, ReportStatus
 
 CASE_TYPE = "annual_report"
@@ -45,3 +46,4 @@ def register() -> None:
 
     register_case_type(CASE_TYPE, CaseType(label=N_("Årsrapport"), title=_title, land=_land, url=_url,
                                                   candidates=_candidates))
+    follow_ups.register()
