@@ -109,6 +109,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "dispute.level_configured": _l("Tvistenivå ställdes in"),
     "dispute.opened": _l("Tvisten öppnades"),
     "dispute.position_recorded": _l("En parts besked registrerades"),
+    "dispute.raised_in_line": _l("Tvisten lyftes till närmast högre ledningsnivå hos parterna"),
     "dispute.prepared": _l("Tvisten bereddes för länsnivån"),
     "dispute.renumbered": _l("Tvisten fick ett nytt nummer"),  # by migration d4a7e2c92320 (issue #18)
     "dispute.resolved": _l("Tvisten avgjordes"),

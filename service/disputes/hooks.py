@@ -38,8 +38,8 @@ class DisputeHooks(hooks.NoHooks):  # defaults for hook points we do not use
         dispute = _dispute(instance)
         if dispute is None:
             return
-        if task.bpmn_id == "line_position":
-            ops.record_position(dispute, task.organisation_id or 0, data, by=actor)
+        if task.bpmn_id in ("line_position", "higher_position"):
+            ops.record_position(dispute, task.organisation_id or 0, data, by=actor, higher=task.bpmn_id == "higher_position")
         elif task.bpmn_id == "county_preparation":
             ops.record_preparation(dispute, data["summary"], data["proposal"], by=actor)
         elif task.bpmn_id in ("steering_decision", "county_decision"):

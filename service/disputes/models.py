@@ -29,8 +29,9 @@ LEVEL_LABELS = {
 }
 
 # The user task each level waits on (element ids in bpmn/dispute.bpmn).
-LEVEL_TASKS = {"line_position": DisputeLevel.LINE, "steering_decision": DisputeLevel.STEERING_GROUP,
-               "county_preparation": DisputeLevel.COUNTY, "county_decision": DisputeLevel.COUNTY}
+LEVEL_TASKS = {"line_position": DisputeLevel.LINE, "higher_position": DisputeLevel.LINE,
+               "steering_decision": DisputeLevel.STEERING_GROUP, "county_preparation": DisputeLevel.COUNTY,
+               "county_decision": DisputeLevel.COUNTY}
 
 DEFAULT_PERIODS = {DisputeLevel.LINE: "P14D", DisputeLevel.STEERING_GROUP: "P30D", DisputeLevel.COUNTY: "P60D"}
 
@@ -123,7 +124,8 @@ class DisputeParty(db.Model):  # type: ignore[name-defined,misc]
 
 class StepKind(StrEnum):
     OPENED = "opened"
-    POSITION = "position"  # a party's manager at level 1: agreed or not
+    POSITION = "position"  # a party's manager at level 1: agreed, not agreed, or lifted one management level up
+    HIGHER_POSITION = "higher_position"  # level 1's second round: the next management level up in each party
     ESCALATED = "escalated"
     PREPARED = "prepared"  # level 3: the officials' summary and proposal
     RESOLVED = "resolved"
@@ -133,6 +135,7 @@ class StepKind(StrEnum):
 STEP_KIND_LABELS = {
     StepKind.OPENED: "Öppnad",
     StepKind.POSITION: "Partens besked",
+    StepKind.HIGHER_POSITION: "Besked från överordnad chef",
     StepKind.ESCALATED: "Eskalerad",
     StepKind.PREPARED: "Beredd för länsnivån",
     StepKind.RESOLVED: "Avgjord",

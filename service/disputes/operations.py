@@ -38,6 +38,7 @@ from service.processes.operations import start_process
 DISPUTE_PROCESS = "dispute"
 FORM_ERROR = "Formuläret innehåller fel. Inget har sparats."
 OPEN_TEXT_LABELS = {"question": "Tvistefråga", "background": "Bakgrund"}
+RAISE = "raise"  # level 1: lifted to the next management level up in the parties' line organisations
 REMIND_ONLY_PERIOD = "P100Y"  # a level whose time only reminds: its BPMN timer, in practice never due
 
 
@@ -188,7 +189,7 @@ def _add_parties(dispute: Dispute, opening_id: int, others: list[int]) -> None:
 def _process_data(dispute: Dispute, ladder: Ladder) -> dict[str, Any]:
     """What bpmn/dispute.bpmn starts with: ``parties`` is what the level-1 multi-instance task iterates."""
     return {
-        "dispute_id": dispute.id, "positions": {}, "needs_instruction": False,
+        "dispute_id": dispute.id, "positions": {}, "needs_instruction": False, "line_raised": False,
         "parties": {str(p.organisation_id): {"organisation_id": p.organisation_id} for p in dispute.parties},
         "steering_organisation_id": dispute.steering_organisation_id,
         "county_organisation_id": dispute.county_organisation_id,
@@ -204,24 +205,32 @@ def _timer_period(ladder: Ladder, level: DisputeLevel) -> str:
     return ladder.periods[level] if ladder.escalates.get(level, True) else REMIND_ONLY_PERIOD
 
 
-def record_position(dispute: Dispute, organisation_id: int, values: Mapping[str, Any], *, by: User) -> None:
-    """A party's manager states at level 1 whether the parties agree; all agreeing resolves the dispute."""
-    agreed = values["outcome"] == "agreed"
+def record_position(dispute: Dispute, organisation_id: int, values: Mapping[str, Any], *, by: User,
+                    higher: bool = False) -> None:
+    """A party's manager states at level 1 whether the parties agree, or lifts the dispute to the next management
+    level up in the parties' line organisations (``higher``: that level's round). All agreeing resolves it; one not
+    agreeing sends it to the steering group."""
+    outcome = values["outcome"]
+    agreed = outcome == "agreed"
     text = values.get("solution") if agreed else values.get("motivation")
-    _add_step(dispute, StepKind.POSITION, by, outcome=values["outcome"], text=text or "", organisation_id=organisation_id)
+    kind = StepKind.HIGHER_POSITION if higher else StepKind.POSITION
+    _add_step(dispute, kind, by, outcome=outcome, text=text or "", organisation_id=organisation_id)
     # Any party's manager may ask for a common instruction (the diagram's script line_summary agrees).
     dispute.needs_instruction = dispute.needs_instruction or (agreed and bool(values.get("needs_instruction")))
-    audit.record(by, "dispute.position_recorded", dispute, instance_id=dispute.instance_id, level=dispute.level,
-                 organisation_id=organisation_id, outcome=values["outcome"], text=text)
+    audit.record(by, "dispute.raised_in_line" if outcome == RAISE else "dispute.position_recorded", dispute,
+                 instance_id=dispute.instance_id, level=dispute.level, organisation_id=organisation_id,
+                 outcome=outcome, text=text, round="higher" if higher else "line")
+    if outcome == RAISE:
+        return  # the same level, one management level up: bpmn/dispute.bpmn's higher_position
     if not agreed:
         escalate_dispute(dispute, by_timer=False, motivation=text or "", by=by)
-    elif _all_parties_agreed(dispute):
-        solutions = [s.text for s in dispute.steps if s.kind == StepKind.POSITION and s.outcome == "agreed"]
+    elif _all_parties_agreed(dispute, kind):
+        solutions = [s.text for s in dispute.steps if s.kind == kind and s.outcome == "agreed"]
         resolve_dispute(dispute, _common_text(solutions), needs_instruction=dispute.needs_instruction, by=by)
 
 
-def _all_parties_agreed(dispute: Dispute) -> bool:
-    agreed = {s.organisation_id for s in dispute.steps if s.kind == StepKind.POSITION and s.outcome == "agreed"}
+def _all_parties_agreed(dispute: Dispute, kind: StepKind) -> bool:
+    agreed = {s.organisation_id for s in dispute.steps if s.kind == kind and s.outcome == "agreed"}
     return agreed >= set(dispute.party_ids())
 
 

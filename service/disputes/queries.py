@@ -12,7 +12,7 @@ from service.disputes.models import Dispute, DisputeLevel, DisputeParty
 from service.extensions import db
 from service.parties.models import Organisation, Role, User
 
-PARTY_ROLES = frozenset({Role.MANAGER, Role.STEERING_GROUP_MEMBER})
+PARTY_ROLES = frozenset({Role.MANAGER, Role.SENIOR_MANAGER, Role.STEERING_GROUP_MEMBER})
 
 
 def can_view_dispute(user: User, dispute: Dispute) -> bool:

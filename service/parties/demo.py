@@ -51,6 +51,8 @@ USERS = {
     "ingrid": ("Ingrid Wall", [("Västra Götalandsregionen", Role.AUDITOR)]),
     # The county level's member is no auditor: the dispute ladder's last level is real work (issue #18).
     "karin": ("Karin Ljung", [("Vårdsamverkan Västra Götaland", Role.COUNTY_BODY_MEMBER)]),
+    # The next management level up (förvaltningschef) that a lifted level-1 dispute goes to (seed 003).
+    "hedda": ("Hedda Lund", [("Göteborgs Stad", Role.SENIOR_MANAGER)]),
     "admin": ("Åsa Adminsson", [("Västra Götalandsregionen", Role.ADMIN)]),
 }
 

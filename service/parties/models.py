@@ -51,6 +51,7 @@ class Role(StrEnum):
     DEVIATION_COORDINATOR = "deviation_coordinator"
     ANALYSIS_GROUP_MEMBER = "analysis_group_member"
     COUNTY_BODY_MEMBER = "county_body_member"
+    SENIOR_MANAGER = "senior_manager"
 
 
 ROLE_LABELS = {
@@ -68,6 +69,8 @@ ROLE_LABELS = {
     Role.ANALYSIS_GROUP_MEMBER: N_("Analysgrupp"),
     # The county collaboration body (länsnivå), last level of a dispute.
     Role.COUNTY_BODY_MEMBER: N_("Länsnivå"),
+    # The next management level up in a party's line organisation (förvaltningschef): level 1's second round.
+    Role.SENIOR_MANAGER: N_("Överordnad chef"),
 }
 
 

@@ -35,7 +35,7 @@ def frozen() -> Iterator[None]:
 
 def start(definition: specs.Definition) -> Instance:
     return Instance(definition, {
-        "dispute_id": 1, "positions": {}, "needs_instruction": False, "started_by": 5,
+        "dispute_id": 1, "positions": {}, "needs_instruction": False, "line_raised": False, "started_by": 5,
         "parties": {str(org): {"organisation_id": org} for org in (ALINGSAS, REGION)},
         "steering_organisation_id": STEERING, "county_organisation_id": COUNTY, "instruction_organisation_id": ALINGSAS,
         "level_1_period": "P14D", "level_2_period": "P30D"})
@@ -48,9 +48,21 @@ def position(instance: Instance, organisation_id: int, data: dict[str, Any]) -> 
 
 def test_lanes_name_the_roles(definition: specs.Definition) -> None:
     roles = {task.bpmn_id: role_for_lane(task.lane or "") for task in definition.user_tasks.values()}
-    assert roles == {"line_position": Role.MANAGER, "steering_decision": Role.STEERING_GROUP_MEMBER,
+    assert roles == {"line_position": Role.MANAGER, "higher_position": Role.SENIOR_MANAGER,
+                     "steering_decision": Role.STEERING_GROUP_MEMBER,
                      "county_preparation": Role.COUNTY_BODY_MEMBER, "county_decision": Role.COUNTY_BODY_MEMBER,
                      "write_instruction": Role.CASE_OFFICER}
+
+
+def test_a_lifted_dispute_goes_to_the_next_management_level_up_once(definition: specs.Definition) -> None:
+    instance = start(definition)
+    position(instance, REGION, AGREED)
+    position(instance, ALINGSAS, {"outcome": "raise", "motivation": "Cheferna kan inte besluta om budgeten."})
+    assert sorted((t.bpmn_id, t.organisation) for t in instance.ready()) == [
+        ("higher_position", ALINGSAS), ("higher_position", REGION)]
+    [first] = [t for t in instance.ready() if t.organisation == REGION]
+    instance.complete(first, {"outcome": "not_agreed", "motivation": "Regionen anser att kommunen ska bekosta det."})
+    assert [t.bpmn_id for t in instance.ready()] == ["steering_decision"]  # no second lift: on to level 2
 
 
 def test_agreement_in_the_line_organisation_with_an_instruction(definition: specs.Definition) -> None:
