@@ -114,11 +114,11 @@ def compare(process_id: str) -> str:
 @bp.get("/<process_id>/versioner/<int:version>/varmekarta")
 @_readers_only
 def heat_map(process_id: str, version: int) -> str:
-    """Show per element how many cases passed, wait now, and the time spent there."""
+    """Show per element how many cases passed, wait now, and the time spent there (the slowest first)."""
     row = get_version(process_id, version)
     names = element_names(row.bpmn_xml)
     figures = {k: {**v.as_dict(), "name": names.get(k, ""), "label": element_label(k, names)}
-               for k, v in heatmap.figures(row).items()}
+               for k, v in heatmap.by_waiting_time(heatmap.figures(row)).items()}
     return render_template("modeller/heatmap.html", row=row, figures=figures)
 
 

@@ -57,6 +57,11 @@ def test_owner_changes_deadline_validates_deploys_and_compares(live_server: str,
     overlay.wait_for()
     assert "saknar formulär" in overlay.inner_text()
     screenshot(page, "modeller-validation")
+    page.evaluate("() => window.samverkanModeler.get('selection').select([])")
+    problem = page.locator("#problems button", has_text="saknar formulär")
+    assert problem.inner_text().startswith("Kvittera avvikelsen (acknowledge): ")  # the element's name, then its id
+    problem.click()  # selects the element the problem is on
+    assert page.evaluate("() => window.samverkanModeler.get('selection').get().map(e => e.id)") == ["acknowledge"]
 
     _panel_input(page, "form").select_option("deviation-acknowledge.schema.json")
     page.fill("#comment", "Kvittens inom 3 arbetsdagar")

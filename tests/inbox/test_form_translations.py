@@ -87,7 +87,8 @@ def test_a_form_its_choices_and_its_errors_are_rendered_in_the_reader_s_language
 
     swedish, english = rendered("sv"), rendered("en")
     assert swedish[choice].label == "Utfall" and english[choice].label == "Outcome"
-    assert [label for _, label in english[choice].choices] == ["The parties agree", "The parties do not agree"]
+    assert [label for _, label in english[choice].choices] == [
+        "The parties agree", "The parties do not agree", "Lift the dispute to the next management level up in the parties"]
     assert swedish[text].errors == [str(errors[text][0])] and swedish[text].errors[0].startswith("Högst ")
     assert english[text].errors[0].startswith("At most ") and english[text].errors[0].endswith(" characters.")
 

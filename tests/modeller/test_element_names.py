@@ -8,6 +8,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from service.modeller.heatmap import ElementFigures, by_waiting_time
 from service.modeller.names import element_label, element_names
 from service.processes.operations import complete_task
 from service.transactions import commit_with_retry
@@ -49,3 +50,10 @@ def test_heat_map_names_the_elements(client: FlaskClient, owner: Any) -> None:  
     assert "Begäran inkommen (<code>StartEvent_1</code>)" in table and "Beviljas? (<code>Gateway_0r8w2ke</code>)" in table
     figures = html.split('id="figures-data" type="application/json">', 1)[1].split("</script>", 1)[0]
     assert json.loads(figures)[TASK]["label"] == "Pröva begäran (Activity_1qa6h3r)"
+
+
+def test_the_heat_map_lists_the_slowest_elements_first() -> None:
+    found = {"start": ElementFigures(passed=9), "answer": ElementFigures(9, 1, 30.0, 70.0),
+             "acknowledge": ElementFigures(9, 4, 2.5, 8.0), "review": ElementFigures(3, 0, 30.0, 31.0),
+             "gateway": ElementFigures(passed=12)}
+    assert list(by_waiting_time(found)) == ["answer", "review", "acknowledge", "gateway", "start"]

@@ -70,11 +70,21 @@
     problems.forEach((p) => {
       const item = document.createElement('li');
       const label = p.element_label || labelOf(p.element_id);
-      item.textContent = (label ? label + ': ' : '') + p.message;
+      const text = (label ? label + ': ' : '') + p.message;
       item.dataset.elementId = p.element_id || '';
       problemList.appendChild(item);
       const element = p.element_id && registry.get(p.element_id);
-      if (!element) return;
+      if (!element) {
+        item.textContent = text;
+        return;
+      }
+      // A problem on an element is a button: it opens the element's level of the diagram and selects it.
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'link';
+      button.textContent = text;
+      button.addEventListener('click', () => selectElement(element));
+      item.appendChild(button);
       canvas.addMarker(element.id, 'has-problem');
       const html = document.createElement('div');
       html.className = 'problem-overlay';
@@ -83,6 +93,16 @@
       html.textContent = p.message;
       overlayIds.push(overlays.add(element.id, 'problem', { position: { bottom: -4, left: 0 }, html }));
     });
+  }
+
+  function selectElement(element) {
+    const canvas = modeler.get('canvas');
+    let root = element;
+    while (root.parent) root = root.parent;  // the element's plane (a collapsed subprocess has its own)
+    if (canvas.getRootElement() !== root) canvas.setRootElement(root);
+    modeler.get('selection').select(element);
+    canvas.scrollToElement(element);
+    canvas.focus && canvas.focus();
   }
 
   // "Namn (id)" for a named element, the id alone otherwise (people know a task by its name).
