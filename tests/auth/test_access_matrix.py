@@ -182,13 +182,17 @@ def world(app: Flask, db: Any, deployed: None, frozen: None) -> MatrixWorld:  # 
 @pytest.mark.parametrize("row", _params())
 def test_who_may_use_the_page(world: MatrixWorld, row: Row) -> None:
     path = row.path.format(**world.ids())
-    tokens = {principal: world.token(principal) for principal in PRINCIPALS}  # sign everybody in first
+    for principal in PRINCIPALS:  # sign everybody in first
+        world.client(principal)
+    tokens = {principal: world.token(principal) for principal in PRINCIPALS} if row.method == "POST" else {}
     problems = []
     already_removed = False
+    # A refused POST must change nothing: the state after each refusal equals the state before the first.
+    unchanged = state() if row.method == "POST" else None
     # The refused first, so that an allowed action (which may change things) cannot hide a refusal's effect.
     for principal in sorted(PRINCIPALS, key=lambda p: p in row.allowed):
-        before = state() if row.method == "POST" and principal not in row.allowed else None
-        response = _request(world, principal, row, path, tokens[principal])
+        before = unchanged if principal not in row.allowed else None
+        response = _request(world, principal, row, path, tokens.get(principal, ""))
         outcome = _outcome(response, principal, row)
         expected = "allowed" if principal in row.allowed else "refused"
         if row.removes and principal in row.allowed and response.status_code == 404:
