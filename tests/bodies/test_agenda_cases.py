@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from service.agreements.models import AgreementVersion, FollowUp
 from service.audit.models import AuditEvent
+from service.bodies.models import Meeting
 from service.bodies.operations import (
+    CaseType,
     add_agenda_item,
     get_case_type,
     record_attendance,
@@ -31,17 +33,23 @@ def _actions(world: World, prefix: str) -> list[str]:
                                          .order_by(AuditEvent.seq)))
 
 
-def test_a_deviation_waiting_for_analysis_is_decided_at_a_meeting_and_every_party_reads_it(world: World) -> None:
-    deviation = _to_analysis(world)
+def _steering_meeting(world: World, case_type: str) -> tuple[Meeting, CaseType]:
+    """A meeting of the agreement's steering group, every member present, and the case type it may take up."""
     body = steering_group(world)
     meeting = meeting_of(world, body)
-    secretary = world.user("handlaggare")
-    spec = get_case_type("deviation")
+    record_attendance(meeting, [m.id for m in body.members], by=world.user("handlaggare"))
+    spec = get_case_type(case_type)
     assert spec is not None
+    return meeting, spec
+
+
+def test_a_deviation_waiting_for_analysis_is_decided_at_a_meeting_and_every_party_reads_it(world: World) -> None:
+    deviation = _to_analysis(world)
+    meeting, spec = _steering_meeting(world, "deviation")
+    secretary = world.user("handlaggare")
     assert [case_id for case_id, _ in spec.candidates(meeting)] == [deviation.id]
 
     add_agenda_item(meeting, by=secretary, case_type="deviation", case_id=deviation.id)
-    record_attendance(meeting, [m.id for m in body.members], by=secretary)
     text = "Rutinen för läkemedelslistor ses över av båda parter före juni."
     decision = record_meeting_decision(meeting, "deviation", deviation.id, text, by=secretary)
     world.db.session.commit()
@@ -59,13 +67,10 @@ def test_a_deviation_of_another_agreement_cannot_be_decided_by_the_body(world: W
     other = make_agreement(world.db, "Ett annat avtal", world.lerum, [world.lerum, world.region], world.user("handlaggare"))
     deviation.agreement_id = other.id
     world.db.session.commit()
-    body = steering_group(world)
-    meeting = meeting_of(world, body)
+    meeting, spec = _steering_meeting(world, "deviation")
     secretary = world.user("handlaggare")
-    spec = get_case_type("deviation")
-    assert spec is not None and spec.candidates(meeting) == []
+    assert spec.candidates(meeting) == []
     add_agenda_item(meeting, by=secretary, case_type="deviation", case_id=deviation.id)
-    record_attendance(meeting, [m.id for m in body.members], by=secretary)
     with pytest.raises(InvalidTransition, match="hör inte till"):
         record_meeting_decision(meeting, "deviation", deviation.id, "Beslut", by=secretary)
 
@@ -83,16 +88,12 @@ def test_a_follow_up_is_treated_at_a_meeting_and_shown_with_its_decision(world: 
                          recorded_by_id=world.user("handlaggare").id)
     world.db.session.add(follow_up)
     world.db.session.commit()
-    body = steering_group(world)
-    meeting = meeting_of(world, body)
+    meeting, spec = _steering_meeting(world, "follow_up")
     secretary = world.user("handlaggare")
-    spec = get_case_type("follow_up")
-    assert spec is not None
     assert [case_id for case_id, _ in spec.candidates(meeting)] == [follow_up.id]
 
     add_agenda_item(meeting, by=secretary, case_type="follow_up", case_id=follow_up.id)
     assert meeting.agenda[-1].title.startswith("Uppföljning 2025-03-01–2026-02-28: ")
-    record_attendance(meeting, [m.id for m in body.members], by=secretary)
     text = "Uppföljningen läggs till handlingarna; handlingsplanen fastställs."
     decision = commit_with_retry(lambda: record_meeting_decision(meeting, "follow_up", follow_up.id, text, by=secretary))
 
