@@ -116,8 +116,8 @@ def test_a_task_form_completed_with_the_keyboard_only(app: Any, db: Any, parties
     page.keyboard.press("Enter")
     page.wait_for_url("**lista=grupp**")
     _tab_until(page, lambda f: f["text"].startswith("Ta uppgiften"))
-    page.keyboard.press("Space")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the claim posts and comes back to the list: wait for it before reading focus
+        page.keyboard.press("Space")
     _tab_until(page, lambda f: f["text"] == "Registrera beslut om avtalet", limit=60)
     page.keyboard.press("Enter")
     page.wait_for_url("**/uppgifter/*")

@@ -57,8 +57,14 @@ def complete(client: FlaskClient, db: Any, username: str, bpmn_id: str, data: di
         receive(client, db, username, organisation_id)
     as_user(client, username)
     response = post_form(client, task_url(db, bpmn_id, organisation_id), data)
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert response.status_code == 302, _refusal(response.get_data(as_text=True))
     return response
+
+
+def _refusal(page: str) -> str:
+    """What a refused form says: its status line and each field's error (the page itself is long)."""
+    said = re.findall(r'<p class="(?:field-error|error)"[^>]*>(.*?)</p>|role="alert"[^>]*>(.*?)<', page, re.S)
+    return "; ".join(part.strip() for pair in said for part in pair if part.strip()) or page[:2000]
 
 
 def is_ready(db: Any, bpmn_id: str, organisation_id: int) -> bool:
