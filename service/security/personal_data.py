@@ -6,7 +6,8 @@ YYYYMMDD-NNNC (C a Luhn check digit over YYMMDDNNN; '+' instead of '-' from the 
 a samordningsnummer has the day plus 60. Before looking, text is normalised: NFKC (fullwidth digits),
 invisible and combining characters removed (zero-width space, soft hyphen, word joiner), any digit of
 another script read as its value, and any dash, minus, space, line break, dot or slash read as a separator.
-Numbers failing the date or the checksum (phone numbers, diarienummer) pass.
+Numbers failing the date or the checksum (phone numbers, diarienummer) pass, and so do generated ids (UUIDs,
+hex hashes) whose digits happen to read as one.
 
 Enforced once per write request (``_guard_request``: every form field but passwords and the CSRF token, every
 string and key of a JSON body by its path, every uploaded file name, every query argument) before a view
@@ -44,6 +45,9 @@ _EXTRA_SEPARATORS = "./\u2212\u2215\u2044\u2043"  # dot, slash, minus sign, divi
 # The date is six or eight digits together: an ISO date and a time ("2026-12-03 14.30") is no candidate.
 _CANDIDATE = re.compile(r"(?<!\d)(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
                         r"(?P<sep>-{0,3}|\+)(?P<serial>\d{2}-?\d{2})(?!\d)")
+# A generated id (a UUID: the engine's task ids, API request ids) is no number someone wrote, even when a run of
+# its hex digits happens to read as a date and a valid check digit across its groups.
+_UUID = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NOT_TEXT = ("password", "losenord", "csrf_token")
 _PENDING, _ARMED = "personal_data_refusal", "personal_data_refusal_armed"
@@ -126,6 +130,8 @@ def _is_inside_a_word(match: re.Match[str]) -> bool:
 
 def find_identity_numbers(text: str) -> list[Finding]:
     """Every valid personnummer or samordningsnummer in ``text``, however written."""
+    if "-" in text:
+        text = _UUID.sub(lambda uuid: "x" * len(uuid[0]), text)  # same length: the places found stay right
     if not any(_is_identity_number(m) for m in _CANDIDATE.finditer(normalise(text))):
         return []  # the common case: one pass in C, no index bookkeeping
     normal, origin = _normalise_mapped(text)

@@ -154,6 +154,9 @@ NOT_IDENTITY_NUMBERS: dict[str, str] = {
     "thirteen digits": "1234567890123",
     "hex hash": "a" + _BIRTH[2:] + _SERIAL + "bc4f",
     "amount": "1 811 228 kr",
+    "uuid, date and serial across its groups": f"{_BIRTH[2:]}{_SERIAL[:2]}-{_SERIAL[2:]}ab-4c1d-9e2f-0123456789ab",
+    "uuid, letters then date and serial": f"ab{_BIRTH[2:]}-{_SERIAL}-4c1d-9e2f-0123456789ab",
+    "uuid, all digits": f"{_BIRTH}-{_SERIAL}-4000-8000-000000000000",
 }
 
 

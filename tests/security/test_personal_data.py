@@ -74,6 +74,13 @@ def test_the_place_is_given_in_the_text_as_written() -> None:
     assert finding.describe() == "rad 2, tecken 8–20" and finding.masked == "811228-****"
 
 
+def test_a_number_beside_a_generated_id_is_still_found() -> None:
+    birth, serial = IDENTITY_BASES["personnummer"]
+    uuid = f"{birth[2:]}{serial[:2]}-{serial[2:]}ab-4c1d-9e2f-0123456789ab"
+    [finding] = find_identity_numbers(f"Uppgift {uuid}: {birth[2:]}-{serial}")
+    assert finding.first_column == len(f"Uppgift {uuid}: ") + 1 and finding.masked == f"{birth[2:]}-****"
+
+
 # --- The web pages ----------------------------------------------------------------------------------------
 
 
@@ -247,7 +254,10 @@ def test_the_audit_log_refuses_an_identity_number_on_its_own(db: Any, make_organ
                                                              comment={"lines": ["ok", text]}))
         assert "comment.lines[1]" in refused.value.fields
     assert count_rows(db) == before
-    commit_with_retry(lambda: audit.record(None, "deployment.commented", organisation, comment="Tel 070-123 45 67"))
+    birth, serial = IDENTITY_BASES["personnummer"]
+    task_id = f"{birth[2:]}{serial[:2]}-{serial[2:]}ab-4c1d-9e2f-0123456789ab"  # the engine's ids are random
+    commit_with_retry(lambda: audit.record(None, "deployment.commented", organisation, comment="Tel 070-123 45 67",
+                                           task_id=task_id))
     assert count_rows(db) == (before[0] + 1,)
 
 
