@@ -16,6 +16,7 @@ the peer's figures measured on this machine kind (SpiffArena's backend, SQLite, 
     .venv/bin/python bench/peer_http.py --rounds 8                 # SQLite, then PostgreSQL with 1 and 2 workers
     .venv/bin/python bench/peer_http.py --backend sqlite --rounds 3 --instances 10 --loop 20   # quick look
     .venv/bin/python bench/peer_http.py --profile                   # py-spy on the running server (4 clients)
+    .venv/bin/python bench/peer_http.py --profile --clients 1       # the same, one request at a time
 """
 
 from __future__ import annotations
@@ -335,7 +336,8 @@ def measure(label: str, url: str, workers: int | None, args: argparse.Namespace,
 
 
 def profile(url: str, args: argparse.Namespace) -> None:
-    """Where the running server spends its time under 4 clients: py-spy on every process of ``samverkan run``."""
+    """Where the running server spends its time (``--clients``, 4 by default): py-spy on every process of
+    ``samverkan run``."""
     secret, organisation_id = set_up(url)
     with tempfile.TemporaryFile() as log, served(url, None, log) as (server, port), \
             tempfile.NamedTemporaryFile(suffix=".txt") as output:
@@ -344,7 +346,7 @@ def profile(url: str, args: argparse.Namespace) -> None:
                                 "--subprocesses", "--rate", "250", "--format", "raw", "-o", output.name],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(2)
-        result = phase(server.pid, port, secret, organisation_id, 4, args.instances * 2)
+        result = phase(server.pid, port, secret, organisation_id, args.clients, args.instances * 2)
         spy.send_signal(2)
         spy.wait(60)
         print(describe(result))
@@ -365,6 +367,22 @@ def print_profile(path: Path, top: int = 45) -> None:
     print(f"{total} samples inside requests; inclusive share:")
     for frame, count in sorted(inclusive.items(), key=lambda item: -item[1])[:top]:
         print(f"  {100 * count / total:5.1f}%  {frame}")
+    leaves: dict[str, int] = {}
+    own: dict[str, int] = {}  # by package or project module: where the time is spent, not who asked for it
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if "wsgi_app" in stack:
+            leaf = stack.split(";")[-1]
+            where = leaf[leaf.find("(") + 1:].split(":")[0].rstrip(")")
+            module = where.split("/")[0] if not where.startswith("service/") else where
+            own[module] = own.get(module, 0) + int(count)
+            leaves[leaf] = leaves.get(leaf, 0) + int(count)
+    print("self share by package (project files by module):")
+    for module, count in sorted(own.items(), key=lambda item: -item[1])[:25]:
+        print(f"  {100 * count / total:5.1f}%  {module}")
+    print("self share by line:")
+    for leaf, count in sorted(leaves.items(), key=lambda item: -item[1])[:20]:
+        print(f"  {100 * count / total:5.1f}%  {leaf}")
 
 
 def main() -> None:
@@ -375,6 +393,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--profile", action="store_true", help="instead: py-spy on the running server (SQLite)")
+    parser.add_argument("--clients", type=int, default=4, help="with --profile: clients while profiling")
     args = parser.parse_args()
     print(f"peer scenario over HTTP, {time.strftime('%Y-%m-%d %H:%M %Z')}; targets: {TARGETS}", flush=True)
     with tempfile.TemporaryDirectory() as directory:
