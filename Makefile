@@ -17,7 +17,7 @@ run: setup
 TEST_WORKERS ?= 2
 
 test: setup postgres browser lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 lint: setup
 	$(BIN)/ruff check service tests bench

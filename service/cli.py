@@ -78,15 +78,21 @@ def scheduler_command() -> None:
 @click.command("deploy")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--comment", default="", help="Varför den här versionen driftsätts.")
-def deploy_command(files: tuple[Path, ...], comment: str) -> None:
+@click.option("--process", "process_id", default=None,
+              help="Processen som startar ärendet, för en fil med flera körbara processer (en fil i taget).")
+def deploy_command(files: tuple[Path, ...], comment: str, process_id: str | None) -> None:
     """Validate and deploy BPMN files as new process versions (forms beside each file first, then forms/).
 
-    Every problem of every file is printed, and nothing is deployed unless all files pass."""
+    Every problem of every file is printed, and nothing is deployed unless all files pass. A call activity to
+    a process in another file needs that process deployed first (an earlier command)."""
     from service.processes.definitions import deploy_definition
 
+    if process_id is not None and len(files) > 1:
+        raise click.UsageError("--process gäller en fil i taget.")
     forms_dir = Path(current_app.config["FORMS_DIR"])
     prepared = [(path, path.read_bytes(), _forms_for(path, forms_dir)) for path in files]
-    problems = [line for path, xml, forms in prepared for line in _deploy_problems(path, xml, forms_dir, forms)]
+    problems = [line for path, xml, forms in prepared
+                for line in _deploy_problems(path, xml, forms_dir, forms, process_id)]
     for line in problems:
         click.echo(line, err=True)
     if problems:
@@ -95,7 +101,7 @@ def deploy_command(files: tuple[Path, ...], comment: str) -> None:
     for path, xml, forms in prepared:
         try:
             row, is_new = commit_with_retry(partial(deploy_definition, xml, path.name, forms_dir, by=None,
-                                                    comment=comment, edited_forms=forms))
+                                                    comment=comment, edited_forms=forms, process_id=process_id))
         except SamverkanError as exc:
             click.echo(f"{path.name}: avvisad: {exc.message}", err=True)
             sys.exit(1)
@@ -113,12 +119,13 @@ def _forms_for(path: Path, forms_dir: Path) -> dict[str, Any]:
     return {**edited_forms(), **beside}
 
 
-def _deploy_problems(path: Path, xml: bytes, forms_dir: Path, forms: dict[str, Any]) -> list[str]:
+def _deploy_problems(path: Path, xml: bytes, forms_dir: Path, forms: dict[str, Any],
+                     process_id: str | None = None) -> list[str]:
     """One line per problem of the file, each naming its BPMN element."""
     from service.processes.definitions import validate_definition
 
     lines = []
-    for problem in validate_definition(xml, path.name, forms_dir, forms):
+    for problem in validate_definition(xml, path.name, forms_dir, forms, process_id):
         where = f"BPMN-element '{problem.element_id}': " if problem.element_id else ""
         lines.append(f"{path.name}: avvisad: {where}{problem.message}")
     return lines

@@ -54,6 +54,8 @@ class DeployFilesSchema(ma.Schema):
 
 class DeployFormSchema(ma.Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    process_id = fields.String(load_default=None, validate=validate.Length(min=1, max=200), metadata={
+        "description": "Processen som startar ärendet, för en fil med flera körbara processer."})
 
 
 @bp.get("/definitions")
@@ -104,7 +106,8 @@ def deploy(form: dict[str, Any], files: dict[str, Any]) -> Response:
         raise ValidationFailed("Filen är inte UTF-8.", {"bpmn": ["BPMN-filen ska vara UTF-8-kodad XML."]}) from None
     filename = Path(upload.filename or "process.bpmn").name[:300]
     forms_dir = Path(current_app.config["FORMS_DIR"])
-    row, is_new = commit_with_retry(lambda: deploy_definition(xml, filename, forms_dir, by=user, comment=form["comment"]))
+    row, is_new = commit_with_retry(lambda: deploy_definition(xml, filename, forms_dir, by=user, comment=form["comment"],
+                                                                   process_id=form["process_id"]))
     return json_response({**DefinitionSchema().dump(row), "is_new": is_new}, 201 if is_new else 200)
 
 

@@ -83,13 +83,19 @@ def build_package(agreement_id: int) -> tuple[str, bytes]:
 
 
 def annual_report_files(agreement_id: int) -> list[PackageFile]:
-    """The agreement's adopted annual reports as the PDF/A stored at adoption (service/reports)."""
+    """The agreement's adopted annual reports, and the adopted collaboration reports (of joint bodies) that
+    covered it, as the PDF/A stored at adoption (service/reports)."""
     from service.reports.models import AnnualReport, ReportStatus
+    from service.reports.operations import collaboration_reports_covering
 
     reports = db.session.scalars(select(AnnualReport).where(
         AnnualReport.agreement_id == agreement_id, AnnualReport.status == ReportStatus.ADOPTED).order_by(AnnualReport.year))
-    return [PackageFile(f"representations/rep1/data/annual-report-{report.year}.pdf", report.pdf, "application/pdf")
-            for report in reports if report.pdf]
+    files = [PackageFile(f"representations/rep1/data/annual-report-{report.year}.pdf", report.pdf, "application/pdf")
+             for report in reports if report.pdf]
+    collaboration = sorted(collaboration_reports_covering(agreement_id, adopted_only=True), key=lambda r: (r.year, r.id))
+    files.extend(PackageFile(f"representations/rep1/data/collaboration-report-{report.year}-body-{report.body_id}.pdf",
+                             report.pdf, "application/pdf") for report in collaboration if report.pdf)
+    return files
 
 
 def _descriptive(cases: list[Case]) -> bytes:

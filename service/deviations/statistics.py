@@ -27,10 +27,12 @@ MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", 
 
 @dataclass(frozen=True)
 class Scope:
-    """An agreement's deviations, or those a party sent or received; optionally one calendar year."""
+    """An agreement's deviations, several agreements' (a collaboration's: ``agreement_ids``), or those a party
+    sent or received; optionally one calendar year."""
 
     title: str
     agreement_id: int | None = None
+    agreement_ids: frozenset[int] | None = None
     organisation_id: int | None = None
     year: int | None = None
 
@@ -90,6 +92,8 @@ def _deviation_query(scope: Scope) -> Select[int, str, str | None, int, datetime
     query = select(*_COLUMNS)
     if scope.agreement_id is not None:
         query = query.where(Deviation.agreement_id == scope.agreement_id)
+    if scope.agreement_ids is not None:
+        query = query.where(Deviation.agreement_id.in_(sorted(scope.agreement_ids)))
     if scope.organisation_id is not None:
         received = select(DeviationReceiver.deviation_id).where(DeviationReceiver.organisation_id == scope.organisation_id)
         query = query.where(or_(Deviation.reporting_organisation_id == scope.organisation_id, Deviation.id.in_(received)))
@@ -160,6 +164,8 @@ def _open_disputes(scope: Scope) -> list[Row]:
     query = select(Dispute.level, func.count()).where(Dispute.status == DisputeStatus.OPEN).group_by(Dispute.level)
     if scope.agreement_id is not None:
         query = query.where(Dispute.agreement_id == scope.agreement_id)
+    if scope.agreement_ids is not None:
+        query = query.where(Dispute.agreement_id.in_(sorted(scope.agreement_ids)))
     if scope.organisation_id is not None:
         parties = select(DisputeParty.dispute_id).where(DisputeParty.organisation_id == scope.organisation_id)
         query = query.where(Dispute.id.in_(parties))

@@ -3,9 +3,10 @@
 SpiffWorkflow evaluates with plain ``eval``/``exec`` and full builtins; limiting builtins alone is
 escaped through ``().__class__.__base__.__subclasses__()`` (see shared/SPIFFWORKFLOW.md §4). The
 allow-list refuses imports, definitions, lambdas, any ``_``-prefixed name or attribute, and calls to
-anything but the helpers below. What the allow-list lets through runs in this process only when its cost is
-provably linear in the data (``costs.is_cheap``: most conditions); anything else runs in a worker process
-with hard CPU, memory and wall-clock limits (``sandbox``), which also stop one long C-level operation.
+anything but the helpers below; ``del`` may remove a name or an item of the task data, never an
+attribute. What the allow-list lets through runs in this process only when its cost is provably linear
+in the data (``costs.is_cheap``: most conditions); anything else runs in a worker process with hard CPU,
+memory and wall-clock limits (``sandbox``), which also stop one long C-level operation.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Mod, ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
     ast.Is, ast.IsNot, ast.IfExp, ast.If, ast.For, ast.Subscript, ast.Slice, ast.Attribute,
     ast.Call, ast.keyword, ast.JoinedStr, ast.FormattedValue, ast.Pass, ast.Break, ast.Continue,
+    ast.Delete, ast.Del,
 )
 # Methods of str/list/dict that cannot reach an object's internals. ``format`` is left out on
 # purpose: "{0.__class__}".format(x) reads attributes without an ast.Attribute node.
@@ -101,6 +103,19 @@ def _check_node(node: ast.AST) -> None:
         raise ScriptRejected(None, f"otillåtet attribut: {node.attr}")
     if isinstance(node, ast.Call) and not _is_allowed_callee(node.func):
         raise ScriptRejected(None, "bara de inbyggda hjälpfunktionerna får anropas")
+    if isinstance(node, ast.Delete):
+        _check_deletion(node.targets)
+
+
+def _check_deletion(targets: list[ast.expr]) -> None:
+    """``del x`` and ``del x["k"]`` change only the task data the script runs on (a helper's name deleted
+    is only the script's own copy: the next lookup finds the helper again); deleting an attribute could
+    change a shared object, so it stays refused."""
+    for target in targets:
+        if isinstance(target, ast.Tuple | ast.List):
+            _check_deletion(target.elts)
+        elif not isinstance(target, ast.Name | ast.Subscript):
+            raise ScriptRejected(None, f"otillåten borttagning: del av {type(target).__name__}")
 
 
 def _is_allowed_callee(func: ast.expr) -> bool:

@@ -5,6 +5,10 @@ Our conventions, readable by SpiffArena too:
 * the task's lane names the role that gets it (a role code or its Swedish label);
 * optional properties ``organisation`` and ``assignee`` are expressions over the task data that give
   the organisation id the task is offered in and a named user id; ``dueIn`` is an ISO duration.
+
+A file may hold several processes; one of them is the entry point (``entry_point``). A call activity runs a
+process of the same file or, through ``resolve``, a process deployed separately (the service binds the
+version it found at deploy, so an instance keeps the callee it started with).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins import SubWorkflowTaskMixin
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
@@ -82,10 +87,19 @@ class Definition:
     spec: BpmnProcessSpec
     subprocess_specs: Mapping[str, BpmnProcessSpec]
     user_tasks: Mapping[str, UserTaskInfo] = field(default_factory=dict)
+    # Processes deployed separately that a call activity of this file runs, by process id (their own
+    # callees are in theirs). Their specs are in ``subprocess_specs``, their user tasks in ``user_tasks``.
+    callees: Mapping[str, Definition] = field(default_factory=dict)
 
     @property
     def form_names(self) -> set[str]:
         return {t.form for t in self.user_tasks.values() if t.form}
+
+    @property
+    def own_user_tasks(self) -> dict[str, UserTaskInfo]:
+        """The user tasks drawn in this file (not in a separately deployed callee)."""
+        theirs = {bpmn_id for callee in self.callees.values() for bpmn_id in callee.user_tasks}
+        return {bpmn_id: task for bpmn_id, task in self.user_tasks.items() if bpmn_id not in theirs}
 
     @cached_property
     def has_timers(self) -> bool:
@@ -96,25 +110,115 @@ class Definition:
                    for spec in specs for task_spec in spec.task_specs.values())
 
 
-def parse(xml: bytes, filename: str) -> Definition:
-    """Parse one BPMN file holding one executable process. Raises BpmnError naming the element."""
+# Resolves a process id that no process of the file has to a process deployed separately (None: not deployed).
+Resolver = Callable[[str], "Definition | None"]
+
+
+def parse(xml: bytes, filename: str, *, entry: str | None = None, resolve: Resolver | None = None) -> Definition:
+    """Parse one BPMN file; its entry point (``entry``, or the one ``entry_point`` finds) is the process an
+    instance starts. Raises BpmnError naming the element."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
-        _check_flow_references(etree.fromstring(xml))
+        root = etree.fromstring(xml)
+        _check_flow_references(root)
+        _refuse_business_rule_tasks(root)
         parser.add_bpmn_str(xml, filename=filename)
-        process_ids = parser.get_process_ids()
-        if len(process_ids) != 1:
-            raise BpmnError(None, f"filen ska innehålla exakt en körbar process, den har {len(process_ids)}")
-        spec = parser.get_spec(process_ids[0])
-        subprocess_specs = parser.get_subprocess_specs(process_ids[0])
+        process_id = entry_point(root, parser.get_process_ids(), entry)
+        spec = parser.get_spec(process_id)
+        subprocess_specs, missing = _subprocess_specs(parser, spec)
     except etree.XMLSyntaxError as exc:
         raise BpmnError(None, f"ogiltig XML på rad {exc.lineno}: {exc.msg}") from None
     except ValidationException as exc:
         raise BpmnError(exc.id or None, _validation_message(exc)) from None
+    user_tasks = _user_tasks(spec, subprocess_specs)
+    callees = _bind_callees(missing, resolve or (lambda _: None), subprocess_specs, user_tasks)
     return Definition(
         process_id=spec.name, name=spec.description or spec.name, spec=spec,
-        subprocess_specs=subprocess_specs, user_tasks=_user_tasks(spec, subprocess_specs),
+        subprocess_specs=subprocess_specs, user_tasks=user_tasks, callees=callees,
     )
+
+
+def executable_processes(root: etree._Element) -> list[str]:
+    """Ids of the file's executable processes, in file order (SpiffWorkflow: no isExecutable means true)."""
+    return [process.get("id", "") for process in root.iterfind("bpmn:process", NS)
+            if process.get("isExecutable", "true") == "true"]
+
+
+def entry_point(root: etree._Element, executable: list[str], entry: str | None = None) -> str:
+    """The process an instance starts: ``entry`` if given, else the only executable process that no call
+    activity of the file calls. Refused when there is none or several, naming the candidates."""
+    if not executable:
+        raise BpmnError(None, 'filen har ingen körbar process (isExecutable="true")')
+    if entry is not None:
+        if entry not in executable:
+            raise BpmnError(None, f"processen '{entry}' finns inte som körbar process i filen; "
+                                  f"filens körbara processer: {_listed(root, executable)}")
+        return entry
+    called = {activity.get("calledElement") for activity in root.iterfind(".//bpmn:callActivity", NS)}
+    candidates = [process_id for process_id in executable if process_id not in called]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise BpmnError(None, f"varje körbar process i filen anropas av en annan, så ingen kan starta ett ärende: "
+                              f"{_listed(root, executable)}")
+    raise BpmnError(None, f"filen har {len(candidates)} körbara processer som ingen annan process anropar: "
+                          f"{_listed(root, candidates)}; ange vilken som startar ärendet (process_id), eller "
+                          'markera de andra som icke körbara (isExecutable="false")')
+
+
+def _listed(root: etree._Element, process_ids: list[str]) -> str:
+    names = {process.get("id"): process.get("name") for process in root.iterfind("bpmn:process", NS)}
+    return ", ".join(f"'{pid}' ({names[pid]})" if names.get(pid) else f"'{pid}'" for pid in process_ids)
+
+
+def _refuse_business_rule_tasks(root: etree._Element) -> None:
+    # SpiffWorkflow would look for a DMN table we never load and say 'No DMN Diagram available'.
+    for task in root.iterfind(".//bpmn:businessRuleTask", NS):
+        raise BpmnError(task.get("id"), "affärsregeluppgifter (businessRuleTask med DMN-beslutstabell) stöds inte; "
+                                        "gör beslutet med en skriptuppgift eller en gateway med villkor")
+
+
+def _subprocess_specs(parser: SpiffBpmnParser, spec: BpmnProcessSpec) -> tuple[dict[str, Any], dict[str, str]]:
+    """The file's subprocesses and called processes reachable from ``spec``, and the processes called that the
+    file does not have (process id -> the first call activity calling it)."""
+    found: dict[str, Any] = {}
+    missing: dict[str, str] = {}
+    todo = [spec]
+    while todo:
+        for task_spec in todo.pop().task_specs.values():
+            if not isinstance(task_spec, SubWorkflowTaskMixin) or task_spec.spec in found or task_spec.spec in missing:
+                continue
+            called = parser.get_spec(task_spec.spec, required=False)
+            if called is None:
+                missing[task_spec.spec] = task_spec.bpmn_id
+            else:
+                found[task_spec.spec] = called
+                todo.append(called)
+    return found, missing
+
+
+def _bind_callees(missing: Mapping[str, str], resolve: Resolver, subprocess_specs: dict[str, Any],
+                  user_tasks: dict[str, UserTaskInfo]) -> dict[str, Definition]:
+    """Add each separately deployed callee's specs and user tasks; refuse a callee that is not deployed or
+    whose ids would clash with this file's (the engine keys subprocesses and we key tasks by id)."""
+    callees: dict[str, Definition] = {}
+    for process_id, activity_id in missing.items():
+        callee = resolve(process_id)
+        if callee is None:
+            raise BpmnError(activity_id, f"anropsaktiviteten anropar processen '{process_id}', som varken finns "
+                                         "i filen eller är driftsatt")
+        theirs = {process_id: callee.spec, **callee.subprocess_specs}
+        for key, value in theirs.items():
+            if subprocess_specs.setdefault(key, value) is not value:
+                raise BpmnError(activity_id, f"den anropade processen '{process_id}' har en process eller "
+                                             f"delprocess med id '{key}', som den här filen eller en annan anropad process "
+                                             "(i en annan version) också har")
+        for bpmn_id, task in callee.user_tasks.items():
+            if user_tasks.setdefault(bpmn_id, task) != task:
+                raise BpmnError(bpmn_id, f"användaruppgiften har samma id som en i den anropade processen "
+                                         f"'{process_id}'; ge den ett annat id")
+        callees[process_id] = callee
+    return callees
 
 
 def _check_flow_references(root: etree._Element) -> None:
@@ -150,8 +254,9 @@ def _user_tasks(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProces
 
 def validate(xml: bytes, definition: Definition, form_schemas: Mapping[str, Mapping[str, Any]],
              lane_to_role: Callable[[str], str | None]) -> None:
-    """Our own checks on top of the parser's: forms, lanes, every expression. Raises BpmnError."""
-    for task in definition.user_tasks.values():
+    """Our own checks on top of the parser's: forms, lanes, every expression. Raises BpmnError. A separately
+    deployed callee was checked when it was deployed."""
+    for task in definition.own_user_tasks.values():
         if not task.form:
             raise BpmnError(task.bpmn_id, f"användaruppgiften saknar formulär (egenskapen {FORM_PROPERTY})")
         if task.form not in form_schemas:

@@ -41,14 +41,16 @@ class Problem:
 
 
 def validate(xml: bytes, filename: str, form_schemas: Mapping[str, Mapping[str, Any]],
-             lane_to_role: Callable[[str], object | None]) -> list[Problem]:
-    """Every problem of the diagram; an empty list means it can be deployed."""
+             lane_to_role: Callable[[str], object | None], *, entry: str | None = None,
+             resolve: specs.Resolver | None = None) -> list[Problem]:
+    """Every problem of the diagram; an empty list means it can be deployed. ``entry`` and ``resolve`` as
+    for ``specs.parse``; a separately deployed callee was checked when it was deployed."""
     try:
         root = etree.fromstring(xml)
     except etree.XMLSyntaxError as exc:
         return [Problem(None, f"ogiltig XML på rad {exc.lineno}: {exc.msg}")]
     try:
-        definition = specs.parse(xml, filename)
+        definition = specs.parse(xml, filename, entry=entry, resolve=resolve)
     except BpmnError as exc:
         return [Problem(exc.element_id or _element_at_line(root, exc.detail), exc.detail)]
     problems = [*_user_task_problems(definition, form_schemas, lane_to_role), *_timer_problems(root),
@@ -78,7 +80,7 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 def _user_task_problems(definition: specs.Definition, form_schemas: Mapping[str, Mapping[str, Any]],
                         lane_to_role: Callable[[str], object | None]) -> Iterator[Problem]:
-    for task in definition.user_tasks.values():
+    for task in definition.own_user_tasks.values():
         if not task.form:
             yield Problem(task.bpmn_id, f"användaruppgiften saknar formulär (egenskapen {specs.FORM_PROPERTY})")
         elif task.form not in form_schemas:
@@ -171,7 +173,9 @@ def _outgoing(root: etree._Element, node_id: str) -> list[etree._Element]:
 
 
 def _unreachable(root: etree._Element) -> Iterator[Problem]:
-    for container in [*root.iterfind("bpmn:process", NS), *root.iterfind(".//bpmn:subProcess", NS)]:
+    # A pool marked not executable documents a participant the service does not run.
+    processes = [p for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable", "true") == "true"]
+    for container in [*processes, *(s for p in processes for s in p.iterfind(".//bpmn:subProcess", NS))]:
         if container.get("triggeredByEvent") == "true":
             continue
         nodes = {node.get("id"): node for node in container

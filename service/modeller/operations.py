@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from service import audit
 from service.columns import now
-from service.engine import forms, scripting
-from service.engine.specs import NS
+from service.engine import forms, scripting, specs
 from service.engine.validation import Problem
 from service.errors import BpmnError, NotFound, ValidationFailed
 from service.extensions import db
@@ -48,32 +47,39 @@ def all_forms() -> dict[str, Any]:
     return {**available_forms(forms_dir()), **edited_forms()}
 
 
-def validate_xml(xml: bytes, filename: str) -> list[Problem]:
-    """Every problem of a diagram, as the deploy would find it."""
+def validate_xml(xml: bytes, filename: str, process_id: str | None = None) -> list[Problem]:
+    """Every problem of a diagram, as the deploy would find it (``process_id``: the chosen entry point)."""
     if len(xml) > MAX_XML_BYTES:
         return [Problem(None, "filen är större än 2 MB")]
-    return validate_definition(xml, filename, forms_dir(), edited_forms())
+    return validate_definition(xml, filename, forms_dir(), edited_forms(), process_id)
 
 
 def process_id_of(xml: bytes) -> str:
-    """The executable process id of a diagram (for naming drafts and files)."""
+    """The entry point of a diagram (for naming drafts and files): the only executable process no call
+    activity of the file calls, else the first executable one."""
     try:
-        process = etree.fromstring(xml).find("bpmn:process[@isExecutable='true']", NS)
+        root = etree.fromstring(xml)
     except etree.XMLSyntaxError as exc:
         raise BpmnError(None, f"ogiltig XML på rad {exc.lineno}: {exc.msg}") from None
-    if process is None or not process.get("id"):
-        raise BpmnError(None, "filen har ingen körbar process (isExecutable=\"true\")")
-    return str(process.get("id"))
+    executable = [process_id for process_id in specs.executable_processes(root) if process_id]
+    try:
+        return specs.entry_point(root, executable)
+    except BpmnError:
+        if not executable:
+            raise
+        return executable[0]  # a draft of a file whose entry point is still to be chosen
 
 
-def deploy_xml(xml: bytes, filename: str, comment: str, *, by: User) -> tuple[ProcessDefinition, bool]:
+def deploy_xml(xml: bytes, filename: str, comment: str, *, by: User,
+               process_id: str | None = None) -> tuple[ProcessDefinition, bool]:
     """Validate the diagram and store it (with the forms it uses) as a new immutable version."""
     if not comment.strip():
         raise ValidationFailed("Ange en kommentar till versionen.", {"comment": ["Kommentar krävs."]})
-    problems = validate_xml(xml, filename)
+    problems = validate_xml(xml, filename, process_id)
     if problems:
         raise DiagramRefused(problems)
-    return deploy_definition(xml, filename, forms_dir(), by=by, comment=comment.strip(), edited_forms=edited_forms())
+    return deploy_definition(xml, filename, forms_dir(), by=by, comment=comment.strip(), edited_forms=edited_forms(),
+                             process_id=process_id)
 
 
 def save_draft(xml: bytes, base_version: int | None, *, by: User) -> ModelDraft:

@@ -148,12 +148,18 @@ def _xml_from_request() -> tuple[bytes, str]:
     return xml, str(payload.get("filename") or "diagram.bpmn")
 
 
+def _chosen_process() -> str | None:
+    """The entry point the owner chose for a file with several executable processes (None: the file's own)."""
+    chosen = (request.get_json(silent=True) or {}).get("process_id")
+    return str(chosen) if chosen else None
+
+
 @bp.post("/modell/validera")
 @_owners_only
 def validate() -> Response:
     """Validate a diagram: every problem with its element's id, name and label."""
     xml, filename = _xml_from_request()
-    problems = [p.as_dict() for p in ops.validate_xml(xml, filename)]
+    problems = [p.as_dict() for p in ops.validate_xml(xml, filename, _chosen_process())]
     return jsonify({"problems": with_names(problems, element_names(xml) if problems else {})})
 
 
@@ -163,7 +169,8 @@ def deploy() -> tuple[Response, int]:
     """Deploy a diagram as a new version with a comment."""
     xml, filename = _xml_from_request()
     comment = str((request.get_json(silent=True) or {}).get("comment") or "")
-    row, is_new = commit_with_retry(lambda: ops.deploy_xml(xml, filename, comment, by=current_user))
+    row, is_new = commit_with_retry(lambda: ops.deploy_xml(xml, filename, comment, by=current_user,
+                                                           process_id=_chosen_process()))
     body = {"process_id": row.process_id, "version": row.version, "is_new": is_new,
             "versions_url": url_for("modeller.versions", process_id=row.process_id)}
     return jsonify(body), 201 if is_new else 200

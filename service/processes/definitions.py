@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,35 +22,54 @@ _PARSED: dict[tuple[int, str], tuple[specs.Definition, dict[str, Any]]] = {}
 
 
 def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | None, comment: str = "",
-                      edited_forms: Mapping[str, Any] | None = None) -> tuple[ProcessDefinition, bool]:
+                      edited_forms: Mapping[str, Any] | None = None,
+                      process_id: str | None = None) -> tuple[ProcessDefinition, bool]:
     """Validate and store a new version; returns (definition, is_new). Identical content is not re-versioned.
 
     ``edited_forms`` (name -> schema, edited in the modeller) take precedence over the files in ``forms_dir``.
+    ``process_id`` chooses the entry point of a file with several processes. A call activity to a process
+    deployed separately is bound to that process's latest version, recorded with this version.
     """
-    definition = specs.parse(xml, filename)
-    form_schemas = _read_forms(definition, forms_dir, edited_forms or {})
+    bound: dict[str, ProcessDefinition] = {}
+    definition = specs.parse(xml, filename, entry=process_id, resolve=_resolver(bound, get_latest_definition))
+    form_schemas = _read_forms(definition, forms_dir, edited_forms or {}, bound)
     specs.validate(xml, definition, form_schemas, lambda lane: role_for_lane(lane))
-    digest = _digest(xml, form_schemas)
+    called_versions = {called: row.version for called, row in sorted(bound.items())}
+    digest = _digest(xml, form_schemas, called_versions)
     latest = get_latest_definition(definition.process_id)
     if latest is not None and latest.sha256 == digest:
         return latest, False
     row = ProcessDefinition(
         process_id=definition.process_id, version=(latest.version + 1 if latest else 1),
         name=definition.name, filename=filename, bpmn_xml=xml.decode("utf-8"), forms=form_schemas,
-        sha256=digest, comment=comment, deployed_by_id=getattr(by, "id", None),
+        called_versions=called_versions, sha256=digest, comment=comment, deployed_by_id=getattr(by, "id", None),
     )
     db.session.add(row)
     db.session.flush()
+    calls: dict[str, Any] = {"called_versions": called_versions} if called_versions else {}
     audit.record(by, "definition.deployed", row, process_id=row.process_id, version=row.version,
-                 sha256=digest, forms=sorted(form_schemas), comment=comment)
+                 sha256=digest, forms=sorted(form_schemas), comment=comment, **calls)
     return row, True
 
 
-def validate_definition(xml: bytes, filename: str, forms_dir: Path,
-                        edited_forms: Mapping[str, Any] | None = None) -> list[validation.Problem]:
+def validate_definition(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None = None,
+                        process_id: str | None = None) -> list[validation.Problem]:
     """Every reason ``xml`` cannot be deployed (empty: it can), each naming its BPMN element."""
     schemas = {**available_forms(forms_dir), **(edited_forms or {})}
-    return validation.validate(xml, filename, schemas, lambda lane: role_for_lane(lane))
+    return validation.validate(xml, filename, schemas, lambda lane: role_for_lane(lane), entry=process_id,
+                               resolve=_resolver({}, get_latest_definition))
+
+
+def _resolver(bound: dict[str, ProcessDefinition],
+              pick: Callable[[str], ProcessDefinition | None]) -> specs.Resolver:
+    """Resolve a called process to the parsed version ``pick`` chooses, noting the row in ``bound``."""
+    def resolve(process_id: str) -> specs.Definition | None:
+        row = pick(process_id)
+        if row is None:
+            return None
+        bound[process_id] = row
+        return parsed(row)
+    return resolve
 
 
 def available_forms(forms_dir: Path) -> dict[str, Any]:
@@ -64,9 +83,11 @@ def available_forms(forms_dir: Path) -> dict[str, Any]:
     return found
 
 
-def _read_forms(definition: specs.Definition, forms_dir: Path, edited_forms: Mapping[str, Any]) -> dict[str, Any]:
+def _read_forms(definition: specs.Definition, forms_dir: Path, edited_forms: Mapping[str, Any],
+                bound: Mapping[str, ProcessDefinition]) -> dict[str, Any]:
+    """The file's own tasks' forms from the modeller or ``forms_dir``; a called process's as deployed with it."""
     schemas: dict[str, Any] = {}
-    for task in definition.user_tasks.values():
+    for task in definition.own_user_tasks.values():
         if not task.form or task.form in schemas:
             continue
         if task.form in edited_forms:
@@ -79,11 +100,20 @@ def _read_forms(definition: specs.Definition, forms_dir: Path, edited_forms: Map
             schemas[task.form] = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise BpmnError(task.bpmn_id, f"formuläret '{task.form}' är inte giltig JSON: {exc}") from None
+    for process_id, row in bound.items():
+        for name, schema in row.forms.items():
+            if schemas.setdefault(name, schema) != schema:
+                # A case reads a task's form by name: one name, one schema for the whole case.
+                user = next((t.bpmn_id for t in definition.own_user_tasks.values() if t.form == name), None)
+                raise BpmnError(user, f"formuläret '{name}' skiljer sig från det som driftsattes med den anropade "
+                                      f"processen '{process_id}' (version {row.version}); driftsätt den igen först")
     return schemas
 
 
-def _digest(xml: bytes, form_schemas: dict[str, Any]) -> str:
+def _digest(xml: bytes, form_schemas: dict[str, Any], called_versions: dict[str, int]) -> str:
     content = xml + json.dumps(form_schemas, sort_keys=True).encode()
+    if called_versions:  # a new version of a callee makes a redeploy of the same file a new version
+        content += json.dumps(called_versions, sort_keys=True).encode()
     return hashlib.sha256(content).hexdigest()
 
 
@@ -139,5 +169,16 @@ def _content(row: ProcessDefinition) -> tuple[specs.Definition, dict[str, Any]]:
     # Keyed by content hash too: ids are reused when a test database is emptied.
     key = (row.id, row.sha256)
     if key not in _PARSED:
-        _PARSED[key] = (specs.parse(row.bpmn_xml.encode("utf-8"), row.filename), dict(row.forms))
+        resolve = _resolver({}, lambda process_id: _called_version(row, process_id))
+        definition = specs.parse(row.bpmn_xml.encode("utf-8"), row.filename, entry=row.process_id, resolve=resolve)
+        _PARSED[key] = (definition, dict(row.forms))
     return _PARSED[key]
+
+
+def _called_version(row: ProcessDefinition, process_id: str) -> ProcessDefinition | None:
+    """The version of ``process_id`` that ``row`` was deployed with."""
+    version = (row.called_versions or {}).get(process_id)
+    if version is None:
+        return None
+    return db.session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.process_id == process_id, ProcessDefinition.version == version))

@@ -27,6 +27,9 @@ class ProcessDefinition(db.Model):  # type: ignore[name-defined,misc]
     # Deferred: read once per version into definitions.parsed()'s cache, not on every task.
     bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True, deferred_group="content")
     forms: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True, deferred_group="content")
+    # Process id -> version of each separately deployed process a call activity runs, bound at deploy: an
+    # instance keeps the callee it started with when the callee is deployed again.
+    called_versions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, deferred=True, deferred_group="content")
     sha256: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

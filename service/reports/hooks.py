@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from service.extensions import db
 from service.parties.models import N_, User
@@ -17,7 +17,13 @@ CASE_TYPE = "annual_report"
 
 def _title(report_id: int) -> str | None:
     report = db.session.get(AnnualReport, report_id)
-    return None if report is None else f"Årsrapport {report.year}: {report.agreement.title}"
+    return None if report is None else _label(report)
+
+
+def _label(report: AnnualReport) -> str:
+    if report.is_collaboration:
+        return f"Samverkans årsrapport {report.year}: {report.body.name}"
+    return f"Årsrapport {report.year}: {report.agreement.title}"
 
 
 def _land(decision: object, by: User) -> None:
@@ -32,12 +38,13 @@ def _url(report_id: int) -> str | None:
 
 
 def _candidates(meeting: Any) -> list[tuple[int, str]]:
-    """The draft annual reports of the agreements the meeting's body serves."""
+    """The draft annual reports of the agreements the meeting's body serves, and the body's own collaboration
+    report."""
     agreement_ids = [a.id for a in meeting.body.agreements]
-    reports = db.session.scalars(select(AnnualReport).where(AnnualReport.agreement_id.in_(agreement_ids),
-                                                            AnnualReport.status == ReportStatus.DRAFT)
-                                 .order_by(AnnualReport.year, AnnualReport.id))
-    return [(r.id, f"Årsrapport {r.year}: {r.agreement.title}") for r in reports]
+    reports = db.session.scalars(select(AnnualReport).where(
+        or_(AnnualReport.agreement_id.in_(agreement_ids), AnnualReport.body_id == meeting.body.id),
+        AnnualReport.status == ReportStatus.DRAFT).order_by(AnnualReport.year, AnnualReport.id))
+    return [(r.id, _label(r)) for r in reports]
 
 
 def register() -> None:

@@ -1,5 +1,6 @@
-"""Annual report pages: an agreement's reports, one report (draft form or the adopted text) and its PDF/A.
-A joint body adopts it at a meeting (service/bodies: the decision lands through hooks.py)."""
+"""Annual report pages: an agreement's reports (and the collaboration reports covering it), a joint body's
+collaboration reports, one report (draft form or the adopted text) and its PDF/A. A joint body adopts it at a
+meeting (service/bodies: the decision lands through hooks.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from service import access
 from service.agreements.models import Agreement
+from service.bodies.models import JointBody
 from service.deviations.statistics import swedish_number
 from service.errors import SamverkanError, ValidationFailed
 from service.extensions import db
@@ -32,9 +34,20 @@ def agreement_follow_ups(agreement_id: int) -> list[Any]:
     return list_follow_ups(agreement_id)
 
 
+@bp.app_template_global()
+def agreement_collaboration_reports(agreement_id: int) -> list[AnnualReport]:
+    """For the agreement page: the collaboration reports (of joint bodies serving it) that cover it."""
+    return ops.collaboration_reports_covering(agreement_id)
+
+
 def may_open_report(user: Any, report_id: int, **_: Any) -> bool:
     report = db.session.get(AnnualReport, report_id)
-    return report is not None and access.can_view_agreement(user, report.agreement)
+    return report is not None and ops.can_view_report(user, report)
+
+
+def may_open_body_reports(user: Any, body_id: int, **_: Any) -> bool:
+    body = db.session.get(JointBody, body_id)
+    return body is not None and ops.may_see_collaboration_reports(user, body)
 
 
 @bp.route("/avtal/<int:agreement_id>/arsrapporter", methods=["GET", "POST"])
@@ -55,8 +68,35 @@ def agreement_reports(agreement_id: int) -> BaseResponse | str | tuple[str, int]
         except SamverkanError as exc:
             db.session.rollback()
             message, status = exc.message, exc.status
-    page = render_template("reports/list.html", agreement=agreement, reports=ops.list_reports(agreement_id),
-                           can_draft=ops.is_coordinator(current_user, agreement), message=message)
+    page = render_template("reports/list.html", title=agreement.title, reports=ops.list_reports(agreement_id),
+                           collaboration_reports=ops.collaboration_reports_covering(agreement_id),
+                           can_draft=ops.is_coordinator(current_user, agreement), message=message,
+                           back=("inbox.agreement_page", {"agreement_id": agreement_id}))
+    return (page, status) if message else page
+
+
+@bp.route("/organ/<int:body_id>/arsrapporter", methods=["GET", "POST"])
+@login_required
+@access.opens_if(may_open_body_reports)
+def body_reports(body_id: int) -> BaseResponse | str | tuple[str, int]:
+    """List a collaboration's annual reports (a joint body's, over every agreement it serves), and start one."""
+    body = db.session.get_one(JointBody, body_id)
+    message = None
+    if request.method == "POST":
+        year = request.form.get("year", "")
+        try:
+            if not year.isdigit():
+                raise ValidationFailed("Året är ogiltigt.", {"year": ["Ange ett år, till exempel 2026."]})
+            report = commit_with_retry(lambda: ops.create_collaboration_report(
+                db.session.get_one(JointBody, body_id), int(year), by=current_user))
+            return redirect(url_for("reports.report_page", report_id=report.id))
+        except SamverkanError as exc:
+            db.session.rollback()
+            message, status = exc.message, exc.status
+    page = render_template("reports/list.html", title=body.name, body=body,
+                           reports=ops.list_collaboration_reports(body_id),
+                           can_draft=ops.is_collaboration_coordinator(current_user, body), message=message,
+                           back=("bodies.body_page", {"body_id": body_id}))
     return (page, status) if message else page
 
 
@@ -86,7 +126,8 @@ def report_page(report_id: int) -> BaseResponse | str | tuple[str, int]:
 def report_pdf(report_id: int) -> Response:
     """Download the annual report as PDF/A (the stored one, once adopted)."""
     report = db.session.get_one(AnnualReport, report_id)
-    name = f"arsrapport-{report.year}-avtal-{report.agreement_id}{'' if report.is_adopted else '-utkast'}.pdf"
+    owner = f"organ-{report.body_id}" if report.is_collaboration else f"avtal-{report.agreement_id}"
+    name = f"arsrapport-{report.year}-{owner}{'' if report.is_adopted else '-utkast'}.pdf"
     return Response(ops.pdf_of(report), mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -100,6 +141,6 @@ def _economy_rows() -> list[dict[str, Any]]:
 def _render(report: AnnualReport, message: str | None = None, errors: dict[str, list[str]] | None = None) -> str:
     rows = list(report.economy) + [{} for _ in range(BLANK_ECONOMY_ROWS)]
     return render_template("reports/report.html", report=report, f=ops.figures_of(report), number=swedish_number,
-                           can_edit=not report.is_adopted and ops.is_coordinator(current_user, report.agreement),
+                           can_edit=not report.is_adopted and ops.may_edit(current_user, report),
                            economy_rows=rows, kinds=ECONOMY_KINDS,
                            message=message, errors=errors or {})
