@@ -130,6 +130,10 @@ ROWS = [
     Row("POST", "/arsrapporter/{report}", COORDINATORS_A, endpoint="reports.report_page",
         data={"summary": "Året i korthet.", "economy_rows": "0"}),
     Row("GET", "/arsrapporter/{report}.pdf", PARTY_A | AUDITORS, endpoint="reports.report_pdf"),
+    # A collaboration's reports (the steering group's, over every agreement it serves): whoever sees one of them,
+    # its members and auditors (not an admin by that alone); started by a coordinator of one of the agreements.
+    Row("GET", "/organ/{body}/arsrapporter", PARTY_A | AUDITORS, endpoint="reports.body_reports"),
+    Row("POST", "/organ/{body}/arsrapporter", COORDINATORS_A, endpoint="reports.body_reports", data={"year": "2025"}),
     Row("GET", "/forbattringsatgarder", SIGNED_IN, endpoint="improvements.improvement_list"),
     Row("POST", "/forbattringsatgarder/{improvement}", frozenset({"manager@a"}), endpoint="improvements.update",
         data={"status": "in_progress", "result": ""}),
