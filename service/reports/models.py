@@ -76,11 +76,6 @@ class AnnualReport(db.Model):  # type: ignore[name-defined,misc]
         return self.body_id is not None
 
     @property
-    def title(self) -> str:
-        """What the report is of: the agreement's title or the joint body's name."""
-        return str(self.body.name if self.is_collaboration else self.agreement.title)
-
-    @property
     def covered_agreement_ids(self) -> list[int]:
         """The agreements the report covers: its own; a collaboration's, those its body serves (as adopted, once
         adopted: a body that later serves other agreements does not change what a frozen report covered)."""
