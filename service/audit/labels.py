@@ -71,6 +71,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "case.commented": _l("Kommentar"),
     "definition.deployed": _l("Processversion driftsattes"),
     "definition.draft_saved": _l("Processutkast sparades"),
+    "definition.imported": _l("Modell från annat verktyg importerades"),
     "deviation.acknowledged": _l("Avvikelsen kvitterades"),
     "deviation.analysed": _l("Avvikelsen analyserades"),
     "deviation.meeting_decision": _l("Ett organ beslutade om avvikelsen vid ett möte"),

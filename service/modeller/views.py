@@ -7,21 +7,22 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from service import access
-from service.errors import SamverkanError, ValidationFailed
+from service.errors import BpmnError, SamverkanError, ValidationFailed
 from service.extensions import db
+from service.i18n import flash_message
 from service.inbox.form_render import build_fields
 from service.modeller import compare as comparison
-from service.modeller import heatmap
+from service.modeller import heatmap, imports, uploads
 from service.modeller import operations as ops
 from service.modeller.names import element_label, element_names, with_names
 from service.modeller.operations import DiagramRefused
-from service.parties.models import User
+from service.parties.models import ROLE_LABELS, Organisation, User
 from service.processes import migration
 from service.processes.definitions import get_version, list_processes, list_versions
 from service.transactions import commit_with_retry
@@ -184,6 +185,63 @@ def save_draft() -> Response:
     base = (request.get_json(silent=True) or {}).get("base_version")
     draft = commit_with_retry(lambda: ops.save_draft(xml, int(base) if base else None, by=current_user))
     return jsonify({"process_id": draft.process_id, "saved_at": draft.saved_at.isoformat()})
+
+
+@bp.get("/importera")
+@_owners_only
+def import_upload() -> str:
+    """Show the import page: a model from SpiffArena or Camunda with its form files (or one zip)."""
+    return render_template("modeller/import.html")
+
+
+@bp.post("/importera")
+@_owners_only
+def import_preview() -> tuple[str, int]:
+    """Read an uploaded model with its form files and list its user tasks for the role mapping."""
+    files = [(upload.filename or "", upload.read()) for upload in request.files.getlist("files") if upload.filename]
+    try:
+        found = imports.preview(uploads.read_uploads(files))
+    except SamverkanError as exc:
+        return render_template("modeller/import.html", error=exc), exc.status
+    return render_template("modeller/import_mapping.html", **_mapping_page(found)), 200
+
+
+@bp.post("/importera/driftsatt")
+@_owners_only
+def import_deploy() -> BaseResponse | tuple[str, int]:
+    """Import the model with the chosen role and organisation per lane and deploy it as a new version."""
+    try:
+        found = imports.preview(uploads.Bundle.from_json(request.form.get("bundle", "")))
+    except SamverkanError as exc:
+        return render_template("modeller/import.html", error=exc), exc.status
+    chosen = {group.key: (request.form.get(f"role:{group.key}", ""), request.form.get(f"organisation:{group.key}", ""))
+              for group in found.groups}
+    picked = {task.bpmn_id: request.form.get(f"form:{task.bpmn_id}", "") for task in found.tasks if task.form is None}
+    try:
+        row, is_new = commit_with_retry(lambda: imports.import_model(
+            found.bundle, chosen, by=current_user, comment=request.form.get("comment", ""), chosen_forms=picked))
+    except SamverkanError as exc:
+        return render_template("modeller/import_mapping.html", **_mapping_page(found, exc)), exc.status
+    if is_new:
+        flash_message("Modellen importerades och driftsattes som version %(version)s.", version=row.version)
+    else:
+        flash_message("Modellen är oförändrad; version %(version)s gäller fortfarande.", version=row.version)
+    return redirect(url_for("modeller.versions", process_id=row.process_id))
+
+
+def _mapping_page(found: imports.Preview, error: SamverkanError | None = None) -> dict[str, Any]:
+    """The mapping page's values: the tasks by lane, the choices, and a refusal's fields or BPMN problems."""
+    problems: list[dict[str, Any]] = []
+    if isinstance(error, DiagramRefused):
+        problems = with_names((p.as_dict() for p in error.problems), element_names(found.bundle.xml))
+    elif isinstance(error, BpmnError) and error.element_id:
+        problems = with_names([{"element_id": error.element_id, "message": error.detail}], element_names(found.bundle.xml))
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return {"found": found, "roles": [(role.value, ROLE_LABELS[role]) for role in imports.ASSIGNABLE_ROLES],
+            "organisations": organisations, "forms": sorted({*ops.all_forms(), *found.bundle.files}),
+            "values": request.form if request.method == "POST" and "bundle" in request.form else {},
+            "error": error, "problems": problems, "fields": getattr(error, "fields", {}),
+            "case_organisation": imports.CASE_ORGANISATION}
 
 
 @bp.get("/formular.json")
