@@ -33,6 +33,7 @@ DISPUTE_READERS = frozenset({"manager@a", "steering_group_member@a"})
 COORDINATORS_A = frozenset({"case_officer@a", "manager@a"})  # of the agreement Alingsås coordinates
 BODY_MANAGERS = ADMINS | {"case_officer@a"}  # set joint bodies up: admins, case officers of the coordinator
 MINUTE_KEEPERS = frozenset({"body_secretary@a"})  # the steering group's secretary keeps the minutes
+PROCESS_OWNERS = frozenset({"process_owner@a", "process_owner@b"})  # may deploy (access.can_manage_definitions)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,11 @@ ROWS = [
         removes=True),
     Row("POST", "/admin/anvandare/{user}/identitet", ADMINS, endpoint="admin.link_identity"),
     Row("GET", "/admin/schemalaggning", ADMINS, endpoint="scheduler_admin.schedule"),
+    # Importing another tool's model deploys it: process owners only (the form empty: 422, nothing changes).
+    # The modeller's other pages are covered by tests/modeller.
+    Row("GET", "/processer/importera", PROCESS_OWNERS, endpoint="modeller.import_upload"),
+    Row("POST", "/processer/importera", PROCESS_OWNERS, endpoint="modeller.import_preview"),
+    Row("POST", "/processer/importera/driftsatt", PROCESS_OWNERS, endpoint="modeller.import_deploy"),
 ]
 # Endpoints of the matrix's blueprints that need objects the world does not make; their own tests cover them.
 NOT_IN_MATRIX = {"inbox.attachment", "inbox.use_filter", "inbox.delete_filter", "inbox.remove_substitute",
