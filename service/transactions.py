@@ -85,15 +85,41 @@ def take_write_lock(session: Session) -> None:
     if driver is None or driver.in_transaction:
         # It has written already, so it holds SQLite's lock: no other writer can be running, and waiting for
         # our lock now (held by a thread waiting on SQLite's) would only stall both until the busy timeout.
+        _run_checks(session)
         return
     _WRITER.acquire()
     session.info[_WRITER_KEY] = True
     _queue_between_processes(connection.engine.url.database)
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+    _run_checks(session)
+
+
+def check_when_writing(session: Session, check: Callable[[], None]) -> None:
+    """SQLite: run ``check`` when this transaction takes the write lock (at once if it holds it already).
+
+    What SELECT ... FOR UPDATE gives on PostgreSQL, read optimistically: rows read without the lock (so that
+    the engine's work on one case runs while another case's commit holds the lock) are read again under it by
+    ``check``, which raises StaleDataError if another writer changed them meanwhile; the unit of work is then
+    retried on fresh state (commit_with_retry). A transaction that never writes needs no check. PostgreSQL:
+    nothing to do (its rows are locked as they are read)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if session.info.get(_WRITER_KEY) or driver is None or driver.in_transaction:
+        check()
+        return
+    session.info.setdefault(_CHECKS_KEY, []).append(check)
+
+
+def _run_checks(session: Session) -> None:
+    for check in session.info.pop(_CHECKS_KEY, []):
+        check()
 
 
 _WRITER = threading.RLock()
 _WRITER_KEY = "samverkan.sqlite_writer"
+_CHECKS_KEY = "samverkan.checks_under_the_write_lock"
 _queues: dict[tuple[int, str], int] = {}  # (process id, database): the lock file's descriptor in that process
 _held = threading.local()  # this thread's depth in _WRITER (an RLock) and the lock file it holds
 
@@ -130,6 +156,8 @@ def _lock_before_flush(session: Session, flush_context: object, instances: objec
 
 @event.listens_for(Session, "after_transaction_end")
 def _release_writer(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CHECKS_KEY, None)  # a transaction that wrote nothing had nothing to check
     if transaction.parent is None and session.info.pop(_WRITER_KEY, False):
         _leave_queue()
         _WRITER.release()

@@ -37,7 +37,7 @@ from service.processes.models import (
 )
 from service.processes.timers import remember as remember_timer
 from service.processes.timers import sync_timers
-from service.transactions import take_write_lock
+from service.transactions import check_when_writing, take_write_lock
 
 
 def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, Any],
@@ -125,19 +125,34 @@ def _lock_task(task_row_id: int) -> HumanTask:
     """Lock the task's instance and read task and instance fresh under the lock, in one statement.
 
     Two parties approving their own tasks of one instance queue here; the second then works on the
-    state the first wrote. PostgreSQL: SELECT ... FOR UPDATE locks both rows. SQLite has no row locks:
-    the database's write lock is taken first (take_write_lock). The lock_version check on write stays
-    as a second line of defence.
+    state the first wrote. PostgreSQL: SELECT ... FOR UPDATE locks both rows. SQLite has no row locks and
+    one write lock for the whole database: task and instance are read without it, so that the engine's work
+    runs while other cases commit, and read again when the transaction takes it to write (check_when_writing):
+    if another writer completed, claimed or released the task or moved the instance on meanwhile, the work is
+    retried on the new state. The lock_version check on write stays as a second line of defence.
     """
-    take_write_lock(db.session())
-    row = db.session.execute(_LOCK_TASK, {"task_row_id": task_row_id}).first()
+    session = db.session()
+    row = session.execute(_LOCK_TASK, {"task_row_id": task_row_id}).first()
     if row is None:
         raise NotFound("Uppgiften finns inte.")
     task: HumanTask = row[0]
+    read = (task.status, task.user_id, row[1].lock_version)
+    check_when_writing(session, lambda: _unchanged_since(task_row_id, read))
     # Loaded above: spare the lazy loads their queries (and keep the instance alive: the identity map is weak).
     set_committed_value(task, "instance", row[1])
     set_committed_value(row[1], "definition", row[2])
     return task
+
+
+_TASK_AND_VERSION = (select(HumanTask.status, HumanTask.user_id, ProcessInstance.lock_version)
+                     .join(HumanTask.instance).where(HumanTask.id == bindparam("task_row_id")))
+
+
+def _unchanged_since(task_row_id: int, read: tuple[Any, ...]) -> None:
+    with db.session.no_autoflush:
+        now_ = db.session.execute(_TASK_AND_VERSION, {"task_row_id": task_row_id}).first()
+    if now_ is None or tuple(now_) != read:
+        raise StaleDataError(f"Uppgiften {task_row_id} ändrades av någon annan medan den utfördes.")
 
 
 def _validated(instance: ProcessInstance, task: HumanTask, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -179,6 +194,7 @@ def advance(instance: ProcessInstance, workflow: Any, definition: specs.Definiti
 def _write(task: HumanTask, **values: Any) -> None:
     """UPDATE one task row at once, by a Core statement (the hot path of every completion spares the unit of
     work), and keep the loaded object equal to the row."""
+    take_write_lock(db.session())  # SQLite: the task read without it is checked again now (_lock_task)
     with db.session.no_autoflush:  # other pending changes are flushed with the rest, later
         db.session.execute(_UPDATE_TASK.values(**values), {"task_row_id": task.id})
     for name, value in values.items():

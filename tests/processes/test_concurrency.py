@@ -1,7 +1,9 @@
 """Two writers on one instance at the same moment: both approvals counted; one task, one winner.
 
-``runner.complete`` is slowed down so the two transactions really overlap: the second waits on the
-instance lock (a row lock on PostgreSQL, the database write lock on SQLite) and then sees fresh state.
+``runner.complete`` is slowed down so the two transactions really overlap. On PostgreSQL the second waits on
+the rows' lock and then sees fresh state; on SQLite both do their engine work at once, and the second finds,
+when it takes the database's write lock to write, that task or instance moved on, and is run again on fresh
+state (transactions.check_when_writing).
 """
 
 from __future__ import annotations
@@ -115,6 +117,47 @@ def test_same_task_submitted_twice_at_once_has_one_winner(app: Flask, db: Any, p
     assert sorted(codes) == [302, 409]
     db.session.expire_all()
     assert len(db.session.get(Agreement, agreement.id).latest_version.current_decisions()) == 1
+    assert verify().is_intact
+
+
+def test_a_change_of_the_task_while_the_engine_works_is_never_overwritten(app: Flask, db: Any, parties: Parties,
+                                                                          slow_engine: None) -> None:
+    """The task is withdrawn (as a timer's escalation does) while its completion is in the engine: exactly one
+    of the two wins, and the task's row and the decisions say which."""
+    from sqlalchemy import text
+
+    agreement, decide = submitted_agreement(db, parties)
+    task = decide[0]
+    organisation = next(o for o in parties.all if o.id == task.organisation_id)
+    secretary_id = parties.secretaries[organisation.id].id
+
+    def complete() -> str:
+        from service.parties.models import User
+        user = db.session.get(User, secretary_id)
+        try:
+            commit_with_retry(lambda: complete_task(task.id, decision_data(organisation), by=user))
+            return "completed"
+        except Exception as exc:  # the loser is told the task is no longer there to do
+            return type(exc).__name__
+        finally:
+            db.session.remove()
+
+    def withdraw() -> int:
+        time.sleep(0.1)  # the completion is in the (slowed) engine now
+        result = db.session.execute(text("UPDATE human_tasks SET status = 'cancelled' WHERE id = :id "
+                                         "AND status = 'ready'"), {"id": task.id})
+        db.session.commit()
+        db.session.remove()
+        return int(result.rowcount)
+
+    completed, withdrawn = run_together(app, complete, withdraw)
+    db.session.expire_all()
+    status = db.session.get(HumanTask, task.id).status
+    decisions = len(db.session.get(Agreement, agreement.id).latest_version.current_decisions())
+    if db.engine.dialect.name == "sqlite":  # nobody waits: the withdrawal commits first, the completion yields
+        assert (completed, withdrawn, status, decisions) == ("Conflict", 1, TaskStatus.CANCELLED, 0)
+    else:  # the withdrawal waits on the row lock, then finds the task done
+        assert (completed, withdrawn, status, decisions) == ("completed", 0, TaskStatus.COMPLETED, 1)
     assert verify().is_intact
 
 
