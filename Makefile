@@ -23,7 +23,7 @@ lint: setup
 	$(BIN)/ruff check service tests bench
 	$(BIN)/mypy
 
-setup: $(VENV)/.installed node_modules/.installed service/modeller/static/build/modeller.js translations
+setup: $(VENV)/.installed node_modules/.installed service/modeller/static/build/modeller.js service/modeller/static/build/lint-node.js translations
 
 # bpmn-js, the properties panel, htmx and Swagger UI come from the npm registry and are served by Flask.
 node_modules/.installed: package.json package-lock.json
@@ -31,8 +31,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # The modeller's properties-panel extension, bundled with esbuild (also built by npm's postinstall).
-service/modeller/static/build/modeller.js: $(shell find service/modeller/static/src -type f) node_modules/.installed
+service/modeller/static/build/modeller.js: $(shell find service/modeller/static/src service/modeller/lint -type f) node_modules/.installed
 	npm run --silent build-modeller
+
+# The same lint rules for the server, run by node at deploy (service/processes/lint.py; also built by postinstall).
+service/modeller/static/build/lint-node.js: $(shell find service/modeller/lint -type f) service/modeller/static/spiffworkflow.json node_modules/.installed
+	npm run --silent build-lint
 
 # Message catalogues are compiled here, never committed as binaries.
 translations: $(VENV)/.installed

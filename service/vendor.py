@@ -12,6 +12,7 @@ NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 SERVED = (
     "bpmn-js/dist/",
     "bpmn-js-properties-panel/dist/",
+    "bpmn-js-bpmnlint/dist/",
     "@bpmn-io/properties-panel/dist/",
     "htmx.org/dist/",
     "swagger-ui-dist/",

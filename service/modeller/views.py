@@ -22,7 +22,7 @@ from service.modeller import heatmap, imports, uploads
 from service.modeller import operations as ops
 from service.modeller.names import element_label, element_names, with_names
 from service.modeller.operations import DiagramRefused
-from service.parties.models import ROLE_LABELS, Organisation, User
+from service.parties.models import ROLE_LABELS, Organisation, User, role_lane_names
 from service.processes import migration
 from service.processes.definitions import get_version, list_processes, list_versions
 from service.transactions import commit_with_retry
@@ -138,7 +138,7 @@ def modeller() -> str:
         base = row.version
         xml = draft.bpmn_xml if draft is not None else row.bpmn_xml
     return render_template("modeller/modeller.html", xml=xml, process_id=process_id, base_version=base, draft=draft,
-                           forms=sorted(ops.all_forms()))
+                           forms=sorted(ops.all_forms()), roles=role_lane_names())
 
 
 def _xml_from_request() -> tuple[bytes, str]:

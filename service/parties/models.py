@@ -88,6 +88,12 @@ def role_for_lane(lane: str) -> Role | None:
     return LANE_ALIASES.get(wanted)
 
 
+def role_lane_names() -> list[str]:
+    """Every lane name ``role_for_lane`` accepts (casefolded): the modeller's and the deploy's lint check lanes by it."""
+    names = {name for role in Role for name in (role.value, ROLE_LABELS[role].casefold())}
+    return sorted(names | set(LANE_ALIASES))
+
+
 class Organisation(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "organisations"
 

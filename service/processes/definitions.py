@@ -16,6 +16,7 @@ from service.errors import BpmnError, NotFound
 from service.extensions import db
 from service.messages import Message
 from service.parties.models import User, role_for_lane
+from service.processes import lint
 from service.processes.models import ProcessDefinition
 
 _PARSED: dict[tuple[int, str], tuple[specs.Definition, dict[str, Any]]] = {}
@@ -33,6 +34,7 @@ def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | 
     bound: dict[str, ProcessDefinition] = {}
     definition = specs.parse(xml, filename, entry=process_id, resolve=_resolver(bound, get_latest_definition))
     form_schemas = _read_forms(definition, forms_dir, edited_forms or {}, bound)
+    lint.refuse_lint_errors(xml, {*_form_names(forms_dir), *(edited_forms or {})})
     specs.validate(xml, definition, form_schemas, lambda lane: role_for_lane(lane))
     called_versions = {called: row.version for called, row in sorted(bound.items())}
     digest = _digest(xml, form_schemas, called_versions)
@@ -56,8 +58,16 @@ def validate_definition(xml: bytes, filename: str, forms_dir: Path, edited_forms
                         process_id: str | None = None) -> list[validation.Problem]:
     """Every reason ``xml`` cannot be deployed (empty: it can), each naming its BPMN element."""
     schemas = {**available_forms(forms_dir), **(edited_forms or {})}
-    return validation.validate(xml, filename, schemas, lambda lane: role_for_lane(lane), entry=process_id,
-                               resolve=_resolver({}, get_latest_definition))
+    problems = validation.validate(xml, filename, schemas, lambda lane: role_for_lane(lane), entry=process_id,
+                                   resolve=_resolver({}, get_latest_definition))
+    if problems and problems[0].message.startswith("ogiltig XML"):
+        return problems
+    return lint.merge(problems, lint.lint_problems(xml, schemas))
+
+
+def _form_names(forms_dir: Path) -> set[str]:
+    """The form files' names in ``forms_dir`` (what the modeller offers a user task)."""
+    return {path.name for path in forms_dir.glob("*.json")}
 
 
 def _resolver(bound: dict[str, ProcessDefinition],

@@ -53,6 +53,12 @@
 
   async function currentXml() { return restoreLoopRefs((await modeler.saveXML({ format: true })).xml); }
 
+  // One problem list: the live lint's findings (bpmn-js-bpmnlint, on every change) and the server's check
+  // (debounced after a change, and at deploy). The server runs the same lint; its lint findings give way to
+  // the browser's own where both name the element and the rule.
+  let serverProblems = [];
+  let lintProblems = [];
+
   function clearProblems() {
     const overlays = modeler.get('overlays');
     const canvas = modeler.get('canvas');
@@ -63,36 +69,62 @@
   }
 
   function showProblems(problems) {
+    serverProblems = problems;
+    renderProblems();
+  }
+
+  function showLint(issues) {
+    lintProblems = [];
+    Object.values(issues).forEach((list) => list.forEach((issue) => lintProblems.push({
+      element_id: issue.actualElementId || issue.id, message: issue.message, rule: issue.rule,
+      level: issue.category === 'error' ? 'error' : 'warning',
+    })));
+    renderProblems();
+  }
+
+  function renderProblems() {
     clearProblems();
+    const linted = new Set(lintProblems.map((p) => p.element_id + ' ' + p.rule));
+    const fromServer = serverProblems.filter((p) => !p.rule || !linted.has(p.element_id + ' ' + p.rule));
+    const errorsFirst = [...lintProblems.filter((p) => p.level === 'error'), ...fromServer,
+      ...lintProblems.filter((p) => p.level !== 'error')];
+    errorsFirst.forEach(showProblem);
+  }
+
+  function showProblem(p) {
     const registry = modeler.get('elementRegistry');
-    const overlays = modeler.get('overlays');
+    const translate = modeler.get('translate');
+    const item = document.createElement('li');
+    const label = p.element_label || labelOf(p.element_id);
+    const message = p.rule ? translate(p.message) : p.message;
+    const text = (label ? label + ': ' : '') + message;
+    item.dataset.elementId = p.element_id || '';
+    if (p.rule) {
+      item.dataset.rule = p.rule;
+      item.className = 'lint-' + (p.level || 'error');
+    }
+    problemList.appendChild(item);
+    const element = p.element_id && registry.get(p.element_id);
+    if (!element) {
+      item.textContent = text;
+      return;
+    }
+    // A problem on an element is a button: it opens the element's level of the diagram and selects it.
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'link';
+    button.textContent = text;
+    button.addEventListener('click', () => selectElement(element));
+    item.appendChild(button);
+    if (p.level === 'warning') return;  // a warning has the lint's own marker only
     const canvas = modeler.get('canvas');
-    problems.forEach((p) => {
-      const item = document.createElement('li');
-      const label = p.element_label || labelOf(p.element_id);
-      const text = (label ? label + ': ' : '') + p.message;
-      item.dataset.elementId = p.element_id || '';
-      problemList.appendChild(item);
-      const element = p.element_id && registry.get(p.element_id);
-      if (!element) {
-        item.textContent = text;
-        return;
-      }
-      // A problem on an element is a button: it opens the element's level of the diagram and selects it.
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'link';
-      button.textContent = text;
-      button.addEventListener('click', () => selectElement(element));
-      item.appendChild(button);
-      canvas.addMarker(element.id, 'has-problem');
-      const html = document.createElement('div');
-      html.className = 'problem-overlay';
-      html.dataset.elementId = element.id;
-      html.setAttribute('role', 'note');
-      html.textContent = p.message;
-      overlayIds.push(overlays.add(element.id, 'problem', { position: { bottom: -4, left: 0 }, html }));
-    });
+    canvas.addMarker(element.id, 'has-problem');
+    const html = document.createElement('div');
+    html.className = 'problem-overlay';
+    html.dataset.elementId = element.id;
+    html.setAttribute('role', 'note');
+    html.textContent = message;
+    overlayIds.push(modeler.get('overlays').add(element.id, 'problem', { position: { bottom: -4, left: 0 }, html }));
   }
 
   function selectElement(element) {
@@ -142,18 +174,30 @@
     section.hidden = warnings.length === 0;
   }
 
-  async function validate() {
+  async function check() {
     const result = await post(config.validate, { xml: await currentXml(), filename });
     showProblems(result.body.problems || []);
-    say(result.body.problems && result.body.problems.length ? `${result.body.problems.length} problem hittades.` : 'Inga problem: diagrammet kan driftsättas.');
     return result.body.problems || [];
+  }
+
+  async function validate() {
+    const problems = await check();
+    say(problems.length ? `${problems.length} problem hittades.` : 'Inga problem: diagrammet kan driftsättas.');
+    return problems;
+  }
+
+  // The server's check (expressions in the sandbox, forms, reachability) a moment after the last change.
+  let checkTimer = null;
+  function checkSoon() {
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(() => { check().catch(() => {}); }, 800);
   }
 
   async function deploy() {
     const comment = document.getElementById('comment').value;
     const result = await post(config.deploy, { xml: await currentXml(), filename, comment });
     if (result.status === 201 || result.status === 200) {
-      clearProblems();
+      showProblems([]);
       const link = document.createElement('a');
       link.href = result.body.versions_url;
       link.textContent = 'Visa versionerna';
@@ -204,6 +248,8 @@
     const descriptor = await (await fetch(config.descriptor)).json();
     modeler = SamverkanModeller.createModeller({ container: '#canvas', panel: '#properties', descriptor });
     window.samverkanModeler = modeler;
+    modeler.on('linting.completed', (event) => showLint(event.issues));
+    modeler.on('commandStack.changed', checkSoon);
     document.getElementById('validate').addEventListener('click', validate);
     document.getElementById('deploy').addEventListener('click', deploy);
     document.getElementById('save-draft').addEventListener('click', saveDraft);

@@ -5,7 +5,9 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, useService } f
 import { SelectEntry, TextFieldEntry, isSelectEntryEdited, isTextFieldEntryEdited } from '@bpmn-io/properties-panel';
 import { h } from '@bpmn-io/properties-panel/preact';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
+import lintModule from 'bpmn-js-bpmnlint';
 import { pageLanguage, translateModule } from './translate.js';
+import { lintConfig } from '../../lint/config.js';
 
 const FORM = 'formJsonSchemaFilename';
 
@@ -60,7 +62,11 @@ function textEntry(name, label, example) {
 
 // The deployed forms' names, from the page's application/json element (no inline script: see the CSP).
 function formNames() {
-  const element = document.getElementById('modeller-forms');
+  return pageJson('modeller-forms');
+}
+
+function pageJson(id) {
+  const element = document.getElementById(id);
   return element ? JSON.parse(element.textContent) : [];
 }
 
@@ -164,12 +170,16 @@ SamverkanProvider.prototype.getGroups = function (element) {
 
 const SamverkanPropertiesModule = { __init__: ['samverkanProvider'], samverkanProvider: ['type', SamverkanProvider] };
 
+// Live lint (bpmn-js-bpmnlint) with the same rules the server runs at deploy (../../lint/): the role lane
+// names and form names come from the page (#modeller-roles, #modeller-forms), as the server has them.
 export function createModeller(options) {
+  const language = options.language || pageLanguage();
   return new BpmnModeler({
     container: options.container,
     propertiesPanel: { parent: options.panel },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SamverkanPropertiesModule,
-      translateModule(options.language || pageLanguage())],
+      lintModule, translateModule(language)],
     moddleExtensions: { spiffworkflow: options.descriptor },
+    linting: { active: true, bpmnlint: lintConfig({ roles: pageJson('modeller-roles'), forms: formNames(), language }) },
   });
 }

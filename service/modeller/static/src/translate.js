@@ -1,8 +1,10 @@
 // The modeller in the page's language: bpmn-js and its properties panel ask their `translate` service for every
 // label (written in English, with {placeholders}); Swedish comes from ./sv.js, English is the text itself.
 import SWEDISH from './sv.js';
+import { STANDARD_SV } from '../../lint/messages.js';
 
-const DICTIONARIES = { sv: SWEDISH };
+// The lint overlay's texts are the standard bpmnlint rules' messages and bpmn-js-bpmnlint's labels.
+const DICTIONARIES = { sv: { ...SWEDISH, ...STANDARD_SV } };
 
 export function translator(language) {
   const dictionary = DICTIONARIES[language] || {};
