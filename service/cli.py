@@ -222,12 +222,13 @@ def verify_command() -> None:
 def register_commands(app: Flask) -> None:
     """Our commands live on app.cli, so ``samverkan`` and ``flask --app service.app`` both have them."""
     from service.agreements.commands import agreements_group
-    from service.modeller.commands import import_command
+    from service.modeller.commands import import_command, test_process_command
     from service.parties.commands import organisations_group
     from service.processes.commands import timers_group
 
     for command in (run_command, scheduler_command, deploy_command, create_database_command, seed_demo_command,
-                    audit_group, timers_group, organisations_group, agreements_group, import_command):
+                    audit_group, timers_group, organisations_group, agreements_group, import_command,
+                    test_process_command):
         app.cli.add_command(command)
 
 

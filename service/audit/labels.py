@@ -72,6 +72,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     "definition.deployed": _l("Processversion driftsattes"),
     "definition.draft_saved": _l("Processutkast sparades"),
     "definition.imported": _l("Modell från annat verktyg importerades"),
+    "definition.test_deleted": _l("Processtest togs bort"),
+    "definition.test_saved": _l("Processtest sparades"),
     "deviation.acknowledged": _l("Avvikelsen kvitterades"),
     "deviation.analysed": _l("Avvikelsen analyserades"),
     "deviation.meeting_decision": _l("Ett organ beslutade om avvikelsen vid ett möte"),

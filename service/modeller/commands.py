@@ -1,4 +1,4 @@
-"""``samverkan import``: a model from SpiffArena or Camunda, with its user tasks mapped to roles, deployed."""
+"""``samverkan import`` (a model from SpiffArena or Camunda, mapped and deployed) and ``samverkan test-process``."""
 
 from __future__ import annotations
 
@@ -80,3 +80,37 @@ def _list_tasks(found: Preview) -> None:
                    f"{''.join(f'; {hint}' for hint in task.hints)}", err=True)
     keys = ", ".join(f"'{group.key}'" for group in found.groups)
     click.echo(f"Ange --map för {keys}.", err=True)
+
+
+@click.command("test-process")
+@click.argument("process_id")
+@click.option("--file", "file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Kör testerna mot den här BPMN-filen (inte driftsatt) i stället för den senaste versionen.")
+def test_process_command(process_id: str, file: Path | None) -> None:
+    """Run the test cases of PROCESS_ID in memory against its latest version (or FILE); exit 1 if any fails."""
+    from flask import current_app
+
+    from service.modeller.operations import edited_forms
+    from service.processes.definitions import available_forms, parsed, prepare_definition, require_latest_definition
+    from service.processes.test_cases import run_test_cases
+
+    try:
+        if file is None:
+            row = require_latest_definition(process_id)
+            definition, schemas = parsed(row), row.forms
+        else:
+            forms_dir = Path(current_app.config["FORMS_DIR"])
+            beside = {} if file.parent.resolve() == forms_dir.resolve() else available_forms(file.parent)
+            definition, schemas = prepare_definition(file.read_bytes(), file.name, forms_dir,
+                                                     {**edited_forms(), **beside}, process_id)
+        outcomes = run_test_cases(definition, schemas)
+    except SamverkanError as exc:
+        click.echo(f"{process_id}: {exc.message}", err=True)
+        sys.exit(1)
+    for outcome in outcomes:
+        where = f" (BPMN-element '{outcome.element_id}')" if outcome.element_id else ""
+        click.echo(f"godkänt: {outcome.name}" if outcome.passed else f"UNDERKÄNT: {outcome.message}{where}")
+    failed = sum(not outcome.passed for outcome in outcomes)
+    click.echo(f"{process_id}: {len(outcomes)} testfall, {failed} underkända.", err=bool(failed))
+    if failed:
+        sys.exit(1)

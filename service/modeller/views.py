@@ -25,6 +25,7 @@ from service.modeller.operations import DiagramRefused
 from service.parties.models import ROLE_LABELS, Organisation, User, role_lane_names
 from service.processes import migration
 from service.processes.definitions import get_version, list_processes, list_versions
+from service.processes.test_cases import ProcessTestsFailed
 from service.transactions import commit_with_retry
 
 bp = Blueprint("modeller", __name__, url_prefix="/processer", template_folder="templates", static_folder="static",
@@ -62,6 +63,8 @@ def _refused(error: SamverkanError) -> tuple[Response, int]:
                                         "message": getattr(error, "detail", error.message)}], _names_in_request())
     if isinstance(error, ValidationFailed):
         body["fields"] = error.fields
+    if isinstance(error, ProcessTestsFailed):
+        body["tests"] = [outcome.as_dict() for outcome in error.outcomes]
     return jsonify(body), error.status
 
 

@@ -16,7 +16,7 @@ from service.errors import BpmnError, NotFound
 from service.extensions import db
 from service.messages import Message
 from service.parties.models import User, role_for_lane
-from service.processes import lint
+from service.processes import lint, test_cases
 from service.processes.models import ProcessDefinition
 
 _PARSED: dict[tuple[int, str], tuple[specs.Definition, dict[str, Any]]] = {}
@@ -32,15 +32,14 @@ def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | 
     deployed separately is bound to that process's latest version, recorded with this version.
     """
     bound: dict[str, ProcessDefinition] = {}
-    definition = specs.parse(xml, filename, entry=process_id, resolve=_resolver(bound, get_latest_definition))
-    form_schemas = _read_forms(definition, forms_dir, edited_forms or {}, bound)
-    lint.refuse_lint_errors(xml, {*_form_names(forms_dir), *(edited_forms or {})})
-    specs.validate(xml, definition, form_schemas, lambda lane: role_for_lane(lane))
+    definition, form_schemas = prepare_definition(xml, filename, forms_dir, edited_forms, process_id, bound)
     called_versions = {called: row.version for called, row in sorted(bound.items())}
     digest = _digest(xml, form_schemas, called_versions)
     latest = get_latest_definition(definition.process_id)
     if latest is not None and latest.sha256 == digest:
         return latest, False
+    # The owner's process tests must pass before the version is stored (refused naming case and element).
+    passed = test_cases.refuse_failing(definition, form_schemas)
     row = ProcessDefinition(
         process_id=definition.process_id, version=(latest.version + 1 if latest else 1),
         name=definition.name, filename=filename, bpmn_xml=xml.decode("utf-8"), forms=form_schemas,
@@ -49,9 +48,23 @@ def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | 
     db.session.add(row)
     db.session.flush()
     calls: dict[str, Any] = {"called_versions": called_versions} if called_versions else {}
+    if passed:
+        calls["tests_passed"] = passed
     audit.record(by, "definition.deployed", row, process_id=row.process_id, version=row.version,
                  sha256=digest, forms=sorted(form_schemas), comment=comment, **calls)
     return row, True
+
+
+def prepare_definition(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None = None,
+                       process_id: str | None = None, bound: dict[str, ProcessDefinition] | None = None,
+                       ) -> tuple[specs.Definition, dict[str, Any]]:
+    """Parse and check a diagram as a deploy would, with the forms it would be stored with (nothing stored)."""
+    bound = {} if bound is None else bound
+    definition = specs.parse(xml, filename, entry=process_id, resolve=_resolver(bound, get_latest_definition))
+    form_schemas = _read_forms(definition, forms_dir, edited_forms or {}, bound)
+    lint.refuse_lint_errors(xml, {*_form_names(forms_dir), *(edited_forms or {})})
+    specs.validate(xml, definition, form_schemas, lambda lane: role_for_lane(lane))
+    return definition, form_schemas
 
 
 def validate_definition(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None = None,

@@ -189,3 +189,19 @@ class ProcessIncident(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_open(self) -> bool:
         return self.status == IncidentStatus.OPEN
+
+
+class ProcessTestCase(db.Model):  # type: ignore[name-defined,misc]
+    """A process owner's test case for a process (service.engine.process_tests): start data, the answers
+    at each user task and the timers that fire, with the path and end it expects. Every new version of the
+    process must pass all of them before it is stored."""
+
+    __tablename__ = "process_test_cases"
+    __table_args__ = (UniqueConstraint("process_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    case: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)

@@ -170,6 +170,12 @@ ROWS = [
     Row("GET", "/processer/importera", PROCESS_OWNERS, endpoint="modeller.import_upload"),
     Row("POST", "/processer/importera", PROCESS_OWNERS, endpoint="modeller.import_preview"),
     Row("POST", "/processer/importera/driftsatt", PROCESS_OWNERS, endpoint="modeller.import_deploy"),
+    # Process tests gate deploys: process owners only (an empty case: 422; deleting a missing case: 409).
+    Row("GET", "/processer/deviation/tester", PROCESS_OWNERS, endpoint="modeller.tests"),
+    Row("POST", "/processer/deviation/tester", PROCESS_OWNERS, endpoint="modeller.save_test"),
+    Row("POST", "/processer/deviation/tester/kor", PROCESS_OWNERS, endpoint="modeller.run_tests"),
+    Row("POST", "/processer/deviation/tester/ta-bort", PROCESS_OWNERS, endpoint="modeller.delete_test",
+        data={"name": "Saknas"}),
 ]
 # Endpoints of the matrix's blueprints that need objects the world does not make; their own tests cover them.
 NOT_IN_MATRIX = {"inbox.attachment", "inbox.use_filter", "inbox.delete_filter", "inbox.remove_substitute",
