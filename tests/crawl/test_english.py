@@ -30,7 +30,7 @@ COMMON = ["/", "/uppgifter", "/avtal", "/avvikelser", "/tvister", "/statistik", 
 ROLE_PAGES = {
     "rapportor": [], "kontakt_vgr": [], "chef_lerum": [], "analys": [], "styrgrupp": [], "lansniva": [],
     "samordnare_vgr": [],
-    "agare": ["/processer/", "/processer/importera", "/processagare/incidenter"],
+    "agare": ["/processer/", "/processer/importera", "/processer/deviation/tester", "/processagare/incidenter"],
     "granskare": ["/granskning", "/granskning/verifiera"],
     "admin": ["/admin/", "/admin/anvandare", "/admin/organisationer", "/admin/schemalaggning", "/tvister/nivaer"],
 }
