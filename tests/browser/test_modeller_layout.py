@@ -43,10 +43,13 @@ def test_warnings_listed_canvas_wide_heat_badges_apart(live_server: str, page: A
     canvas = page.locator("#canvas").bounding_box()
     assert canvas["width"] >= 0.7 * page.viewport_size["width"], canvas
     assert canvas["height"] >= 0.7 * page.viewport_size["height"] - 1, canvas
+    # The shipped diagram opens without warnings: its multi-instances' collections (SpiffWorkflow's data
+    # variables, unresolved for bpmn-moddle) are kept on save, so they are no problem to list.
+    assert page.locator("#import-warnings").is_hidden() and "varningar" not in page.locator("#status").inner_text()
     page.set_input_files("#upload", str(_with_warning(tmp_path)))
-    page.wait_for_selector("#import-warnings:not([hidden]) li")
+    page.locator("#warnings li", has_text="Trasigt flöde").wait_for()
     warnings = page.locator("#warnings li").all_inner_texts()
-    assert "Trasigt flöde (Flow_broken): hänvisar till missing_task, som inte finns i diagrammet" in warnings
+    assert warnings == ["Trasigt flöde (Flow_broken): hänvisar till missing_task, som inte finns i diagrammet"]
     assert "varningar" in page.locator("#status").inner_text()
 
     page.goto(f"{live_server}/processer/deviation/versioner/1/varmekarta")

@@ -159,9 +159,18 @@
     return unresolved ? `hänvisar till ${unresolved[1]}, som inte finns i diagrammet` : message;
   }
 
-  function showWarnings(warnings) {
+  // SpiffWorkflow names a multi-instance's collection by its data variable, which bpmn-moddle reports as an
+  // unresolved reference; rememberLoopRefs keeps it and currentXml writes it back: no problem to show.
+  function isKeptLoopRef(w) {
+    const unresolved = /^unresolved reference <(.+)>$/.exec(w.message || '');
+    const element = warnedElement(w);
+    return Boolean(unresolved && element && Object.values(loopRefs[element.id] || {}).includes(unresolved[1]));
+  }
+
+  function showWarnings(all) {
     const section = document.getElementById('import-warnings');
     const list = document.getElementById('warnings');
+    const warnings = all.filter((w) => !isKeptLoopRef(w));
     list.replaceChildren();
     warnings.forEach((w) => {
       const item = document.createElement('li');
@@ -172,6 +181,7 @@
       list.appendChild(item);
     });
     section.hidden = warnings.length === 0;
+    return warnings;
   }
 
   async function check() {
@@ -236,8 +246,8 @@
       rememberLoopRefs(xml || EMPTY);
       const result = await modeler.importXML(xml || EMPTY);
       modeler.get('canvas').zoom('fit-viewport');
-      showWarnings(result.warnings);
-      say(result.warnings.length ? `Diagrammet öppnades med ${result.warnings.length} varningar (se listan nedan).` : 'Diagrammet är öppnat.');
+      const warnings = showWarnings(result.warnings);
+      say(warnings.length ? `Diagrammet öppnades med ${warnings.length} varningar (se listan nedan).` : 'Diagrammet är öppnat.');
       document.body.dataset.modellerReady = 'true';
     } catch (error) {
       say('Diagrammet kunde inte öppnas: ' + error.message);
