@@ -4,6 +4,7 @@ meeting (service/bodies: the decision lands through hooks.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -56,18 +57,13 @@ def may_open_body_reports(user: Any, body_id: int, **_: Any) -> bool:
 def agreement_reports(agreement_id: int) -> BaseResponse | str | tuple[str, int]:
     """List an agreement's annual reports, and start a new one (the coordinator)."""
     agreement = db.session.get_one(Agreement, agreement_id)
-    message = None
+    message, status = None, 200
     if request.method == "POST":
-        year = request.form.get("year", "")
-        try:
-            if not year.isdigit():
-                raise ValidationFailed("Året är ogiltigt.", {"year": ["Ange ett år, till exempel 2026."]})
-            report = commit_with_retry(lambda: ops.create_report(db.session.get_one(Agreement, agreement_id), int(year),
-                                                                 by=current_user))
-            return redirect(url_for("reports.report_page", report_id=report.id))
-        except SamverkanError as exc:
-            db.session.rollback()
-            message, status = exc.message, exc.status
+        started = _start(lambda year: ops.create_report(db.session.get_one(Agreement, agreement_id), year,
+                                                        by=current_user))
+        if isinstance(started, BaseResponse):
+            return started
+        message, status = started
     page = render_template("reports/list.html", title=agreement.title, reports=ops.list_reports(agreement_id),
                            collaboration_reports=ops.collaboration_reports_covering(agreement_id),
                            can_draft=ops.is_coordinator(current_user, agreement), message=message,
@@ -81,23 +77,31 @@ def agreement_reports(agreement_id: int) -> BaseResponse | str | tuple[str, int]
 def body_reports(body_id: int) -> BaseResponse | str | tuple[str, int]:
     """List a collaboration's annual reports (a joint body's, over every agreement it serves), and start one."""
     body = db.session.get_one(JointBody, body_id)
-    message = None
+    message, status = None, 200
     if request.method == "POST":
-        year = request.form.get("year", "")
-        try:
-            if not year.isdigit():
-                raise ValidationFailed("Året är ogiltigt.", {"year": ["Ange ett år, till exempel 2026."]})
-            report = commit_with_retry(lambda: ops.create_collaboration_report(
-                db.session.get_one(JointBody, body_id), int(year), by=current_user))
-            return redirect(url_for("reports.report_page", report_id=report.id))
-        except SamverkanError as exc:
-            db.session.rollback()
-            message, status = exc.message, exc.status
+        started = _start(lambda year: ops.create_collaboration_report(db.session.get_one(JointBody, body_id), year,
+                                                                      by=current_user))
+        if isinstance(started, BaseResponse):
+            return started
+        message, status = started
     page = render_template("reports/list.html", title=body.name, body=body,
                            reports=ops.list_collaboration_reports(body_id),
                            can_draft=ops.is_collaboration_coordinator(current_user, body), message=message,
                            back=("bodies.body_page", {"body_id": body_id}))
     return (page, status) if message else page
+
+
+def _start(create: Callable[[int], AnnualReport]) -> BaseResponse | tuple[str, int]:
+    """Start a report for the posted year: to its page, or the refusal's message and status (nothing stored)."""
+    year = request.form.get("year", "")
+    try:
+        if not year.isdigit():
+            raise ValidationFailed("Året är ogiltigt.", {"year": ["Ange ett år, till exempel 2026."]})
+        report = commit_with_retry(lambda: create(int(year)))
+        return redirect(url_for("reports.report_page", report_id=report.id))
+    except SamverkanError as exc:
+        db.session.rollback()
+        return exc.message, exc.status
 
 
 @bp.route("/arsrapporter/<int:report_id>", methods=["GET", "POST"])
