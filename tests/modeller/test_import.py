@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -30,6 +31,7 @@ from service.transactions import commit_with_retry
 from tests.conftest import ROOT, csrf_token, login
 from tests.crawl.untranslated import untranslated_texts
 from tests.modeller.edit import FIXTURES
+from tests.security.payloads import IDENTITY_BASES
 
 SPIFFARENA = ROOT / "tests" / "fixtures" / "spiffarena"
 MODEL = "meeting-request.bpmn"
@@ -175,6 +177,28 @@ def test_refusals_name_the_field_or_element_and_store_nothing(client: FlaskClien
     assert all(name in text for name in named), text
     assert "Modellen importerades inte" in text and 'name="bundle"' in text  # the mapping page again, to correct
     _nothing_stored()
+
+
+def test_a_form_naming_a_person_is_refused_and_nothing_is_stored(client: FlaskClient, world: dict[str, Any]) -> None:
+    """The model and its forms are kept with every version: the personal-data guard reads them at the import."""
+    birth, serial = IDENTITY_BASES["personnummer"]
+    files = []
+    for name, content in _files():
+        if name.endswith(".json") and b'"title"' in content and not _names_a_person(files):
+            schema = json.loads(content)
+            schema["title"] = f"{schema.get('title', '')} (exempel: {birth}-{serial})"
+            content = json.dumps(schema).encode()
+        files.append((name, content))
+    assert _names_a_person(files)
+    login(client, "owner")
+    response = _import(client, _upload(client, files).get_data(as_text=True), _mapping(world))
+    assert response.status_code == 422
+    assert "personnummer eller samordningsnummer" in html.unescape(response.get_data(as_text=True))
+    _nothing_stored()
+
+
+def _names_a_person(files: list[tuple[str, bytes]]) -> bool:
+    return any(b"(exempel: " in content for _name, content in files)
 
 
 def test_bad_uploads_are_refused(client: FlaskClient, world: dict[str, Any]) -> None:

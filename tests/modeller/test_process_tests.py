@@ -20,6 +20,7 @@ from service.processes.definitions import deploy_definition, list_versions
 from service.processes.test_cases import list_test_cases, save_test_case
 from service.transactions import commit_with_retry
 from tests.conftest import csrf_token, login
+from tests.security.payloads import IDENTITY_BASES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PROCESS = "timer_escalation"
@@ -78,6 +79,17 @@ def test_a_bad_case_is_refused_naming_the_field_and_nothing_is_saved(client: Fla
     response = client.post(f"/processer/{PROCESS}/tester", data={"case": text, "csrf_token": _token(client)})
     assert response.status_code == 422
     assert f"<code>{field}</code>" in response.get_data(as_text=True)
+    assert list_test_cases(PROCESS) == [] and _events("definition.test_saved") == []
+
+
+def test_a_case_naming_a_person_is_refused_and_nothing_is_saved(client: FlaskClient, owner: Any) -> None:
+    """A test case is free text kept with the process: the personal-data guard refuses an identity number in it."""
+    birth, serial = IDENTITY_BASES["personnummer"]
+    case = {**IN_TIME, "steps": [{"task": "answer", "data": {"note": f"Brukaren {birth[2:]}-{serial}"}}]}
+    login(client, "owner")
+    response = client.post(f"/processer/{PROCESS}/tester", data={"case": json.dumps(case), "csrf_token": _token(client)})
+    assert response.status_code == 422
+    assert "personnummer eller samordningsnummer" in response.get_data(as_text=True)
     assert list_test_cases(PROCESS) == [] and _events("definition.test_saved") == []
 
 
