@@ -23,7 +23,7 @@ lint: setup
 	$(BIN)/ruff check service tests bench
 	$(BIN)/mypy
 
-setup: $(VENV)/.installed node_modules/.installed service/modeller/static/build/modeller.js service/modeller/static/build/lint-node.js translations
+setup: $(VENV)/.installed node_modules/.installed service/modeller/static/build/modeller.js service/modeller/static/build/lint-node.js service/modeller/static/build/decisions.js translations
 
 # bpmn-js, the properties panel, htmx and Swagger UI come from the npm registry and are served by Flask.
 node_modules/.installed: package.json package-lock.json
@@ -37,6 +37,10 @@ service/modeller/static/build/modeller.js: $(shell find service/modeller/static/
 # The same lint rules for the server, run by node at deploy (service/processes/lint.py; also built by postinstall).
 service/modeller/static/build/lint-node.js: $(shell find service/modeller/lint -type f) service/modeller/static/spiffworkflow.json node_modules/.installed
 	npm run --silent build-lint
+
+# The decision-table editor (dmn-js), bundled with esbuild (also built by npm's postinstall).
+service/modeller/static/build/decisions.js: service/modeller/static/src/decisions.js service/modeller/static/src/dmn-sv.js service/modeller/static/src/translate.js node_modules/.installed
+	npm run --silent build-decisions
 
 # Message catalogues are compiled here, never committed as binaries.
 translations: $(VENV)/.installed

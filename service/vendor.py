@@ -13,6 +13,7 @@ SERVED = (
     "bpmn-js/dist/",
     "bpmn-js-properties-panel/dist/",
     "bpmn-js-bpmnlint/dist/",
+    "dmn-js/dist/assets/",
     "@bpmn-io/properties-panel/dist/",
     "htmx.org/dist/",
     "swagger-ui-dist/",

@@ -6,17 +6,22 @@ import { STANDARD_SV } from '../../lint/messages.js';
 // The lint overlay's texts are the standard bpmnlint rules' messages and bpmn-js-bpmnlint's labels.
 const DICTIONARIES = { sv: { ...SWEDISH, ...STANDARD_SV } };
 
-export function translator(language) {
-  const dictionary = DICTIONARIES[language] || {};
+// `dictionaries`: another library's texts by language (the decision tables' are in ./dmn-sv.js). A placeholder
+// may be written with spaces ("{ sample }", as dmn-js does).
+export function translator(language, dictionaries = DICTIONARIES) {
+  const dictionary = dictionaries[language] || {};
   return function translate(template, replacements) {
     const text = Object.prototype.hasOwnProperty.call(dictionary, template) ? dictionary[template] : template;
-    return text.replace(/{([^}]+)}/g, (whole, key) => (replacements && key in replacements ? replacements[key] : whole));
+    return text.replace(/{([^}]+)}/g, (whole, name) => {
+      const key = name.trim();
+      return replacements && key in replacements ? replacements[key] : whole;
+    });
   };
 }
 
-// A bpmn-js module replacing the default (identity) translate service.
-export function translateModule(language) {
-  return { translate: ['value', translator(language)] };
+// A bpmn-js (or dmn-js) module replacing the default (identity) translate service.
+export function translateModule(language, dictionaries) {
+  return { translate: ['value', translator(language, dictionaries)] };
 }
 
 // The language of the page (<html lang>), the service's default (Swedish) when it names none.
