@@ -22,8 +22,11 @@ if TYPE_CHECKING:
                    "organisation (id, namn, eller 'case' för ärendets organisation; utelämnad: ärendets).")
 @click.option("--form", "picked", multiple=True, metavar="UPPGIFT=FORMULÄR",
               help="Formuläret för en uppgift som modellen inte anger något för (Camunda).")
+@click.option("--process", "process_id", default=None, metavar="PROCESS-ID",
+              help="Processen som startar ett ärende, när filen har flera körbara processer.")
 @click.option("--comment", default="", help="Varför den här versionen driftsätts.")
-def import_command(file: Path, mappings: tuple[str, ...], picked: tuple[str, ...], comment: str) -> None:
+def import_command(file: Path, mappings: tuple[str, ...], picked: tuple[str, ...], process_id: str | None,
+                   comment: str) -> None:
     """Import FILE (SpiffArena or Camunda) with the JSON form files beside it and deploy it.
 
     Without --map (or with a lane left out) the user tasks are listed with their lanes and forms, and nothing
@@ -34,11 +37,11 @@ def import_command(file: Path, mappings: tuple[str, ...], picked: tuple[str, ...
     found: Preview | None = None
     try:
         bundle = uploads.read_uploads((path.name, path.read_bytes()) for path in paths)
-        found = imports.preview(bundle)
+        found = imports.preview(bundle, process_id)
         chosen = dict(_mapping(text) for text in mappings)
         forms = dict(_pair(text, "--form") for text in picked)
         row, is_new = commit_with_retry(lambda: imports.import_model(bundle, chosen, by=None, comment=comment,
-                                                                      chosen_forms=forms))
+                                                                      chosen_forms=forms, process_id=process_id))
     except SamverkanError as exc:
         _refused(file, exc, found)
     verb = "importerad och driftsatt som version" if is_new else "oförändrad, gäller fortfarande version"

@@ -115,17 +115,30 @@ class Assignment:
         return f"{self.role.value}@{self.organisation_id if self.organisation_id is not None else CASE_ORGANISATION}"
 
 
-def preview(bundle: Bundle) -> Preview:
-    """Parse the model and list its user tasks, grouped by lane (a task outside any lane is a group of its own)."""
+def preview(bundle: Bundle, process_id: str | None = None) -> Preview:
+    """Parse the model and list its user tasks, grouped by lane (a task outside any lane is a group of its own).
+
+    ``process_id`` is the process a case starts, for a file with several (the owner chooses among
+    ``starting_processes``)."""
     if len(bundle.xml) > ops.MAX_XML_BYTES:
         raise ValidationFailed("Modellen är för stor.", {"files": [Message("%(name)s är större än 2 MB.",
                                                                               name=bundle.filename)]})
-    definition = specs.parse(bundle.xml, bundle.filename, resolve=_deployed)
+    definition = specs.parse(bundle.xml, bundle.filename, entry=process_id or None, resolve=_deployed)
     root = etree.fromstring(bundle.xml, _PARSER)
     tasks = tuple(_task(root, info, bundle.files) for info in definition.own_user_tasks.values())
     keys = list(dict.fromkeys(task.group for task in tasks))
     groups = tuple(_group(key, [t for t in tasks if t.group == key]) for key in keys)
     return Preview(bundle, definition.process_id, definition.name, tasks, groups)
+
+
+def starting_processes(bundle: Bundle) -> list[tuple[str, str]]:
+    """The executable processes of a file that a case could start, as (id, name); empty if it cannot be read."""
+    try:
+        root = etree.fromstring(bundle.xml, _PARSER)
+    except etree.XMLSyntaxError:
+        return []
+    names = {process.get("id"): process.get("name") or "" for process in root.iterfind("bpmn:process", specs.NS)}
+    return [(process_id, names.get(process_id, "")) for process_id in specs.executable_processes(root) if process_id]
 
 
 def _deployed(process_id: str) -> specs.Definition | None:
@@ -213,17 +226,19 @@ def _organisation(text: str, group: Group, errors: dict[str, list[str]]) -> tupl
 
 
 def import_model(bundle: Bundle, chosen: Mapping[str, tuple[str, str]], *, by: User | None, comment: str = "",
-                 chosen_forms: Mapping[str, str] | None = None) -> tuple[ProcessDefinition, bool]:
+                 chosen_forms: Mapping[str, str] | None = None,
+                 process_id: str | None = None) -> tuple[ProcessDefinition, bool]:
     """Write the mapping into the model, keep its forms and deploy it as a new version (every deploy check runs).
 
-    ``chosen_forms`` gives a form (uploaded or already known) to a task whose model names none (Camunda)."""
-    found = preview(bundle)
+    ``chosen_forms`` gives a form (uploaded or already known) to a task whose model names none (Camunda);
+    ``process_id`` the process a case starts, in a file with several."""
+    found = preview(bundle, process_id)
     mapping = resolve_mapping(found, chosen)
     picked = _picked_forms(found, chosen_forms or {}, bundle)
     schemas = _uploaded_forms(found, picked, bundle)
     xml = rewrite(bundle.xml, found, mapping, picked)
     known = {**ops.edited_forms(), **schemas}
-    problems = validate_definition(xml, bundle.filename, ops.forms_dir(), known)
+    problems = validate_definition(xml, bundle.filename, ops.forms_dir(), known, found.process_id)
     if problems:
         raise DiagramRefused(problems)
     for name, schema in schemas.items():
@@ -231,7 +246,8 @@ def import_model(bundle: Bundle, chosen: Mapping[str, tuple[str, str]], *, by: U
     for name, schema in schemas.items():
         _keep_form(name, schema, by)
     row, is_new = deploy_definition(xml, bundle.filename, ops.forms_dir(), by=by,
-                                    comment=comment.strip() or f"Importerad från {bundle.filename}", edited_forms=known)
+                                    comment=comment.strip() or f"Importerad från {bundle.filename}", edited_forms=known,
+                                    process_id=found.process_id)
     audit.record(by, "definition.imported", row, process_id=row.process_id, version=row.version, source=bundle.filename,
                  mapping={key: a.describe() for key, a in mapping.items()}, forms=sorted(schemas), is_new=is_new)
     return row, is_new

@@ -200,12 +200,21 @@ def import_upload() -> str:
 @bp.post("/importera")
 @_owners_only
 def import_preview() -> tuple[str, int]:
-    """Read an uploaded model with its form files and list its user tasks for the role mapping."""
-    files = [(upload.filename or "", upload.read()) for upload in request.files.getlist("files") if upload.filename]
+    """Read an uploaded model with its form files and list its user tasks for the role mapping. A file with
+    several processes a case could start comes back with the choice of one (the upload kept in the page)."""
+    chosen = request.form.get("process_id", "").strip() or None
+    bundle: uploads.Bundle | None = None
     try:
-        found = imports.preview(uploads.read_uploads(files))
+        if "bundle" in request.form:
+            bundle = uploads.Bundle.from_json(request.form["bundle"])
+        else:
+            files = [(upload.filename or "", upload.read()) for upload in request.files.getlist("files") if upload.filename]
+            bundle = uploads.read_uploads(files)
+        found = imports.preview(bundle, chosen)
     except SamverkanError as exc:
-        return render_template("modeller/import.html", error=exc), exc.status
+        starting = imports.starting_processes(bundle) if bundle is not None else []
+        return render_template("modeller/import.html", error=exc, bundle=bundle if len(starting) > 1 else None,
+                               starting=starting, chosen=chosen), exc.status
     return render_template("modeller/import_mapping.html", **_mapping_page(found)), 200
 
 
@@ -214,7 +223,8 @@ def import_preview() -> tuple[str, int]:
 def import_deploy() -> BaseResponse | tuple[str, int]:
     """Import the model with the chosen role and organisation per lane and deploy it as a new version."""
     try:
-        found = imports.preview(uploads.Bundle.from_json(request.form.get("bundle", "")))
+        found = imports.preview(uploads.Bundle.from_json(request.form.get("bundle", "")),
+                                request.form.get("process_id", "").strip() or None)
     except SamverkanError as exc:
         return render_template("modeller/import.html", error=exc), exc.status
     chosen = {group.key: (request.form.get(f"role:{group.key}", ""), request.form.get(f"organisation:{group.key}", ""))
@@ -222,7 +232,8 @@ def import_deploy() -> BaseResponse | tuple[str, int]:
     picked = {task.bpmn_id: request.form.get(f"form:{task.bpmn_id}", "") for task in found.tasks if task.form is None}
     try:
         row, is_new = commit_with_retry(lambda: imports.import_model(
-            found.bundle, chosen, by=current_user, comment=request.form.get("comment", ""), chosen_forms=picked))
+            found.bundle, chosen, by=current_user, comment=request.form.get("comment", ""), chosen_forms=picked,
+            process_id=found.process_id))
     except SamverkanError as exc:
         return render_template("modeller/import_mapping.html", **_mapping_page(found, exc)), exc.status
     if is_new:

@@ -284,3 +284,53 @@ def test_the_mapping_page_and_its_refusals_read_in_english(client: FlaskClient, 
     refused = _import(client, page, _mapping(world, **{"role:Finance": "", "organisation:describe_request": "0"}))
     text = html.unescape(refused.get_data(as_text=True))
     assert "Choose a role for 'Finance'." in text and "The organisation '0' does not exist" in text
+
+
+def _two_pools() -> list[tuple[str, bytes]]:
+    """The SpiffArena model with a second executable pool beside it (a collaboration of two processes)."""
+    text = (SPIFFARENA / MODEL).read_text(encoding="utf-8")
+    text = text.replace('</bpmn:collaboration>', '<bpmn:participant id="Participant_notes" name="Notes" '
+                                                 'processRef="meeting_notes" />\n  </bpmn:collaboration>', 1)
+    second = ('<bpmn:process id="meeting_notes" name="Anteckningar" isExecutable="true">'
+              '<bpmn:startEvent id="notes_start"><bpmn:outgoing>notes_flow</bpmn:outgoing></bpmn:startEvent>'
+              '<bpmn:sequenceFlow id="notes_flow" sourceRef="notes_start" targetRef="notes_end" />'
+              '<bpmn:endEvent id="notes_end"><bpmn:incoming>notes_flow</bpmn:incoming></bpmn:endEvent>'
+              '</bpmn:process>\n  <bpmndi:BPMNDiagram')
+    text = text.replace("<bpmndi:BPMNDiagram", second, 1)
+    return [(name, text.encode() if name == MODEL else content) for name, content in _files()]
+
+
+def test_a_file_with_two_pools_asks_which_starts_the_case_and_imports_it(client: FlaskClient,
+                                                                         world: dict[str, Any]) -> None:
+    login(client, "owner")
+    refused = _upload(client, _two_pools())
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Request a collaboration meeting (meeting_request)" in page and "Anteckningar (meeting_notes)" in page
+    _nothing_stored()
+    bundle = html.unescape(re.search(r'name="bundle" value="([^"]*)"', page).group(1))  # type: ignore[union-attr]
+    not_a_process = client.post("/processer/importera", data={"csrf_token": csrf_token(page), "bundle": bundle,
+                                                              "process_id": "finance"})
+    assert not_a_process.status_code == 422 and "'finance'" in html.unescape(not_a_process.get_data(as_text=True))
+    chosen = client.post("/processer/importera", data={"csrf_token": csrf_token(page), "bundle": bundle,
+                                                       "process_id": PROCESS})
+    mapping = chosen.get_data(as_text=True)
+    assert chosen.status_code == 200 and 'name="process_id" value="meeting_request"' in mapping
+    deployed = _import(client, mapping, {**_mapping(world), "process_id": PROCESS})
+    assert deployed.status_code == 302, deployed.get_data(as_text=True)
+    row = get_latest_definition(PROCESS)
+    assert row is not None and row.version == 1 and get_latest_definition("meeting_notes") is None
+
+
+def test_the_command_takes_the_starting_process(app: Any, world: dict[str, Any], tmp_path: Path) -> None:
+    for name, content in _two_pools():
+        (tmp_path / name).write_bytes(content)
+    runner = app.test_cli_runner()
+    mappings = ["--map", "describe_request=case_officer", "--map", "Finance=Chef@Västra Götalandsregionen",
+                "--map", "book_meeting=case_officer@case"]
+    refused = runner.invoke(args=["import", str(tmp_path / MODEL), *mappings])
+    assert refused.exit_code == 1 and "'meeting_notes' (Anteckningar)" in refused.output
+    assert get_latest_definition(PROCESS) is None
+    result = runner.invoke(args=["import", str(tmp_path / MODEL), "--process", PROCESS, *mappings])
+    assert result.exit_code == 0, result.output
+    assert f"{PROCESS} importerad och driftsatt som version 1" in result.output
