@@ -90,18 +90,19 @@ def deploy_command(files: tuple[Path, ...], comment: str, process_id: str | None
     if process_id is not None and len(files) > 1:
         raise click.UsageError("--process gäller en fil i taget.")
     forms_dir = Path(current_app.config["FORMS_DIR"])
-    prepared = [(path, path.read_bytes(), _forms_for(path, forms_dir)) for path in files]
-    problems = [line for path, xml, forms in prepared
-                for line in _deploy_problems(path, xml, forms_dir, forms, process_id)]
+    prepared = [(path, path.read_bytes(), _forms_for(path, forms_dir), _decisions_for(path)) for path in files]
+    problems = [line for path, xml, forms, decisions in prepared
+                for line in _deploy_problems(path, xml, forms_dir, forms, process_id, decisions)]
     for line in problems:
         click.echo(line, err=True)
     if problems:
         click.echo(f"Inget driftsattes: {len(problems)} fel.", err=True)
         sys.exit(1)
-    for path, xml, forms in prepared:
+    for path, xml, forms, decisions in prepared:
         try:
             row, is_new = commit_with_retry(partial(deploy_definition, xml, path.name, forms_dir, by=None,
-                                                    comment=comment, edited_forms=forms, process_id=process_id))
+                                                    comment=comment, edited_forms=forms, process_id=process_id,
+                                                    decision_files=decisions))
         except SamverkanError as exc:
             click.echo(f"{path.name}: avvisad: {exc.message}", err=True)
             sys.exit(1)
@@ -119,13 +120,23 @@ def _forms_for(path: Path, forms_dir: Path) -> dict[str, Any]:
     return {**edited_forms(), **beside}
 
 
+def _decisions_for(path: Path) -> dict[str, str]:
+    """The decision tables (DMN) a file's business-rule tasks may call: the *.dmn files beside it first, then
+    DECISIONS_DIR's with those edited in the modeller in their place (as in the browser)."""
+    from service.processes.definitions import available_decisions, configured_decisions
+
+    beside = {} if path.parent.resolve() == Path(current_app.config["DECISIONS_DIR"]).resolve() \
+        else available_decisions(path.parent)
+    return {**configured_decisions(), **beside}
+
+
 def _deploy_problems(path: Path, xml: bytes, forms_dir: Path, forms: dict[str, Any],
-                     process_id: str | None = None) -> list[str]:
+                     process_id: str | None = None, decisions: dict[str, str] | None = None) -> list[str]:
     """One line per problem of the file, each naming its BPMN element."""
     from service.processes.definitions import validate_definition
 
     lines = []
-    for problem in validate_definition(xml, path.name, forms_dir, forms, process_id):
+    for problem in validate_definition(xml, path.name, forms_dir, forms, process_id, decisions):
         where = f"BPMN-element '{problem.element_id}': " if problem.element_id else ""
         lines.append(f"{path.name}: avvisad: {where}{problem.message}")
     return lines

@@ -106,6 +106,8 @@ DEFAULTS: dict[str, Any] = {
     "SCRIPT_MEMORY_MB": 512,
     "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
     "FORMS_DIR": str(Path(__file__).resolve().parent.parent / "forms"),
+    # The decision tables (DMN files) the modeller offers business-rule tasks: beside the diagrams by default.
+    "DECISIONS_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
 }
 
 

@@ -107,6 +107,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "body.member_ended": _l("En ledamots mandat upphörde"),
     "body.protocol_justerat": _l("Protokollet justerades"),
     "body.updated": _l("Det gemensamma organet ändrades"),
+    "decision.saved": _l("Beslutstabell sparades"),
     "dispute.escalated": _l("Tvisten eskalerades"),
     "dispute.instruction_written": _l("Gemensam instruktion skrevs"),
     "dispute.level_configured": _l("Tvistenivå ställdes in"),

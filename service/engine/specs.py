@@ -9,6 +9,9 @@ Our conventions, readable by SpiffArena too:
 A file may hold several processes; one of them is the entry point (``entry_point``). A call activity runs a
 process of the same file or, through ``resolve``, a process deployed separately (the service binds the
 version it found at deploy, so an instance keeps the callee it started with).
+
+A business-rule task names a DMN decision with ``spiffworkflow:calledDecisionId``; the decision comes from
+the DMN files given to ``parse`` (decisions.py), and the files the diagram uses are kept with the version.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from SpiffWorkflow.bpmn.specs.mixins import SubWorkflowTaskMixin
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from service.engine import bounds, forms, scripting
+from service.engine import bounds, decisions, forms, scripting
 from service.errors import BpmnError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -90,6 +93,8 @@ class Definition:
     # Processes deployed separately that a call activity of this file runs, by process id (their own
     # callees are in theirs). Their specs are in ``subprocess_specs``, their user tasks in ``user_tasks``.
     callees: Mapping[str, Definition] = field(default_factory=dict)
+    # The DMN files this file's business-rule tasks use: file name -> XML text (stored with the version).
+    decisions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def form_names(self) -> set[str]:
@@ -114,14 +119,17 @@ class Definition:
 Resolver = Callable[[str], "Definition | None"]
 
 
-def parse(xml: bytes, filename: str, *, entry: str | None = None, resolve: Resolver | None = None) -> Definition:
+def parse(xml: bytes, filename: str, *, entry: str | None = None, resolve: Resolver | None = None,
+          decision_files: Mapping[str, str] | None = None) -> Definition:
     """Parse one BPMN file; its entry point (``entry``, or the one ``entry_point`` finds) is the process an
-    instance starts. Raises BpmnError naming the element."""
+    instance starts. ``decision_files`` (DMN file name -> XML text) are the decision tables its business-rule
+    tasks may call. Raises BpmnError naming the element."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.dmn_schemas = {}  # decisions.read validated each DMN file already (with a cached schema)
     try:
         root = etree.fromstring(xml)
         _check_flow_references(root)
-        _refuse_business_rule_tasks(root)
+        used = _add_decisions(parser, root, decision_files or {})
         parser.add_bpmn_str(xml, filename=filename)
         process_id = entry_point(root, parser.get_process_ids(), entry)
         spec = parser.get_spec(process_id)
@@ -134,7 +142,7 @@ def parse(xml: bytes, filename: str, *, entry: str | None = None, resolve: Resol
     callees = _bind_callees(missing, resolve or (lambda _: None), subprocess_specs, user_tasks)
     return Definition(
         process_id=spec.name, name=spec.description or spec.name, spec=spec,
-        subprocess_specs=subprocess_specs, user_tasks=user_tasks, callees=callees,
+        subprocess_specs=subprocess_specs, user_tasks=user_tasks, callees=callees, decisions=used,
     )
 
 
@@ -171,11 +179,35 @@ def _listed(root: etree._Element, process_ids: list[str]) -> str:
     return ", ".join(f"'{pid}' ({names[pid]})" if names.get(pid) else f"'{pid}'" for pid in process_ids)
 
 
-def _refuse_business_rule_tasks(root: etree._Element) -> None:
-    # SpiffWorkflow would look for a DMN table we never load and say 'No DMN Diagram available'.
-    for task in root.iterfind(".//bpmn:businessRuleTask", NS):
-        raise BpmnError(task.get("id"), "affärsregeluppgifter (businessRuleTask med DMN-beslutstabell) stöds inte; "
-                                        "gör beslutet med en skriptuppgift eller en gateway med villkor")
+def called_decisions(root: etree._Element) -> dict[str, str | None]:
+    """Each business-rule task's id -> the decision id it calls (None: it names none)."""
+    path = "bpmn:extensionElements/spiffworkflow:calledDecisionId"
+    return {task.get("id", ""): (task.findtext(path, namespaces=NS) or "").strip() or None
+            for task in root.iterfind(".//bpmn:businessRuleTask", NS)}
+
+
+def _add_decisions(parser: SpiffBpmnParser, root: etree._Element, files: Mapping[str, str]) -> dict[str, str]:
+    """Give the parser the DMN files the business-rule tasks call; return them (file name -> XML). Refuses a
+    task that names no decision or one no readable file has, naming the task (and why a file was unreadable)."""
+    called = called_decisions(root)
+    if not called:
+        return {}
+    found, broken = decisions.index(files)
+    used: dict[str, str] = {}
+    for task_id, decision_id in called.items():
+        if decision_id is None:
+            raise BpmnError(task_id, "affärsregeluppgiften anger ingen beslutstabell (spiffworkflow:calledDecisionId); "
+                                     "bara affärsregler med en DMN-beslutstabell kan köras")
+        if decision_id not in found:
+            unreadable = "".join(f"; {reason}" for reason in broken.values())
+            known = ", ".join(f"'{d}'" for d in sorted(found)) or "inga"
+            raise BpmnError(task_id, f"beslutstabellen '{decision_id}' finns inte i någon DMN-fil (kända beslut: "
+                                     f"{known}){unreadable}")
+        decision = found[decision_id]
+        if decision.filename not in used:
+            used[decision.filename] = decision.xml
+            parser.add_dmn_str(decision.xml.encode("utf-8"), filename=decision.filename)
+    return used
 
 
 def _subprocess_specs(parser: SpiffBpmnParser, spec: BpmnProcessSpec) -> tuple[dict[str, Any], dict[str, str]]:

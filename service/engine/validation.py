@@ -42,15 +42,15 @@ class Problem:
 
 def validate(xml: bytes, filename: str, form_schemas: Mapping[str, Mapping[str, Any]],
              lane_to_role: Callable[[str], object | None], *, entry: str | None = None,
-             resolve: specs.Resolver | None = None) -> list[Problem]:
+             resolve: specs.Resolver | None = None, decision_files: Mapping[str, str] | None = None) -> list[Problem]:
     """Every problem of the diagram; an empty list means it can be deployed. ``entry`` and ``resolve`` as
-    for ``specs.parse``; a separately deployed callee was checked when it was deployed."""
+    (and ``decision_files``) as for ``specs.parse``; a separately deployed callee was checked when it was deployed."""
     try:
         root = etree.fromstring(xml)
     except etree.XMLSyntaxError as exc:
         return [Problem(None, f"ogiltig XML på rad {exc.lineno}: {exc.msg}")]
     try:
-        definition = specs.parse(xml, filename, entry=entry, resolve=resolve)
+        definition = specs.parse(xml, filename, entry=entry, resolve=resolve, decision_files=decision_files)
     except BpmnError as exc:
         return [Problem(exc.element_id or _element_at_line(root, exc.detail), exc.detail)]
     problems = [*_user_task_problems(definition, form_schemas, lane_to_role), *_timer_problems(root),

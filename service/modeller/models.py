@@ -1,7 +1,8 @@
-"""Modeller tables: drafts of diagrams not yet deployed, and forms edited in the browser.
+"""Modeller tables: drafts of diagrams not yet deployed, and forms and decision tables edited in the browser.
 
 A draft is a working copy; deploying it creates an immutable ProcessDefinition version. An edited form
-waits here and is stored with the next deployed version of every definition that uses it.
+waits here and is stored with the next deployed version of every definition that uses it; so does an edited
+decision table (DMN).
 """
 
 from __future__ import annotations
@@ -38,5 +39,17 @@ class EditedForm(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
     schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class EditedDecision(db.Model):  # type: ignore[name-defined,misc]
+    """A decision table (DMN file) edited in the modeller; overrides the file of that name beside the diagrams."""
+
+    __tablename__ = "modeller_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)  # the file name, e.g. avvikelse-routning.dmn
+    dmn_xml: Mapped[str] = mapped_column(Text)
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     saved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)

@@ -1,4 +1,4 @@
-"""Modeller changes: save a draft, save an edited form, deploy a diagram as a new version."""
+"""Modeller changes: save a draft, save an edited form or decision table, deploy a diagram as a new version."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from sqlalchemy import select
 
 from service import audit
 from service.columns import now
-from service.engine import forms, scripting, specs
+from service.engine import decisions, forms, scripting, specs
 from service.engine.validation import Problem
 from service.errors import BpmnError, NotFound, ValidationFailed
 from service.extensions import db
 from service.messages import Message
-from service.modeller.models import EditedForm, ModelDraft
+from service.modeller.models import EditedDecision, EditedForm, ModelDraft
 from service.parties.models import User
-from service.processes.definitions import available_forms, deploy_definition, validate_definition
+from service.processes.definitions import available_forms, configured_decisions, deploy_definition, validate_definition
 from service.processes.models import ProcessDefinition
 
 MAX_XML_BYTES = 2 * 1024 * 1024
@@ -47,11 +47,53 @@ def all_forms() -> dict[str, Any]:
     return {**available_forms(forms_dir()), **edited_forms()}
 
 
+def available_decisions() -> dict[str, str]:
+    """Every DMN file a diagram can use, file name -> XML: DECISIONS_DIR's files (the project's bpmn/ by
+    default), with those edited in the modeller (modeller_decisions) in their place."""
+    return configured_decisions()
+
+
+def decision_ids() -> dict[str, str]:
+    """Decision id -> its name, for every readable decision a business-rule task can call."""
+    found, _ = decisions.index(available_decisions())
+    return {decision_id: found[decision_id].name for decision_id in sorted(found)}
+
+
+def save_decision(name: str, xml: bytes, *, by: User) -> EditedDecision:
+    """Store or replace an edited decision table after the checks a deploy makes (it parses as DMN, every
+    expression passes the sandbox check, the hit policy can run). A refusal (ValidationFailed for the name or
+    size, BpmnError naming the DMN element) stores nothing. Deployed with the next version using it."""
+    if not decisions.FILE_NAME.match(name):
+        raise ValidationFailed("Ogiltigt filnamn för beslutstabellen.",
+                               {"name": ["Små bokstäver, siffror, punkt, bindestreck och _, slutar på .dmn."]})
+    if len(xml) > decisions.MAX_DMN_BYTES:
+        raise ValidationFailed("Beslutstabellen är för stor.", {"xml": [f"Högst {decisions.MAX_DMN_BYTES // 1024} kB."]})
+    try:
+        text = xml.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("Beslutstabellen är inte UTF-8.", {"xml": ["DMN-filen ska vara UTF-8-kodad XML."]}) from None
+    decision = decisions.read(xml, name)
+    others = {**available_decisions()}
+    others.pop(name, None)
+    found, _ = decisions.index(others)
+    if decision.decision_id in found:
+        raise BpmnError(decision.decision_id, f"{name}: beslutet '{decision.decision_id}' finns redan i "
+                                              f"{found[decision.decision_id].filename}")
+    row = db.session.scalar(select(EditedDecision).where(EditedDecision.name == name))
+    if row is None:
+        row = EditedDecision(name=name, dmn_xml=text, saved_by_id=by.id)
+        db.session.add(row)
+    row.dmn_xml, row.saved_by_id, row.saved_at = text, by.id, now()
+    db.session.flush()
+    audit.record(by, "decision.saved", row, name=name, decision_id=decision.decision_id)
+    return row
+
+
 def validate_xml(xml: bytes, filename: str, process_id: str | None = None) -> list[Problem]:
     """Every problem of a diagram, as the deploy would find it (``process_id``: the chosen entry point)."""
     if len(xml) > MAX_XML_BYTES:
         return [Problem(None, "filen är större än 2 MB")]
-    return validate_definition(xml, filename, forms_dir(), edited_forms(), process_id)
+    return validate_definition(xml, filename, forms_dir(), edited_forms(), process_id, available_decisions())
 
 
 def process_id_of(xml: bytes) -> str:
@@ -79,7 +121,7 @@ def deploy_xml(xml: bytes, filename: str, comment: str, *, by: User,
     if problems:
         raise DiagramRefused(problems)
     return deploy_definition(xml, filename, forms_dir(), by=by, comment=comment.strip(), edited_forms=edited_forms(),
-                             process_id=process_id)
+                             process_id=process_id, decision_files=available_decisions())
 
 
 def save_draft(xml: bytes, base_version: int | None, *, by: User) -> ModelDraft:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from service import audit
@@ -15,6 +16,7 @@ from service.engine import specs, validation
 from service.errors import BpmnError, NotFound
 from service.extensions import db
 from service.messages import Message
+from service.modeller.models import EditedDecision
 from service.parties.models import User, role_for_lane
 from service.processes import lint, test_cases
 from service.processes.models import ProcessDefinition
@@ -23,33 +25,41 @@ _PARSED: dict[tuple[int, str], tuple[specs.Definition, dict[str, Any]]] = {}
 
 
 def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | None, comment: str = "",
-                      edited_forms: Mapping[str, Any] | None = None,
-                      process_id: str | None = None) -> tuple[ProcessDefinition, bool]:
+                      edited_forms: Mapping[str, Any] | None = None, process_id: str | None = None,
+                      decision_files: Mapping[str, str] | None = None) -> tuple[ProcessDefinition, bool]:
     """Validate and store a new version; returns (definition, is_new). Identical content is not re-versioned.
 
     ``edited_forms`` (name -> schema, edited in the modeller) take precedence over the files in ``forms_dir``.
     ``process_id`` chooses the entry point of a file with several processes. A call activity to a process
     deployed separately is bound to that process's latest version, recorded with this version.
+    ``decision_files`` (DMN file name -> XML; None: ``configured_decisions()``) are the decision tables a
+    business-rule task may call; those it calls are stored with the version.
     """
     bound: dict[str, ProcessDefinition] = {}
-    definition, form_schemas = prepare_definition(xml, filename, forms_dir, edited_forms, process_id, bound)
+    definition, form_schemas = _parse_with_forms(xml, filename, forms_dir, edited_forms, process_id, bound,
+                                                 decision_files)
     called_versions = {called: row.version for called, row in sorted(bound.items())}
-    digest = _digest(xml, form_schemas, called_versions)
+    digest = _digest(xml, form_schemas, called_versions, definition.decisions)
     latest = get_latest_definition(definition.process_id)
     if latest is not None and latest.sha256 == digest:
+        # Checked, linted and tested when it was stored: an unchanged redeploy (every start) costs no node run.
         return latest, False
+    _check(xml, definition, forms_dir, edited_forms, form_schemas)
     # The owner's process tests must pass before the version is stored (refused naming case and element).
     passed = test_cases.refuse_failing(definition, form_schemas)
     row = ProcessDefinition(
         process_id=definition.process_id, version=(latest.version + 1 if latest else 1),
         name=definition.name, filename=filename, bpmn_xml=xml.decode("utf-8"), forms=form_schemas,
-        called_versions=called_versions, sha256=digest, comment=comment, deployed_by_id=getattr(by, "id", None),
+        called_versions=called_versions, decisions=dict(definition.decisions), sha256=digest, comment=comment,
+        deployed_by_id=getattr(by, "id", None),
     )
     db.session.add(row)
     db.session.flush()
     calls: dict[str, Any] = {"called_versions": called_versions} if called_versions else {}
     if passed:
         calls["tests_passed"] = passed
+    if definition.decisions:
+        calls["decisions"] = sorted(definition.decisions)
     audit.record(by, "definition.deployed", row, process_id=row.process_id, version=row.version,
                  sha256=digest, forms=sorted(form_schemas), comment=comment, **calls)
     return row, True
@@ -57,22 +67,39 @@ def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | 
 
 def prepare_definition(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None = None,
                        process_id: str | None = None, bound: dict[str, ProcessDefinition] | None = None,
-                       ) -> tuple[specs.Definition, dict[str, Any]]:
+                       decision_files: Mapping[str, str] | None = None) -> tuple[specs.Definition, dict[str, Any]]:
     """Parse and check a diagram as a deploy would, with the forms it would be stored with (nothing stored)."""
-    bound = {} if bound is None else bound
-    definition = specs.parse(xml, filename, entry=process_id, resolve=_resolver(bound, get_latest_definition))
-    form_schemas = _read_forms(definition, forms_dir, edited_forms or {}, bound)
-    lint.refuse_lint_errors(xml, {*_form_names(forms_dir), *(edited_forms or {})})
-    specs.validate(xml, definition, form_schemas, lambda lane: role_for_lane(lane))
+    definition, form_schemas = _parse_with_forms(xml, filename, forms_dir, edited_forms, process_id, bound,
+                                                 decision_files)
+    _check(xml, definition, forms_dir, edited_forms, form_schemas)
     return definition, form_schemas
 
 
+def _parse_with_forms(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None,
+                      process_id: str | None, bound: dict[str, ProcessDefinition] | None,
+                      decision_files: Mapping[str, str] | None) -> tuple[specs.Definition, dict[str, Any]]:
+    """The parsed diagram (its decisions checked) and the forms it would be stored with."""
+    bound = {} if bound is None else bound
+    definition = specs.parse(xml, filename, entry=process_id, resolve=_resolver(bound, get_latest_definition),
+                             decision_files=configured_decisions() if decision_files is None else decision_files)
+    return definition, _read_forms(definition, forms_dir, edited_forms or {}, bound)
+
+
+def _check(xml: bytes, definition: specs.Definition, forms_dir: Path, edited_forms: Mapping[str, Any] | None,
+           form_schemas: Mapping[str, Any]) -> None:
+    """The lint (a node process) and our own checks; raises BpmnError naming the element."""
+    lint.refuse_lint_errors(xml, {*_form_names(forms_dir), *(edited_forms or {})})
+    specs.validate(xml, definition, form_schemas, lambda lane: role_for_lane(lane))
+
+
 def validate_definition(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None = None,
-                        process_id: str | None = None) -> list[validation.Problem]:
-    """Every reason ``xml`` cannot be deployed (empty: it can), each naming its BPMN element."""
+                        process_id: str | None = None,
+                        decision_files: Mapping[str, str] | None = None) -> list[validation.Problem]:
+    """Every reason ``xml`` cannot be deployed (empty: it can), each naming its BPMN (or DMN) element."""
     schemas = {**available_forms(forms_dir), **(edited_forms or {})}
     problems = validation.validate(xml, filename, schemas, lambda lane: role_for_lane(lane), entry=process_id,
-                                   resolve=_resolver({}, get_latest_definition))
+                                   resolve=_resolver({}, get_latest_definition),
+                                   decision_files=configured_decisions() if decision_files is None else decision_files)
     if problems and problems[0].message.startswith("ogiltig XML"):
         return problems
     return lint.merge(problems, lint.lint_problems(xml, schemas))
@@ -106,6 +133,24 @@ def available_forms(forms_dir: Path) -> dict[str, Any]:
     return found
 
 
+def available_decisions(decisions_dir: Path) -> dict[str, str]:
+    """The DMN files beside the diagrams, by file name (unreadable text is left out; its checks come at use)."""
+    found: dict[str, str] = {}
+    for path in sorted(decisions_dir.glob("*.dmn")):
+        try:
+            found[path.name] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
+
+
+def configured_decisions() -> dict[str, str]:
+    """The decision tables of DECISIONS_DIR (beside the diagrams), with those edited in the modeller in their
+    place: what a deploy offers a business-rule task unless it is given its own DMN files."""
+    edited = {row.name: row.dmn_xml for row in db.session.scalars(select(EditedDecision))}
+    return {**available_decisions(Path(current_app.config["DECISIONS_DIR"])), **edited}
+
+
 def _read_forms(definition: specs.Definition, forms_dir: Path, edited_forms: Mapping[str, Any],
                 bound: Mapping[str, ProcessDefinition]) -> dict[str, Any]:
     """The file's own tasks' forms from the modeller or ``forms_dir``; a called process's as deployed with it."""
@@ -133,10 +178,13 @@ def _read_forms(definition: specs.Definition, forms_dir: Path, edited_forms: Map
     return schemas
 
 
-def _digest(xml: bytes, form_schemas: dict[str, Any], called_versions: dict[str, int]) -> str:
+def _digest(xml: bytes, form_schemas: dict[str, Any], called_versions: dict[str, int],
+            decision_files: Mapping[str, str] | None = None) -> str:
     content = xml + json.dumps(form_schemas, sort_keys=True).encode()
     if called_versions:  # a new version of a callee makes a redeploy of the same file a new version
         content += json.dumps(called_versions, sort_keys=True).encode()
+    if decision_files:  # so does a changed decision table
+        content += json.dumps({"decisions": dict(decision_files)}, sort_keys=True).encode()
     return hashlib.sha256(content).hexdigest()
 
 
@@ -193,7 +241,9 @@ def _content(row: ProcessDefinition) -> tuple[specs.Definition, dict[str, Any]]:
     key = (row.id, row.sha256)
     if key not in _PARSED:
         resolve = _resolver({}, lambda process_id: _called_version(row, process_id))
-        definition = specs.parse(row.bpmn_xml.encode("utf-8"), row.filename, entry=row.process_id, resolve=resolve)
+        # With the decision tables it was deployed with: a running case keeps the table it started with.
+        definition = specs.parse(row.bpmn_xml.encode("utf-8"), row.filename, entry=row.process_id, resolve=resolve,
+                                 decision_files=row.decisions or {})
         _PARSED[key] = (definition, dict(row.forms))
     return _PARSED[key]
 

@@ -30,6 +30,8 @@ class ProcessDefinition(db.Model):  # type: ignore[name-defined,misc]
     # Process id -> version of each separately deployed process a call activity runs, bound at deploy: an
     # instance keeps the callee it started with when the callee is deployed again.
     called_versions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, deferred=True, deferred_group="content")
+    # DMN file name -> XML text of each decision table a business-rule task calls, as deployed.
+    decisions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True, deferred_group="content")
     sha256: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

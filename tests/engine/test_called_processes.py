@@ -63,7 +63,7 @@ def test_a_process_that_only_calls_itself_cannot_start() -> None:
         specs.parse(xml, "intake.bpmn")
 
 
-def test_a_business_rule_task_is_refused_naming_it() -> None:
+def test_a_business_rule_task_without_a_dmn_decision_is_refused_naming_it() -> None:
     xml = REVIEW.replace(b"bpmn:scriptTask", b"bpmn:businessRuleTask")
     with pytest.raises(BpmnError) as refused:
         specs.parse(xml, "review.bpmn")
