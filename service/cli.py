@@ -80,11 +80,14 @@ def scheduler_command() -> None:
 @click.option("--comment", default="", help="Varför den här versionen driftsätts.")
 @click.option("--process", "process_id", default=None,
               help="Processen som startar ärendet, för en fil med flera körbara processer (en fil i taget).")
-def deploy_command(files: tuple[Path, ...], comment: str, process_id: str | None) -> None:
+@click.option("--warnings", "show_warnings", is_flag=True,
+              help="Skriv ut granskningens varningar (de stoppar inte driftsättningen), inte bara hur många de är.")
+def deploy_command(files: tuple[Path, ...], comment: str, process_id: str | None, show_warnings: bool) -> None:
     """Validate and deploy BPMN files as new process versions (forms beside each file first, then forms/).
 
     Every problem of every file is printed, and nothing is deployed unless all files pass. A call activity to
     a process in another file needs that process deployed first (an earlier command)."""
+    from service.processes import lint
     from service.processes.definitions import deploy_definition
 
     if process_id is not None and len(files) > 1:
@@ -108,6 +111,18 @@ def deploy_command(files: tuple[Path, ...], comment: str, process_id: str | None
             sys.exit(1)
         verb = "driftsatt som version" if is_new else "oförändrad, gäller fortfarande version"
         click.echo(f"{path.name}: {row.process_id} {verb} {row.version}")
+        if is_new:  # the lint's warnings, as the modeller marks them (an unchanged file was shown them before)
+            _print_warnings(path, lint.lint_warnings(xml, {*(p.name for p in forms_dir.glob("*.json")), *forms}),
+                            show_warnings)
+
+
+def _print_warnings(path: Path, warnings: list[Any], each: bool) -> None:
+    """Each lint warning of a newly deployed file, or their number and how to see them."""
+    if warnings and not each:
+        click.echo(f"{path.name}: {len(warnings)} varningar från granskningen (visa dem med --warnings)", err=True)
+    for warning in warnings if each else []:
+        where = f"BPMN-element '{warning.element_id}': " if warning.element_id else ""
+        click.echo(f"{path.name}: varning: {where}{warning.message} (regel {warning.rule})", err=True)
 
 
 def _forms_for(path: Path, forms_dir: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from service.api.paging import PageArgs, json_response, page_response, page_sche
 from service.errors import ValidationFailed
 from service.extensions import db
 from service.parties.models import User
+from service.processes import lint
 from service.processes.definitions import deploy_definition
 from service.processes.models import ProcessDefinition
 from service.transactions import commit_with_retry
@@ -39,8 +40,16 @@ class DefinitionSchema(ma.Schema):
     deployed_at = fields.AwareDateTime(required=True)
 
 
+class LintWarningSchema(ma.Schema):
+    element_id = fields.String(allow_none=True, required=True)
+    rule = fields.String(required=True)
+    message = fields.String(required=True)
+
+
 class DeployResultSchema(DefinitionSchema):
     is_new = fields.Boolean(required=True, metadata={"description": "false: samma innehåll som senaste versionen."})
+    warnings = fields.List(fields.Nested(LintWarningSchema), required=True, metadata={
+        "description": "Granskningens varningar (bpmnlint och våra regler, som i modelleraren); stoppar inte driftsättningen."})
 
 
 class DefinitionListArgs(PageArgs):
@@ -108,7 +117,9 @@ def deploy(form: dict[str, Any], files: dict[str, Any]) -> Response:
     forms_dir = Path(current_app.config["FORMS_DIR"])
     row, is_new = commit_with_retry(lambda: deploy_definition(xml, filename, forms_dir, by=user, comment=form["comment"],
                                                                    process_id=form["process_id"]))
-    return json_response({**DefinitionSchema().dump(row), "is_new": is_new}, 201 if is_new else 200)
+    found = lint.lint_warnings(xml, {path.name for path in forms_dir.glob("*.json")})
+    warnings = [{"element_id": w.element_id, "rule": w.rule, "message": w.message} for w in found]
+    return json_response({**DefinitionSchema().dump(row), "is_new": is_new, "warnings": warnings}, 201 if is_new else 200)
 
 
 def _require_reader(user: User) -> None:

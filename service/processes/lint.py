@@ -88,6 +88,12 @@ def lint_problems(xml: bytes, forms: Iterable[str]) -> list[LintProblem]:
     return [LintProblem(f.element_id, f"{f.message} (regel {f.rule})", f.rule) for f in lint(xml, forms) if f.is_error]
 
 
+def lint_warnings(xml: bytes, forms: Iterable[str]) -> list[Finding]:
+    """The lint's warnings: shown by the modeller, returned by the API and printed by ``samverkan deploy``, never
+    refusing a deploy."""
+    return [finding for finding in lint(xml, forms) if not finding.is_error]
+
+
 def merge(problems: list[Problem], lint_found: list[LintProblem]) -> list[Problem]:
     """One list: a server check that says word for word what a lint rule says gives way to the rule."""
     said = {(p.element_id, p.message.removesuffix(f" (regel {p.rule})")) for p in lint_found}

@@ -74,6 +74,13 @@ def test_definitions_for_process_owners_only(api: ApiWorld, monkeypatch: Any) ->
     changed = content.replace('name="Handlägg"'.encode(), 'name="Handlägg ärendet"'.encode())
     new = owner.post("/api/v1/definitions?comment=Nytt%20namn", data={"bpmn": (io.BytesIO(changed), "api_simple.bpmn")})
     assert new.status_code == 201 and new.get_json()["version"] == 2
+    # The lint's warnings come back as the modeller shows them; they do not stop the deploy.
+    unnamed = changed.replace('name="Handlägg ärendet"'.encode(), b'name=""')
+    warned = owner.post("/api/v1/definitions?comment=Utan%20namn", data={"bpmn": (io.BytesIO(unnamed), "api_simple.bpmn")})
+    assert warned.status_code == 201 and warned.get_json()["version"] == 3
+    assert {"element_id": "handle", "rule": "label-required"}.items() <= next(
+        w for w in warned.get_json()["warnings"] if w["element_id"] == "handle").items()
+    assert ("handle", "label-required") not in {(w["element_id"], w["rule"]) for w in new.get_json()["warnings"]}
     refused = officer.post("/api/v1/definitions", data={"bpmn": (io.BytesIO(changed), "api_simple.bpmn")})
     assert refused.status_code == 403
 

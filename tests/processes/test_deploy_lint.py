@@ -67,6 +67,24 @@ def test_cli_deploy_refuses_a_lint_error(app: Flask, db: Any, tmp_path: Path) ->
     assert stored(db) == (0, 0)
 
 
+def test_cli_deploy_counts_the_warnings_of_a_new_version_and_prints_them_on_request(app: Flask, db: Any,
+                                                                                     tmp_path: Path) -> None:
+    unnamed = tmp_path / "agreement_adoption.bpmn"
+    unnamed.write_bytes(ADOPTION.replace('id="draft" name="Ta fram avtalsförslag"'.encode(), b'id="draft"', 1))
+    expected = lint.lint_warnings(unnamed.read_bytes(), FORMS)
+    assert ("draft", "label-required") in {(w.element_id, w.rule) for w in expected}
+    counted = app.test_cli_runner().invoke(args=["deploy", str(unnamed)])
+    assert counted.exit_code == 0 and f"{len(expected)} varningar från granskningen" in counted.output
+    assert "varning: BPMN-element" not in counted.output
+    again = app.test_cli_runner().invoke(args=["deploy", "--warnings", str(unnamed)])
+    assert again.exit_code == 0 and "varningar" not in again.output  # unchanged: shown when it was deployed
+    unnamed.write_bytes(unnamed.read_bytes().replace(b"</bpmn:definitions>", b"<!-- v2 --></bpmn:definitions>"))
+    listed = app.test_cli_runner().invoke(args=["deploy", "--warnings", str(unnamed)])
+    assert listed.exit_code == 0, listed.output
+    assert "varning: BPMN-element 'draft': " in listed.output and "(regel label-required)" in listed.output
+    assert listed.output.count(": varning: ") == len(expected)
+
+
 def test_without_node_the_deploy_is_refused_saying_so(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lint.shutil, "which", lambda name: None)
     monkeypatch.setattr(lint, "_CACHE", {})
