@@ -140,8 +140,9 @@ def modeller() -> str:
             abort(404)
         base = row.version
         xml = draft.bpmn_xml if draft is not None else row.bpmn_xml
+    from service.modeller.decision_views import decision_choices  # its module adds routes to this blueprint
     return render_template("modeller/modeller.html", xml=xml, process_id=process_id, base_version=base, draft=draft,
-                           forms=sorted(ops.all_forms()), roles=role_lane_names())
+                           forms=sorted(ops.all_forms()), roles=role_lane_names(), decisions=decision_choices())
 
 
 def _xml_from_request() -> tuple[bytes, str]:

@@ -8,6 +8,7 @@ import { is } from 'bpmn-js/lib/util/ModelUtil';
 import lintModule from 'bpmn-js-bpmnlint';
 import { pageLanguage, translateModule } from './translate.js';
 import { lintConfig } from '../../lint/config.js';
+import { decisionEntries } from './decision-entry.js';
 
 const FORM = 'formJsonSchemaFilename';
 
@@ -152,6 +153,7 @@ SamverkanProvider.prototype.getGroups = function (element) {
         { id: 'samverkan-dueAt', component: textEntry('dueAt', 'Last day (expression, ISO date and time)', 'receiver["due_at"]'), isEdited: isTextFieldEntryEdited },
       );
     }
+    entries.push(...decisionEntries(element));
     if (is(element, 'bpmn:Event') && timerDefinition(element)) {
       entries.push({ id: 'samverkan-timer', component: TimerEntry, isEdited: isTextFieldEntryEdited });
     }

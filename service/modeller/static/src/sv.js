@@ -139,4 +139,9 @@ export default {
   'Python expression: "P5D" in quotes, or e.g. receiver["due_at"]':
     'Python-uttryck: "P5D" inom citattecken, eller t.ex. receiver["due_at"]',
   'e.g. {example}': 't.ex. {example}',
+  // A business-rule task's decision table (src/decision-entry.js)
+  'Decision table': 'Beslutstabell',
+  '(no decision table)': '(ingen beslutstabell)',
+  '{id} (unknown)': '{id} (okänd)',
+  'Open the decision table': 'Öppna beslutstabellen',
 };
