@@ -13,7 +13,7 @@
     const nav = document.getElementById('decision-views');
     const views = editor.getViews().filter((view) => view.type === 'decisionTable');
     nav.replaceChildren();
-    nav.hidden = views.length < 2;
+    if (views.length < 2) return;  // one table: nothing to choose
     views.forEach((view) => {
       const button = document.createElement('button');
       button.type = 'button';
@@ -33,7 +33,8 @@
   function mark(elementId) {
     if (!elementId) return;
     const id = CSS.escape(elementId);
-    document.querySelectorAll(`[data-row-id="${id}"], [data-col-id="${id}"], [data-element-id="${id}"]`)
+    document.getElementById('decision-editor')
+      .querySelectorAll(`[data-row-id="${id}"], [data-col-id="${id}"], [data-element-id="${id}"]`)
       .forEach((cell) => cell.classList.add('dmn-problem'));
   }
 
@@ -60,8 +61,10 @@
       showProblems([]);
       say(body.message);
     } else {
-      showProblems(body.problems || []);
-      say(config.refused + ' ' + (body.message || response.status));
+      const problems = body.problems || [];
+      showProblems(problems);
+      // The list names each problem's rule and cell; the message alone when there is no list.
+      say(problems.length ? config.refused : config.refused + ' ' + (body.message || response.status));
     }
   }
 

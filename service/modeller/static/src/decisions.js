@@ -33,9 +33,8 @@ export function createDecisionEditor(options) {
   const Kind = options.readOnly ? TableViewer : TableEditor;
   return new Kind({
     container: options.container,
-    common: {
-      additionalModules: [translateModule(options.language || pageLanguage(), { sv: SWEDISH })],
-      expressionLanguages: PYTHON,
-    },
+    common: { expressionLanguages: PYTHON },
+    // Per view: the Manager replaces common.additionalModules with the view's own list.
+    decisionTable: { additionalModules: [translateModule(options.language || pageLanguage(), { sv: SWEDISH })] },
   });
 }
