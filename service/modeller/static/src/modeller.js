@@ -9,6 +9,7 @@ import lintModule from 'bpmn-js-bpmnlint';
 import { pageLanguage, translateModule } from './translate.js';
 import { lintConfig } from '../../lint/config.js';
 import { decisionEntries } from './decision-entry.js';
+import SimulationModule from './simulation/index.js';
 
 const FORM = 'formJsonSchemaFilename';
 
@@ -180,7 +181,7 @@ export function createModeller(options) {
     container: options.container,
     propertiesPanel: { parent: options.panel },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SamverkanPropertiesModule,
-      lintModule, translateModule(language)],
+      lintModule, translateModule(language), SimulationModule],
     moddleExtensions: { spiffworkflow: options.descriptor },
     linting: { active: true, bpmnlint: lintConfig({ roles: pageJson('modeller-roles'), forms: formNames(), language }) },
   });
