@@ -9,9 +9,6 @@ export default {
   'to {target}': 'till {target}',
   '(default)': '(standard)',
   'Choose the flow the next token takes at this gateway': 'Välj flödet som nästa token tar vid grinden',
-  'chosen': 'vald',
   'Finished: the token reached the end.': 'Klart: token nådde slutet.',
-  'A token waits for you: {count}.': 'Token som väntar på dig: {count}.',
   'Start a token at a start event.': 'Starta en token vid en starthändelse.',
-  'Tokens on their way: {count}.': 'Token på väg: {count}.',
 };
