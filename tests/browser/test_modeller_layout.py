@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from service.parties.models import Membership, Role
 from tests.browser.conftest import sign_in
 from tests.browser.test_modeller import _report
@@ -51,6 +53,13 @@ def test_warnings_listed_canvas_wide_heat_badges_apart(live_server: str, page: A
     warnings = page.locator("#warnings li").all_inner_texts()
     assert warnings == ["Trasigt flöde (Flow_broken): hänvisar till missing_task, som inte finns i diagrammet"]
     assert "varningar" in page.locator("#status").inner_text()
+    # Every shipped diagram opens without warnings (the multi-instance's spiffworkflow:scriptsOnInstances is known).
+    for shipped in sorted((ROOT / "bpmn").glob("*.bpmn")):
+        page.evaluate("document.querySelector('#status').textContent = ''")
+        page.set_input_files("#upload", str(shipped))
+        expect(page.locator("#status")).not_to_have_text("")
+        assert page.locator("#status").inner_text() == "Diagrammet är öppnat.", shipped.name
+        assert page.locator("#import-warnings").is_hidden(), (shipped.name, page.locator("#warnings li").all_inner_texts())
 
     page.goto(f"{live_server}/processer/deviation/versioner/1/varmekarta")
     page.wait_for_selector("body[data-diagram-ready=true]")
