@@ -18,6 +18,7 @@ from service.modeller.models import EditedDecision
 from service.parties.models import Role
 from tests.conftest import csrf_token, login
 from tests.crawl.untranslated import untranslated_texts
+from tests.security.payloads import IDENTITY_BASES
 
 NAME = "routning.dmn"
 TABLE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -168,3 +169,15 @@ def test_the_modeller_offers_the_decisions_with_their_pages(client: FlaskClient,
     page = client.get("/processer/modell").get_data(as_text=True)
     assert _embedded(page, "modeller-decisions") == {
         "routning": {"name": "Routning av ärenden", "url": f"/processer/beslut/{NAME}"}}
+
+
+def test_a_table_naming_a_person_is_refused_and_nothing_is_stored(client: FlaskClient, tables: Path,
+                                                                  people: None) -> None:
+    """A table is free text kept with the process: the personal-data guard refuses an identity number in it."""
+    birth, serial = IDENTITY_BASES["personnummer"]
+    note = f'<rule id="regel_sip">\n        <description>Gäller {birth[2:]}-{serial}</description>'
+    login(client, "owner")
+    response = _save(client, TABLE.replace('<rule id="regel_sip">', note).replace("{days}", "10"))
+    assert response.status_code == 422
+    assert "personnummer eller samordningsnummer" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(EditedDecision)) == 0

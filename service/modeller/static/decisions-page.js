@@ -61,7 +61,8 @@
       showProblems([]);
       say(body.message);
     } else {
-      const problems = body.problems || [];
+      // The personal-data guard answers with fields (the XML's line and column) instead of problems.
+      const problems = body.problems || Object.values(body.fields || {}).flat().map((message) => ({ message }));
       showProblems(problems);
       // The list names each problem's rule and cell; the message alone when there is no list.
       say(problems.length ? config.refused : config.refused + ' ' + (body.message || response.status));
