@@ -126,6 +126,8 @@ def process_data(deviation: Deviation) -> dict[str, Any]:
         "deviation_id": deviation.id, "reporter_id": deviation.reported_by_id,
         "reporting_organisation_id": deviation.reporting_organisation_id,
         "analysis_organisation_id": deviation.analysis_organisation_id,
+        # What the decision table avvikelse-routning.dmn reads (the manager's answer periods).
+        "category": deviation.category, "consequence": deviation.consequence,
         "receivers": {str(r.id): receiver_data(r) for r in deviation.receivers}, "outcomes": {},
     }
 

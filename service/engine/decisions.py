@@ -36,6 +36,7 @@ FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.dmn$")
 # As DMNEngine.evaluate: a ? outside quotes stands for the column's input value.
 _QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 _INPUT_VALUE = "dmninputexpr"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 _OUTPUT_PART = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -53,19 +54,8 @@ class DecisionFile:
 def read(xml: str | bytes, filename: str) -> DecisionFile:
     """Read and check one DMN file; BpmnError names the DMN element (or the line) and the decision."""
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
-    if len(data) > MAX_DMN_BYTES:
-        raise BpmnError(None, f"{filename}: filen är större än {MAX_DMN_BYTES // 1024} kB")
-    try:
-        root = etree.fromstring(data)
-    except etree.XMLSyntaxError as exc:
-        raise BpmnError(None, f"{filename}: ogiltig XML på rad {exc.lineno}: {exc.msg}") from None
-    namespace = etree.QName(root).namespace
-    if namespace not in SCHEMAS or etree.QName(root).localname != "definitions":
-        raise BpmnError(None, f"{filename}: ingen DMN-fil (rotelementet ska vara definitions i DMN 1.1-1.3)")
-    try:
-        _validator(namespace).validate(root, filename)
-    except ValidationException as exc:
-        raise BpmnError(_id_at_line(root, exc.line_number), f"{filename}: {_message(exc)}") from None
+    root = _root(data, filename)
+    namespace = etree.QName(root).namespace or ""
     ns = {"dmn": namespace}
     found = root.findall("dmn:decision", ns)
     if len(found) != 1:
@@ -88,23 +78,72 @@ def read(xml: str | bytes, filename: str) -> DecisionFile:
     return DecisionFile(filename, decision_id, decision.get("name") or decision_id, data.decode("utf-8"))
 
 
+def _root(data: bytes, filename: str) -> etree._Element:
+    """The DMN file's root, valid against its DMN version's schema; refusals name the line."""
+    if len(data) > MAX_DMN_BYTES:
+        raise BpmnError(None, f"{filename}: filen är större än {MAX_DMN_BYTES // 1024} kB")
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise BpmnError(None, f"{filename}: ogiltig XML på rad {exc.lineno}: {exc.msg}") from None
+    if root.getroottree().docinfo.doctype:
+        # Entities could read files when the engine's parser reads the table again: none are needed in DMN.
+        raise BpmnError(None, f"{filename}: en DOCTYPE-deklaration (entiteter) är inte tillåten i en DMN-fil")
+    namespace = etree.QName(root).namespace
+    if namespace not in SCHEMAS or etree.QName(root).localname != "definitions":
+        raise BpmnError(None, f"{filename}: ingen DMN-fil (rotelementet ska vara definitions i DMN 1.1-1.3)")
+    try:
+        _validator(namespace).validate(root, filename)
+    except ValidationException as exc:
+        raise BpmnError(_id_at_line(root, exc.line_number), f"{filename}: {_message(exc)}") from None
+    return root
+
+
 def index(files: Mapping[str, str]) -> tuple[dict[str, DecisionFile], dict[str, str]]:
-    """The readable files by decision id, and why each other file could not be read (file name -> reason).
+    """The readable files by decision id, and why each other file could not be used (file name -> reason).
     Two files with the same decision id: the second is listed as a problem."""
+    found, broken = checked(files)
+    return found, {filename: file.reason for filename, file in broken.items()}
+
+
+def checked(files: Mapping[str, str]) -> tuple[dict[str, DecisionFile], dict[str, Unreadable]]:
+    """As ``index``, with each unusable file's refusal (its DMN element) and decision id where it reads."""
     found: dict[str, DecisionFile] = {}
-    broken: dict[str, str] = {}
+    broken: dict[str, Unreadable] = {}
     for filename in sorted(files):
         try:
             decision = read(files[filename], filename)
         except BpmnError as exc:
-            broken[filename] = exc.detail
+            broken[filename] = Unreadable(_decision_id_of(files[filename]), exc)
             continue
         if decision.decision_id in found:
             first = found[decision.decision_id].filename
-            broken[filename] = f"{filename}: beslutet '{decision.decision_id}' finns redan i {first}"
+            message = f"{filename}: beslutet '{decision.decision_id}' finns redan i {first}"
+            broken[filename] = Unreadable(decision.decision_id, BpmnError(decision.decision_id, message))
             continue
         found[decision.decision_id] = decision
     return found, broken
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A DMN file that cannot be used: its decision's id if the XML reads that far, and the refusal."""
+
+    decision_id: str | None
+    error: BpmnError
+
+    @property
+    def reason(self) -> str:
+        return self.error.detail
+
+
+def _decision_id_of(xml: str | bytes) -> str | None:
+    try:
+        root = etree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml, _PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    decision = next((e for e in root if isinstance(e.tag, str) and etree.QName(e).localname == "decision"), None)
+    return decision.get("id") if decision is not None else None
 
 
 @lru_cache(maxsize=8)
@@ -141,9 +180,9 @@ def _table_expressions(table: etree._Element, ns: dict[str, str],
     """(element id, expression as the engine runs it, problem) for every column and rule of the table."""
     inputs: list[str] = []
     for column in table.findall("dmn:input", ns):
-        text = column.findtext("dmn:inputExpression/dmn:text", default="", namespaces=ns).strip()
+        text = column.findtext("dmn:inputExpression/dmn:text", default="", namespaces=ns)
         inputs.append(text)
-        if not text:
+        if not text.strip():
             # The engine would fall back to a data key named by the label (a repr of the value).
             yield column.get("id"), "", f"{where}: kolumnen '{_label(column)}' saknar indatauttryck"
         yield column.get("id"), text, None
@@ -156,12 +195,11 @@ def _table_expressions(table: etree._Element, ns: dict[str, str],
         if len(entries) != len(inputs) or len(results) != len(outputs):
             yield rule.get("id"), "", f"{where}: regeln '{rule.get('id')}' har inte en cell per kolumn"
         for entry, input_text in zip(entries, inputs, strict=False):
-            text = entry.findtext("dmn:text", default="", namespaces=ns).strip()
-            for source in _entry_sources(input_text, text):
+            for source in _entry_sources(input_text, entry.findtext("dmn:text", namespaces=ns)):
                 yield entry.get("id"), source, None
         for result in results:
-            text = result.findtext("dmn:text", default="", namespaces=ns).strip()
-            if text:
+            text = result.findtext("dmn:text", namespaces=ns)
+            if text:  # the engine evaluates the text as it is; an empty cell gives ""
                 yield result.get("id"), text, None
 
 
@@ -175,9 +213,11 @@ def _output_problems(column: etree._Element, where: str) -> Iterator[tuple[str |
         yield column.get("id"), "", f"{where}: utdatakolumnen '{name}' har samma namn som en hjälpfunktion"
 
 
-def _entry_sources(input_text: str, text: str) -> list[str]:
-    """The expressions DMNEngine.evaluate builds for an input entry (none for an empty cell or '-')."""
-    if not text or text == "-":
+def _entry_sources(input_text: str, text: str | None) -> list[str]:
+    """The expressions DMNEngine.evaluate builds for an input entry, from the texts as they are (none for a
+    cell without text or '-'). An entry such as ``in ("a", "b")`` is joined without a space, as the engine
+    does (``categoryin (...)``, refused as a call): write ``? in ("a", "b")``."""
+    if text is None or text == "-":
         return []
     match = _QUESTION.sub(_INPUT_VALUE, text)
     if _INPUT_VALUE in match:

@@ -192,14 +192,18 @@ def _add_decisions(parser: SpiffBpmnParser, root: etree._Element, files: Mapping
     called = called_decisions(root)
     if not called:
         return {}
-    found, broken = decisions.index(files)
+    found, broken = decisions.checked(files)
     used: dict[str, str] = {}
     for task_id, decision_id in called.items():
         if decision_id is None:
             raise BpmnError(task_id, "affärsregeluppgiften anger ingen beslutstabell (spiffworkflow:calledDecisionId); "
                                      "bara affärsregler med en DMN-beslutstabell kan köras")
+        refused = next((file.error for file in broken.values() if file.decision_id == decision_id), None)
+        if decision_id not in found and refused is not None:
+            # The table is there but cannot run as it is: name its element (a rule's cell, a column).
+            raise type(refused)(refused.element_id, f"{refused.detail} (anropad av affärsregeluppgiften '{task_id}')")
         if decision_id not in found:
-            unreadable = "".join(f"; {reason}" for reason in broken.values())
+            unreadable = "".join(f"; {file.reason}" for file in broken.values())
             known = ", ".join(f"'{d}'" for d in sorted(found)) or "inga"
             raise BpmnError(task_id, f"beslutstabellen '{decision_id}' finns inte i någon DMN-fil (kända beslut: "
                                      f"{known}){unreadable}")

@@ -94,7 +94,14 @@ def test_process_command(process_id: str, file: Path | None) -> None:
     from flask import current_app
 
     from service.modeller.operations import edited_forms
-    from service.processes.definitions import available_forms, parsed, prepare_definition, require_latest_definition
+    from service.processes.definitions import (
+        available_decisions,
+        available_forms,
+        configured_decisions,
+        parsed,
+        prepare_definition,
+        require_latest_definition,
+    )
     from service.processes.test_cases import run_test_cases
 
     try:
@@ -104,8 +111,11 @@ def test_process_command(process_id: str, file: Path | None) -> None:
         else:
             forms_dir = Path(current_app.config["FORMS_DIR"])
             beside = {} if file.parent.resolve() == forms_dir.resolve() else available_forms(file.parent)
+            # The decision tables beside the file first, as samverkan deploy reads them.
+            same = file.parent.resolve() == Path(current_app.config["DECISIONS_DIR"]).resolve()
+            tables = {**configured_decisions(), **({} if same else available_decisions(file.parent))}
             definition, schemas = prepare_definition(file.read_bytes(), file.name, forms_dir,
-                                                     {**edited_forms(), **beside}, process_id)
+                                                     {**edited_forms(), **beside}, process_id, decision_files=tables)
         outcomes = run_test_cases(definition, schemas)
     except SamverkanError as exc:
         click.echo(f"{process_id}: {exc.message}", err=True)

@@ -16,9 +16,10 @@ from tests.conftest import ROOT
 
 
 def parse(name: str) -> specs.Definition:
-    """Parse and validate bpmn/<name> against forms/, as deploy does."""
+    """Parse and validate bpmn/<name> against forms/ and the decision tables beside it, as deploy does."""
     xml = (ROOT / "bpmn" / name).read_bytes()
-    definition = specs.parse(xml, name)
+    tables = {path.name: path.read_text(encoding="utf-8") for path in (ROOT / "bpmn").glob("*.dmn")}
+    definition = specs.parse(xml, name, decision_files=tables)
     schemas = {path.name: json.loads(path.read_text(encoding="utf-8")) for path in (ROOT / "forms").glob("*.json")}
     specs.validate(xml, definition, schemas, role_for_lane)
     return definition

@@ -40,7 +40,7 @@ def receiver(receiver_id: int, organisation_id: int, answer_round: int = 1, days
 def start(definition: specs.Definition, *organisations: int) -> Instance:
     return Instance(definition, {
         "deviation_id": 1, "reporter_id": REPORTER, "reporting_organisation_id": REPORTING, "started_by": REPORTER,
-        "analysis_organisation_id": ANALYSIS, "outcomes": {},
+        "analysis_organisation_id": ANALYSIS, "outcomes": {}, "category": "sip", "consequence": "minor",
         "receivers": {str(i): receiver(i, org) for i, org in enumerate(organisations, start=1)}})
 
 

@@ -16,6 +16,7 @@ from service.audit.models import AuditEvent
 from service.deviations.context import task_context
 from service.deviations.models import Deviation, DeviationStatus, ReceiverStatus
 from service.disputes.models import Dispute, DisputeLevel
+from service.engine import calendar
 from service.notifications.models import Notification, NotificationKind
 from service.processes.models import HumanTask
 from tests.deviations.world import START, World, complete, fire_due_timer, post_form, ready_ids, ready_task
@@ -129,6 +130,8 @@ def test_answered_late_after_a_reminder_and_escalation_to_the_manager(world: Wor
     fire_due_timer(db, "answer_deadline")
     overdue = ready_task(db, "answer_overdue")
     assert overdue.organisation_id == world.lerum.id and "Besvara försenad avvikelse" in page(world, "chef_lerum", "/uppgifter")
+    # bpmn/avvikelse-routning.dmn: a moderate consequence at a discharge gives the manager 7 working days.
+    assert overdue.due_at == calendar.working_days_deadline(due + timedelta(seconds=1), 7)
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.kind == NotificationKind.ESCALATED, Notification.task_row_id == overdue.id)) == 1
     complete(world, "chef_lerum", "answer_overdue", {"findings": "Ärendet blev liggande under semester.",
