@@ -50,14 +50,15 @@ def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | 
     row = ProcessDefinition(
         process_id=definition.process_id, version=(latest.version + 1 if latest else 1),
         name=definition.name, filename=filename, bpmn_xml=xml.decode("utf-8"), forms=form_schemas,
-        called_versions=called_versions, decisions=dict(definition.decisions), sha256=digest, comment=comment,
+        called_versions=called_versions, decisions=dict(definition.decisions), test_cases=passed, sha256=digest,
+        comment=comment,
         deployed_by_id=getattr(by, "id", None),
     )
     db.session.add(row)
     db.session.flush()
     calls: dict[str, Any] = {"called_versions": called_versions} if called_versions else {}
     if passed:
-        calls["tests_passed"] = passed
+        calls["tests_passed"] = [case["name"] for case in passed]
     if definition.decisions:
         calls["decisions"] = sorted(definition.decisions)
     audit.record(by, "definition.deployed", row, process_id=row.process_id, version=row.version,

@@ -32,6 +32,9 @@ class ProcessDefinition(db.Model):  # type: ignore[name-defined,misc]
     called_versions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, deferred=True, deferred_group="content")
     # DMN file name -> XML text of each decision table a business-rule task calls, as deployed.
     decisions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True, deferred_group="content")
+    # The process owner's test cases this version passed when it was deployed (service/processes/test_cases.py):
+    # the cases as they were then, kept with the version whatever later happens to the process's cases.
+    test_cases: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     sha256: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

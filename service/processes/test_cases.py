@@ -104,11 +104,12 @@ def _run(definition: Definition, form_schemas: Mapping[str, Any], row: ProcessTe
     return process_tests.run_case(definition, form_schemas, case)
 
 
-def refuse_failing(definition: Definition, form_schemas: Mapping[str, Any]) -> list[str]:
+def refuse_failing(definition: Definition, form_schemas: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Run the stored cases against a version about to be deployed; ProcessTestsFailed if any fails.
-    Returns the names of the cases it passed (recorded with the deploy)."""
-    outcomes = run_test_cases(definition, form_schemas)
+    Returns the cases it passed, as they are now (stored with the version)."""
+    rows = list_test_cases(definition.process_id)
+    outcomes = run_test_cases(definition, form_schemas, rows)
     failed = [outcome for outcome in outcomes if not outcome.passed]
     if failed:
         raise ProcessTestsFailed(failed)
-    return [outcome.name for outcome in outcomes]
+    return [dict(row.case) for row in rows]

@@ -4,6 +4,7 @@ cases; a deploy that breaks a case is refused naming the case and the element, w
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from service.extensions import db
 from service.modeller import operations
 from service.parties.models import Role
 from service.processes.definitions import deploy_definition, list_versions
-from service.processes.test_cases import list_test_cases, save_test_case
+from service.processes.test_cases import delete_test_case, list_test_cases, save_test_case
 from service.transactions import commit_with_retry
 from tests.conftest import csrf_token, login
 from tests.security.payloads import IDENTITY_BASES
@@ -117,6 +118,15 @@ def test_a_deploy_that_breaks_a_case_is_refused_naming_case_and_element(client: 
                            headers={"X-CSRFToken": token})
     assert response.status_code == 201 and response.json["version"] == 2
     assert _events("definition.deployed")[-1].data["tests_passed"] == ["Besvarad i tid"]
+    # The cases are stored with the version as they were: deleting or changing one later leaves it as it was.
+    assert [case["name"] for case in list_versions(PROCESS)[0].test_cases] == ["Besvarad i tid"]
+    assert list_versions(PROCESS)[0].test_cases[0] == {**IN_TIME, "name": "Besvarad i tid"}
+    assert list_versions(PROCESS)[1].test_cases == []
+    commit_with_retry(lambda: delete_test_case(PROCESS, "Besvarad i tid", by=owner))
+    assert [case["name"] for case in list_versions(PROCESS)[0].test_cases] == ["Besvarad i tid"]
+    page = client.get(f"/processer/{PROCESS}/versioner").get_data(as_text=True)
+    cells = re.findall(r'<td class="version-tests">([^<]*)</td>', page)
+    assert cells == ["Besvarad i tid", "inga"]
 
 
 def test_the_command_runs_the_cases_and_fails_on_a_broken_file(app: Flask, owner: Any, tmp_path: Path) -> None:
