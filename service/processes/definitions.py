@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from service import audit
 from service.engine import specs, validation
-from service.errors import BpmnError, NotFound
+from service.errors import BpmnError, NotFound, SamverkanError
 from service.extensions import db
 from service.messages import Message
 from service.modeller.models import EditedDecision
@@ -74,6 +74,23 @@ def prepare_definition(xml: bytes, filename: str, forms_dir: Path, edited_forms:
                                                  decision_files)
     _check(xml, definition, forms_dir, edited_forms, form_schemas)
     return definition, form_schemas
+
+
+def unchanged_version(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None = None,
+                      process_id: str | None = None,
+                      decision_files: Mapping[str, str] | None = None) -> ProcessDefinition | None:
+    """The latest version if deploying ``xml`` would store nothing new (same diagram, forms, callees and tables),
+    found without the lint or the checks; None when it would be new or cannot be read (the checks say why)."""
+    try:
+        bound: dict[str, ProcessDefinition] = {}
+        definition, form_schemas = _parse_with_forms(xml, filename, forms_dir, edited_forms, process_id, bound,
+                                                     decision_files)
+    except SamverkanError:
+        return None
+    called_versions = {called: row.version for called, row in sorted(bound.items())}
+    latest = get_latest_definition(definition.process_id)
+    same = latest is not None and latest.sha256 == _digest(xml, form_schemas, called_versions, definition.decisions)
+    return latest if same else None
 
 
 def _parse_with_forms(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None,

@@ -92,3 +92,25 @@ def test_without_node_the_deploy_is_refused_saying_so(db: Any, monkeypatch: pyte
         deploy(ADOPTION)
     assert "Node.js" in refused.value.message
     assert stored(db) == (0, 0)
+
+
+def test_the_deploy_command_runs_no_lint_for_unchanged_files(app: Flask, db: Any, monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    runs: list[str] = []
+    real = lint._run
+    monkeypatch.setattr(lint, "_run", lambda payload: runs.append(payload) or real(payload))
+    monkeypatch.setattr(lint, "_CACHE", {})
+    files = [str(path) for path in SHIPPED]
+    first = app.test_cli_runner().invoke(args=["deploy", *files])
+    assert first.exit_code == 0, first.output
+    assert len(runs) >= len(SHIPPED)
+    runs.clear()
+    monkeypatch.setattr(lint, "_CACHE", {})  # as in a new process (`make run` deploys on every start)
+    again = app.test_cli_runner().invoke(args=["deploy", *files])
+    assert again.exit_code == 0 and again.output.count("oförändrad") == len(SHIPPED), again.output
+    assert runs == []
+    # A changed file among them is checked again (and refused here: its user task's lane names no role).
+    broken = tmp_path / "agreement_adoption.bpmn"
+    broken.write_bytes(NO_ROLE)
+    refused = app.test_cli_runner().invoke(args=["deploy", *files[1:], str(broken)])
+    assert refused.exit_code == 1 and "samverkan/user-task-lane-role" in refused.output and len(runs) == 1
