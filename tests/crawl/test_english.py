@@ -30,8 +30,9 @@ COMMON = ["/", "/uppgifter", "/avtal", "/avvikelser", "/tvister", "/statistik", 
 ROLE_PAGES = {
     "rapportor": [], "kontakt_vgr": [], "chef_lerum": [], "analys": [], "styrgrupp": [], "lansniva": [],
     "samordnare_vgr": [],
-    "agare": ["/processer/", "/processer/importera", "/processer/deviation/tester", "/processagare/incidenter"],
-    "granskare": ["/granskning", "/granskning/verifiera"],
+    "agare": ["/processer/", "/processer/importera", "/processer/deviation/tester", "/processagare/incidenter",
+              "/processer/beslut/", "/processer/beslut/avvikelse-routning.dmn"],
+    "granskare": ["/granskning", "/granskning/verifiera", "/processer/beslut/", "/processer/beslut/avvikelse-routning.dmn"],
     "admin": ["/admin/", "/admin/anvandare", "/admin/organisationer", "/admin/schemalaggning", "/tvister/nivaer"],
 }
 DETAIL = re.compile(r'href="(/(?:avtal|avvikelser|tvister|uppgifter|processer/[\w-]+/versioner|processagare/incidenter'
