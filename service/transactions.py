@@ -8,10 +8,10 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Executable, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
@@ -46,6 +46,16 @@ def commit_with_retry(work: Callable[[], T]) -> T:
                 raise
             log.info("concurrent change or lost connection, retrying (attempt %s): %s", attempt, type(exc).__name__)
     raise Conflict("Ärendet ändrades samtidigt av någon annan. Försök igen.")
+
+
+def execute_core(statement: Executable, parameters: dict[str, Any] | None = None) -> CursorResult[Any]:
+    """Run a Core statement as Session.execute would (on the session's connection, in its transaction, after
+    the autoflush of pending changes unless in ``no_autoflush``), without the ORM's execution path: about half
+    the overhead (62 against 28 us a statement, measured in issue #23), on every completion's hot path."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, parameters)
 
 
 def lost_connection(exc: BaseException) -> bool:

@@ -15,7 +15,7 @@ from service.audit.models import AuditChainHead, AuditEvent
 from service.columns import now
 from service.extensions import db
 from service.security.personal_data import refuse_in_audit
-from service.transactions import take_write_lock
+from service.transactions import execute_core, take_write_lock
 
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
@@ -44,10 +44,10 @@ def record(actor: Any, action: str, subject: Any, *, instance_id: int | None = N
     head.seq, head.hash = entry.seq, entry.hash
     values = {column: getattr(entry, column) for column in _EVENT_COLUMNS}
     if head.moves_with_events:  # PostgreSQL: the head is written by the same statement
-        session.execute(_INSERT_EVENT_MOVING_HEAD, {**values, "head_seq": entry.seq, "head_hash": entry.hash})
+        execute_core(_INSERT_EVENT_MOVING_HEAD, {**values, "head_seq": entry.seq, "head_hash": entry.hash})
         head.written_seq = entry.seq
     else:
-        session.execute(_INSERT_EVENT, values)
+        execute_core(_INSERT_EVENT, values)
     session.info.setdefault(_RECORDED_KEY, []).append(entry)
     return entry
 
@@ -89,8 +89,9 @@ def _locked_head(session: Session) -> _Head:
     head: _Head | None = session.info.get(_SESSION_KEY)
     if head is None:
         take_write_lock(session)
-        with session.no_autoflush:  # the head is not among the changes pending: they are flushed with the event
-            row = session.execute(_LOCK_HEAD).first()
+        # On the connection, so no autoflush: the head is not among the changes pending, which are flushed
+        # with the event
+        row = session.connection().execute(_LOCK_HEAD).first()
         seq, chain_head = (int(row[0]), str(row[1])) if row is not None else (0, GENESIS_HASH)
         if row is None:  # an empty database built without migrations: start the chain
             session.add(AuditChainHead(id=_HEAD_ID, seq=0, hash=GENESIS_HASH))
@@ -104,7 +105,7 @@ def _locked_head(session: Session) -> _Head:
 def _write_head(session: Session) -> None:
     head: _Head | None = session.info.pop(_SESSION_KEY, None)
     if head is not None and head.seq != head.written_seq:
-        session.execute(_WRITE_HEAD, {"seq": head.seq, "hash": head.hash})
+        session.connection().execute(_WRITE_HEAD, {"seq": head.seq, "hash": head.hash})
 
 
 @orm_event.listens_for(Session, "after_rollback")

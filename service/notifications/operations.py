@@ -16,6 +16,7 @@ from service.extensions import db
 from service.notifications.models import Notification, NotificationKind, NotificationSettings
 from service.parties.models import ROLE_LABELS, Membership, Organisation, Role, User
 from service.processes.models import HumanTask
+from service.transactions import execute_core
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
@@ -83,7 +84,7 @@ def _notify_recipients(task: HumanTask, kind: str, subject: str, intro: str) -> 
         return 0
     head, tail = _body_around_organisation(task, intro)
     statement = _NOTIFY_NAMED if tail is None else _NOTIFY_GROUP
-    rows = db.session.execute(statement, {
+    rows = execute_core(statement, {
         "user_id": task.user_id, "organisation_id": task.organisation_id, "role": task.role,
         "kind": kind, "subject": subject, "body": head, "body_tail": tail or "", "instance_id": task.instance_id,
         "task_row_id": task.id, "created_at": now(), "digest_applies": kind == NotificationKind.TASK_OFFERED,
