@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service import audit
 from service.api.models import ApiToken
@@ -16,7 +16,7 @@ from service.columns import now
 from service.errors import NotFound, ValidationFailed
 from service.extensions import db
 from service.messages import Message
-from service.parties.models import User
+from service.parties.models import Membership, User
 
 SECRET_PREFIX = "svk_"
 SCOPES = ("read", "write")
@@ -66,15 +66,22 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-# Built once (every API request runs it); the user and their memberships come in the same statement.
-_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
-            .options(joinedload(ApiToken.user).joinedload(User.memberships)))
+# Built once (every API request runs it): the token, its user and the user's memberships in one statement, as
+# entities side by side (a row per membership), put together below. joinedload would give the same objects but
+# set up its eager loaders on every execution: 200 against 140 us a request (issue #23).
+_BY_HASH = (select(ApiToken, User, Membership).join(ApiToken.user).outerjoin(User.memberships)
+            .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def find_usable_token(secret: str) -> ApiToken | None:
     """The token with this secret, if it is neither revoked nor expired and its user is enabled."""
-    token = db.session.scalars(_BY_HASH, {"token_hash": hash_secret(secret)}).unique().first()
-    if token is None or not token.is_usable_at(now()) or not token.user.is_enabled:
+    rows = db.session.execute(_BY_HASH, {"token_hash": hash_secret(secret)}).all()
+    if not rows:
+        return None
+    token, user = rows[0][0], rows[0][1]
+    set_committed_value(user, "memberships", [row[2] for row in rows if row[2] is not None])
+    set_committed_value(token, "user", user)
+    if not token.is_usable_at(now()) or not user.is_enabled:
         return None
     return token
 
