@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from service import audit
 from service.engine import runner
@@ -32,6 +33,7 @@ def open_incident(instance: ProcessInstance, workflow: Any, failure: EngineFailu
     incident = ProcessIncident(instance_id=instance.id, task_id=task_id, bpmn_id=failure.element_id,
                                message=failure.detail, data=json_safe(runner.task_data(workflow, task_id)))
     db.session.add(incident)
+    _started(db.session()).pop(instance.id, None)  # an instance started in this transaction: it has one now
     db.session.flush()
     audit.record(actor, "incident.opened", incident, instance_id=instance.id, incident=incident.id,
                  task=failure.element_id, task_id=task_id, message=failure.detail)
@@ -45,10 +47,33 @@ def json_safe(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_open_incident(instance_id: int) -> ProcessIncident | None:
-    """The instance's oldest open incident: the case stands still there until a process owner retries it."""
+    """The instance's oldest open incident: the case stands still there until a process owner retries it.
+    None without a query for an instance started in this transaction with none opened (remember_started)."""
+    if instance_id in _started(db.session()):
+        return None
     return db.session.scalar(select(ProcessIncident).where(
         ProcessIncident.instance_id == instance_id, ProcessIncident.status == IncidentStatus.OPEN)
         .order_by(ProcessIncident.created_at, ProcessIncident.id).limit(1))
+
+
+_STARTED_KEY = "samverkan.started_without_incident"
+
+
+def remember_started(instance: ProcessInstance) -> None:
+    """``instance`` was started in this transaction, and has no incident unless open_incident opens one: the
+    answer to its start needs no query for it (issue #23). Called once it has its id, before it runs."""
+    _started(db.session())[instance.id] = True
+
+
+def _started(session: Session) -> dict[int, bool]:
+    started: dict[int, bool] = session.info.setdefault(_STARTED_KEY, {})
+    return started
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_started(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_STARTED_KEY, None)
 
 
 def open_incidents(limit: int = 200) -> list[ProcessIncident]:

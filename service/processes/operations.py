@@ -52,6 +52,7 @@ def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, A
         instance = ProcessInstance(definition=row, title=title, state=serializer.dump(workflow), started_by_id=by.id)
         db.session.add(instance)
         db.session.flush()
+        incidents.remember_started(instance)
         change = advance(instance, workflow, definition, by, new=True)
         set_committed_value(instance, "tasks", change.created)  # a new instance's tasks: no query to read them
     # ``input`` and ``at`` are what the engine was given: enough to re-execute the case from nothing.
