@@ -102,10 +102,18 @@ def _reset(backend: str) -> None:
     # agreements.current_version_id and agreement_versions.agreement_id point at each other.
     _db.session.execute(text("UPDATE agreements SET current_version_id = NULL"))
     if backend == "postgresql":
-        names = ", ".join(table.name for table in tables)
-        # The audit tables refuse TRUNCATE (their triggers); the test server's superuser switches triggers off.
+        # The audit tables refuse DELETE (their triggers); the test server's superuser switches triggers, and with
+        # them the foreign keys' checks, off. DELETE rather than TRUNCATE: a test leaves a few rows, and TRUNCATE's
+        # new files for some 60 tables and their indexes took 0.3-1.8 s per test, DELETE 25 ms.
         _db.session.execute(text("SET LOCAL session_replication_role = replica"))
-        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in tables:
+            _db.session.execute(delete(table))
+        # What TRUNCATE's RESTART IDENTITY did: every sequence the tables own starts again.
+        _db.session.execute(text(
+            "SELECT setval(d.objid, s.seqstart, false) FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid"
+            " WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
+            " AND d.deptype IN ('a', 'i') AND d.refobjid = ANY(CAST(:tables AS regclass[]))"),
+            {"tables": [table.name for table in tables]})
     else:
         for table in tables:
             _db.session.execute(delete(table))
