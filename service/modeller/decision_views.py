@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Response, abort, jsonify, render_template, request, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from lxml import etree
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from service import access
 from service.engine import decisions
 from service.errors import BpmnError, SamverkanError, ValidationFailed
 from service.extensions import db
-from service.i18n import translate
+from service.i18n import flash_message, translate
+from service.messages import Message
 from service.modeller import operations as ops
 from service.modeller.models import EditedDecision
 from service.modeller.views import _owners_only, _readers_only, bp
@@ -74,6 +77,64 @@ def decision_tables() -> str:
     """List the decision tables: file, decision, edited or from the file, and the processes that use each."""
     return render_template("modeller/decisions.html", tables=_tables(),
                            can_edit=access.can_manage_definitions(current_user))
+
+
+DMN_NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+_XML_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
+_NEW_FIELDS = ("name", "decision_id", "title", "input", "output")
+REFUSED_NEW = "Beslutstabellen skapades inte. Inget har sparats."
+# A new table's elements, by id, and the field that gives each its content (the decision: its id).
+_NEW_ELEMENTS = {"indata": "input", "indata_uttryck": "input", "regel_1_indata": "input",
+                 "utdata": "output", "regel_1_utdata": "output"}
+
+
+@bp.post("/beslut/ny")
+@_owners_only
+def new_decision_table() -> BaseResponse | tuple[str, int]:
+    """Start a new decision table (one input column, one output column, one rule) and open it in the editor."""
+    values = {field: request.form.get(field, "").strip() for field in _NEW_FIELDS}
+    try:
+        xml = _new_table(values)
+        commit_with_retry(lambda: ops.save_decision(values["name"], xml, by=current_user))
+    except SamverkanError as exc:
+        fields = dict(getattr(exc, "fields", {}))
+        if isinstance(exc, BpmnError):  # the check names an element of the new table: show it at its field
+            fields.setdefault(_NEW_ELEMENTS.get(exc.element_id or "", "decision_id"), [exc.detail])
+        return render_template("modeller/decisions.html", tables=_tables(), can_edit=True, values=values,
+                               error=exc, fields=fields), exc.status
+    flash_message("Beslutstabellen %(name)s är skapad. Fyll i reglerna och spara.", name=values["name"])
+    return redirect(url_for("modeller.decision_table", name=values["name"]), 303)
+
+
+def _new_table(values: dict[str, str]) -> bytes:
+    """A new table's DMN, written by lxml (the user's texts are attribute and element text, never markup)."""
+    errors: dict[str, list[Any]] = {}
+    if values["name"] in ops.available_decisions():
+        errors["name"] = [Message("Det finns redan en beslutstabell med filnamnet %(name)s.", name=values["name"])]
+    elif not decisions.FILE_NAME.match(values["name"]):
+        errors["name"] = [Message("Små bokstäver, siffror, punkt, bindestreck och _, slutar på .dmn.")]
+    if not _XML_ID.match(values["decision_id"]):
+        errors["decision_id"] = [Message("Börjar med en bokstav eller _, därefter bokstäver, siffror, _, - eller punkt.")]
+    for field in ("title", "input", "output"):
+        if not values[field] or len(values[field]) > 200:
+            errors[field] = [Message("Fyll i fältet (högst 200 tecken).")]
+    if errors:
+        raise ValidationFailed(REFUSED_NEW, errors)
+    dmn = f"{{{DMN_NS}}}"
+    root = etree.Element(dmn + "definitions", nsmap={None: DMN_NS},
+                         id=f"{values['decision_id']}_definitioner", name=values["title"],
+                         namespace="https://samverkan.se/dmn")
+    decision = etree.SubElement(root, dmn + "decision", id=values["decision_id"], name=values["title"])
+    table = etree.SubElement(decision, dmn + "decisionTable", id=f"{values['decision_id']}_tabell", hitPolicy="FIRST")
+    column = etree.SubElement(table, dmn + "input", id="indata", label=values["input"])
+    expression = etree.SubElement(column, dmn + "inputExpression", id="indata_uttryck", typeRef="string")
+    etree.SubElement(expression, dmn + "text").text = values["input"]
+    etree.SubElement(table, dmn + "output", id="utdata", label=values["output"], name=values["output"], typeRef="string")
+    rule = etree.SubElement(table, dmn + "rule", id="regel_1")
+    etree.SubElement(etree.SubElement(rule, dmn + "inputEntry", id="regel_1_indata"), dmn + "text").text = "-"
+    etree.SubElement(etree.SubElement(rule, dmn + "outputEntry", id="regel_1_utdata"), dmn + "text").text = "None"
+    xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return xml
 
 
 @bp.get("/beslut/<name>")

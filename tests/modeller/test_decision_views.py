@@ -181,3 +181,57 @@ def test_a_table_naming_a_person_is_refused_and_nothing_is_stored(client: FlaskC
     assert response.status_code == 422
     assert "personnummer eller samordningsnummer" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(EditedDecision)) == 0
+
+
+NEW = {"name": "remiss-svarstider.dmn", "decision_id": "remiss_svarstider", "title": "Svarstider <b>för</b> remisser",
+       "input": "category", "output": "svarsdagar"}
+
+
+def _new(client: FlaskClient, **overrides: str) -> Any:
+    return client.post("/processer/beslut/ny", data={**NEW, **overrides, "csrf_token": _token(client)})
+
+
+def test_a_process_owner_starts_a_new_table_and_it_opens_in_the_editor(client: FlaskClient, tables: Path,
+                                                                      people: None) -> None:
+    login(client, "owner")
+    created = _new(client)
+    assert created.status_code == 303 and created.headers["Location"].endswith("/processer/beslut/remiss-svarstider.dmn")
+    row = db.session.scalar(select(EditedDecision).where(EditedDecision.name == NEW["name"]))
+    assert row is not None and 'name="Svarstider &lt;b&gt;för&lt;/b&gt; remisser"' in row.dmn_xml
+    assert "<text>category</text>" in row.dmn_xml and 'name="svarsdagar"' in row.dmn_xml
+    page = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert "remiss_svarstider" in _embedded(page, "decision-xml") or "remiss_svarstider" in page
+    listed = client.get("/processer/beslut/").get_data(as_text=True)
+    assert 'data-decision-file="remiss-svarstider.dmn"' in listed and "<b>för</b>" not in listed
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "decision.saved")).all()
+    assert [event.data["decision_id"] for event in events] == ["remiss_svarstider"]
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"name": NAME}, "name"),  # a table with that file name exists
+    ({"name": "Remiss.DMN"}, "name"),
+    ({"decision_id": "1 remiss"}, "decision_id"),
+    ({"decision_id": "routning"}, "decision_id"),  # the existing table's decision id
+    ({"title": ""}, "title"),
+    ({"input": "__import__('os')"}, "input"),
+    ({"output": "svars dagar"}, "output"),
+])
+def test_a_bad_new_table_is_refused_at_its_field_and_nothing_is_stored(client: FlaskClient, tables: Path, people: None,
+                                                                       overrides: dict[str, str], field: str) -> None:
+    login(client, "owner")
+    refused = _new(client, **overrides)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422, page
+    assert f'id="new-{field}" name="{field}"' in page
+    assert page.count('aria-invalid="true"') == 1 and f'name="{field}" value=' in page
+    marked = page[page.index(f'id="new-{field}"'):]
+    assert 'aria-invalid="true"' in marked[:marked.index(">")]
+    assert db.session.scalar(select(func.count()).select_from(EditedDecision)) == 0
+
+
+def test_only_process_owners_start_a_table(client: FlaskClient, tables: Path, people: None) -> None:
+    for username in ("auditor", "officer"):
+        login(client, username)
+        assert _new(client).status_code == 403
+        assert "new-decision" not in client.get("/processer/beslut/").get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(EditedDecision)) == 0
