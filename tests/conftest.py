@@ -19,11 +19,13 @@ import pytest
 from flask import Flask, current_app, g
 from flask.testing import FlaskClient
 from sqlalchemy import delete, text
+from werkzeug.security import generate_password_hash
 
 from service.app import create_app
 from service.audit.models import AuditChainHead
 from service.audit.operations import GENESIS_HASH
 from service.extensions import db as _db
+from service.parties import models as parties_models
 from service.parties.models import AuthorisedBody, Membership, Organisation, OrganisationKind, Role, User
 from service.processes.definitions import deploy_definition
 from service.transactions import commit_with_retry
@@ -187,6 +189,13 @@ def make_organisation(db: Any) -> Callable[..., Organisation]:
     return make
 
 
+def _quick_hash(password: str) -> str:
+    """The service hashes with scrypt, 0.2-0.3 s per user made and per login; the users these tests make sign in
+    (and a wrong password fails) as well with a quick hash; a password set through the service, as tests/auth do, is
+    still hashed with scrypt."""
+    return generate_password_hash(password, method="pbkdf2:sha256:1000")
+
+
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
     counter = iter(range(1, 1000))
@@ -196,7 +205,9 @@ def make_user(db: Any) -> Callable[..., User]:
         overrides.setdefault("username", f"user{number}")
         overrides.setdefault("display_name", f"Testperson {number}")
         user = User(**overrides)
-        user.set_password(PASSWORD)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(parties_models, "generate_password_hash", _quick_hash)
+            user.set_password(PASSWORD)
         user.memberships = [Membership(organisation_id=org.id, role=role) for org, role in roles]
         db.session.add(user)
         db.session.commit()
