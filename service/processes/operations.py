@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import and_, bindparam, false, func, insert, inspect, or_, select, tuple_, update
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import and_, bindparam, false, func, inspect, or_, select, tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -250,45 +249,20 @@ def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask], keep:
         row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
     known = {row.task_id for row in open_rows}
     created = [_new_task_row(task, instance) for task in ready if task.task_id not in known]
-    _insert_task_rows(created)
+    db.session.add_all(created)
     still_open = [row for row in open_rows if row.status == TaskStatus.READY]
     return TaskListChange(created=created, cancelled=cancelled, open=still_open + created)
 
 
 def _new_task_row(task: ReadyTask, instance: ProcessInstance) -> HumanTask:
-    """A new READY row, every column given (_insert_task_rows writes them all and reads none back)."""
     role = role_for_lane(task.lane or "")
     created = now()
     return HumanTask(
         instance_id=instance.id, task_id=task.task_id, bpmn_id=task.bpmn_id, name=task.name, form=task.form or "",
         case_title=instance.title,
         role=str(role), organisation_id=_optional_int(task.organisation), user_id=_optional_int(task.assignee),
-        status=TaskStatus.READY, created_at=created, due_at=_due_at(task, created), completed_at=None,
-        completed_by_id=None, reminded_at=None, draft_data=None, draft_saved_at=None, claimed_by_id=None,
-        claimed_at=None,
+        created_at=created, due_at=_due_at(task, created),
     )
-
-
-_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
-_TASK_COLUMNS = [column for column in _TASKS.columns if not column.primary_key]
-
-
-def _insert_task_rows(rows: Sequence[HumanTask]) -> None:
-    """INSERT new task rows at once, by a Core statement, and put them in the session as rows read from the
-    database: the unit of work's flush of one new row cost a submit about 5 % of its CPU (issue #23). Every
-    column must be given (a KeyError names one that is not); None is written as NULL."""
-    if not rows:
-        return
-    session = db.session()
-    take_write_lock(session)
-    connection = session.connection()
-    for row in rows:
-        given = {column.key: row.__dict__[column.key] for column in _TASK_COLUMNS}
-        # None left out is NULL (given, a JSON column would store JSON's null), unless the column has a default.
-        values = {key: value for key, value in given.items() if value is not None or _TASKS.c[key].default is not None}
-        row.id = connection.execute(_INSERT_TASK, values).scalar_one()
-        make_transient_to_detached(row)
-        session.add(row)
 
 
 def _due_at(task: ReadyTask, created: datetime) -> datetime | None:
