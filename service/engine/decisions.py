@@ -9,8 +9,9 @@ such joined expression passes ``scripting.check_source`` at deploy, so an unsafe
 it is stored, naming the rule or column.
 
 A file holds one decision with one table (SpiffWorkflow runs the first table of the first decision only).
-Hit policies: UNIQUE (the engine takes the first rule that matches), FIRST and COLLECT without an
-aggregation; the others are refused, since the engine would quietly run them as FIRST.
+Hit policies: UNIQUE (exactly as DMN says: two matching rules are an error of the table, ``UniqueEngine``;
+SpiffWorkflow's own engine would take the first), FIRST and COLLECT without an aggregation; the others are
+refused, since the engine would quietly run them as FIRST.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml import etree
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS
 from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
+from SpiffWorkflow.dmn.specs.model import HitPolicy
 
 from service.engine import scripting
 from service.errors import BpmnError, ScriptRejected
@@ -39,6 +43,27 @@ _INPUT_VALUE = "dmninputexpr"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 _OUTPUT_PART = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class UniqueEngine(DMNEngine):  # type: ignore[misc]
+    """SpiffWorkflow's engine with DMN's UNIQUE: a table with that hit policy whose rules overlap for the case's
+    data stops the business-rule task with an error naming the rules (the case gets an incident), instead of
+    quietly answering with the first. FIRST and COLLECT are the engine's own."""
+
+    def decide(self, task: object) -> list[object]:
+        if self.decision_table.hit_policy != HitPolicy.UNIQUE.value:
+            return list(super().decide(task))
+        policy, self.decision_table.hit_policy = self.decision_table.hit_policy, HitPolicy.COLLECT.value
+        try:
+            matched = list(super().decide(task))  # every rule that matches, as COLLECT finds them
+        finally:
+            self.decision_table.hit_policy = policy
+        if len(matched) > 1:
+            rules = ", ".join(f"regel {rule.row_number} ({rule.id})" for rule in matched)
+            raise WorkflowTaskException(f"beslutstabellen har träffpolicyn UNIQUE, men flera regler passar ärendets "
+                                        f"data: {rules}; ändra reglerna så att bara en passar, eller välj FIRST",
+                                        task=task)
+        return matched
 
 
 @dataclass(frozen=True)

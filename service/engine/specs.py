@@ -124,7 +124,7 @@ def parse(xml: bytes, filename: str, *, entry: str | None = None, resolve: Resol
     """Parse one BPMN file; its entry point (``entry``, or the one ``entry_point`` finds) is the process an
     instance starts. ``decision_files`` (DMN file name -> XML text) are the decision tables its business-rule
     tasks may call. Raises BpmnError naming the element."""
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser = _Parser(validator=VALIDATOR)
     parser.dmn_schemas = {}  # decisions.read validated each DMN file already (with a cached schema)
     try:
         root = etree.fromstring(xml)
@@ -144,6 +144,13 @@ def parse(xml: bytes, filename: str, *, entry: str | None = None, resolve: Resol
         process_id=spec.name, name=spec.description or spec.name, spec=spec,
         subprocess_specs=subprocess_specs, user_tasks=user_tasks, callees=callees, decisions=used,
     )
+
+
+class _Parser(SpiffBpmnParser):  # type: ignore[misc]
+    """SpiffBpmnParser whose business-rule tasks run their tables with DMN's UNIQUE (decisions.UniqueEngine)."""
+
+    def get_engine(self, decision_ref: str, node: Any) -> decisions.UniqueEngine:
+        return decisions.UniqueEngine(super().get_engine(decision_ref, node).decision_table)
 
 
 def executable_processes(root: etree._Element) -> list[str]:

@@ -178,3 +178,20 @@ def test_two_files_with_one_decision_id_list_the_second_as_a_problem() -> None:
     found, broken = decisions.index({"a.dmn": TABLE, "b.dmn": TABLE, "c.dmn": "<x"})
     assert list(found) == ["fordelning"] and found["fordelning"].filename == "a.dmn"
     assert "finns redan i a.dmn" in broken["b.dmn"] and "ogiltig XML" in broken["c.dmn"]
+
+
+def test_unique_means_one_rule_two_matching_rules_stop_the_task_naming_them() -> None:
+    # The last rule no longer overlaps the others: it takes what neither the amount nor the category takes.
+    table = (TABLE.replace('hitPolicy="FIRST"', 'hitPolicy="UNIQUE"')
+             .replace('"regel_ovrigt_kategori"><text>-', '"regel_ovrigt_kategori"><text>!= "säkerhet"')
+             .replace('"regel_ovrigt_belopp"><text>-', '"regel_ovrigt_belopp"><text>&lt; 100000'))
+    unique = _parse(table)
+    [ready] = _ready(unique, kategori="lokaler", belopp=250_000)  # only the amount's rule matches
+    assert (ready.data["niva"], ready.data["svarsdagar"]) == ("chef", 3)
+    [other] = _ready(unique, kategori="lokaler", belopp=10)  # only the last rule
+    assert (other.data["niva"], other.data["svarsdagar"]) == ("handlaggare", 10)
+    both = r"UNIQUE, men flera regler passar ärendets data: regel 1 \(regel_stort\), regel 2 \(regel_sakerhet\);"
+    with pytest.raises(Exception, match=both):
+        _ready(unique, kategori="säkerhet", belopp=250_000)  # the amount's rule and the category's
+    [first] = _ready(_parse(), kategori="säkerhet", belopp=250_000)  # FIRST takes the first, as before
+    assert first.data["svarsdagar"] == 3
