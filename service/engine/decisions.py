@@ -53,11 +53,10 @@ class UniqueEngine(DMNEngine):  # type: ignore[misc]
     def decide(self, task: object) -> list[object]:
         if self.decision_table.hit_policy != HitPolicy.UNIQUE.value:
             return list(super().decide(task))
-        policy, self.decision_table.hit_policy = self.decision_table.hit_policy, HitPolicy.COLLECT.value
-        try:
-            matched = list(super().decide(task))  # every rule that matches, as COLLECT finds them
-        finally:
-            self.decision_table.hit_policy = policy
+        # Every rule that matches, checked as the engine checks one (the table itself is shared by every case
+        # of the version, in every thread: it is read, never changed).
+        check = self._DMNEngine__check_rule
+        matched = [rule for rule in self.decision_table.rules if check(rule, task)]
         if len(matched) > 1:
             rules = ", ".join(f"regel {rule.row_number} ({rule.id})" for rule in matched)
             raise WorkflowTaskException(f"beslutstabellen har träffpolicyn UNIQUE, men flera regler passar ärendets "
