@@ -35,12 +35,8 @@ def deploy_definition(xml: bytes, filename: str, forms_dir: Path, *, by: User | 
     ``decision_files`` (DMN file name -> XML; None: ``configured_decisions()``) are the decision tables a
     business-rule task may call; those it calls are stored with the version.
     """
-    bound: dict[str, ProcessDefinition] = {}
-    definition, form_schemas = _parse_with_forms(xml, filename, forms_dir, edited_forms, process_id, bound,
-                                                 decision_files)
-    called_versions = {called: row.version for called, row in sorted(bound.items())}
-    digest = _digest(xml, form_schemas, called_versions, definition.decisions)
-    latest = get_latest_definition(definition.process_id)
+    definition, form_schemas, called_versions, digest, latest = _against_latest(
+        xml, filename, forms_dir, edited_forms, process_id, decision_files)
     if latest is not None and latest.sha256 == digest:
         # Checked, linted and tested when it was stored: an unchanged redeploy (every start) costs no node run.
         return latest, False
@@ -82,15 +78,23 @@ def unchanged_version(xml: bytes, filename: str, forms_dir: Path, edited_forms: 
     """The latest version if deploying ``xml`` would store nothing new (same diagram, forms, callees and tables),
     found without the lint or the checks; None when it would be new or cannot be read (the checks say why)."""
     try:
-        bound: dict[str, ProcessDefinition] = {}
-        definition, form_schemas = _parse_with_forms(xml, filename, forms_dir, edited_forms, process_id, bound,
-                                                     decision_files)
+        *_, digest, latest = _against_latest(xml, filename, forms_dir, edited_forms, process_id, decision_files)
     except SamverkanError:
         return None
+    return latest if latest is not None and latest.sha256 == digest else None
+
+
+def _against_latest(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None,
+                    process_id: str | None, decision_files: Mapping[str, str] | None,
+                    ) -> tuple[specs.Definition, dict[str, Any], dict[str, int], str, ProcessDefinition | None]:
+    """The parsed diagram, its forms, the callee versions it binds, its digest and the latest version of its
+    process: what a deploy compares to store nothing new for unchanged content."""
+    bound: dict[str, ProcessDefinition] = {}
+    definition, form_schemas = _parse_with_forms(xml, filename, forms_dir, edited_forms, process_id, bound,
+                                                 decision_files)
     called_versions = {called: row.version for called, row in sorted(bound.items())}
-    latest = get_latest_definition(definition.process_id)
-    same = latest is not None and latest.sha256 == _digest(xml, form_schemas, called_versions, definition.decisions)
-    return latest if same else None
+    digest = _digest(xml, form_schemas, called_versions, definition.decisions)
+    return definition, form_schemas, called_versions, digest, get_latest_definition(definition.process_id)
 
 
 def _parse_with_forms(xml: bytes, filename: str, forms_dir: Path, edited_forms: Mapping[str, Any] | None,
