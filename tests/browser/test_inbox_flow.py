@@ -42,7 +42,8 @@ def test_claim_fix_an_error_complete_and_see_the_decision(app: Flask, db: Any, p
     secretary = parties.secretaries[region.id].username
 
     sign_in(page, live_server, secretary)
-    page.get_by_role("link", name=re.compile("^Gruppens uppgifter")).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("^Gruppens uppgifter")).first.click()
     row = page.locator("tr.task-row", has_text="Registrera beslut om avtalet")
     assert row.count() == 1 and "Mini-Maria Göteborg" in row.inner_text()
     screenshot(page, "inbox-group")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from service.parties.models import Role
 from service.processes.definitions import list_versions
 from tests.browser.conftest import screenshot, sign_in
@@ -25,7 +27,7 @@ def test_owner_imports_a_spiffarena_model(live_server: str, page: Any, make_orga
     page.get_by_role("button", name="Läs modellen").click()
 
     rows = page.locator("#import-tasks tbody tr")
-    assert rows.count() == 3
+    expect(rows).to_have_count(3)  # waits for the mapping page: the click only starts the upload
     assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == [
         "Describe the meeting describe_request", "Approve the cost approve_request", "Book the meeting book_meeting"]
     assert rows.nth(0).locator("td").nth(1).inner_text() == "ingen bana"

@@ -51,7 +51,8 @@ def fill(page: Any, data: dict[str, Any]) -> None:
 
 def open_task(page: Any, name: str) -> None:
     """From the inbox, open the task called ``name``: one of mine, or the group's, taken first."""
-    page.get_by_role("link", name=re.compile("^Mina uppgifter")).first.click()
+    with page.expect_navigation():  # the count below must look at the new page, not the one being left
+        page.get_by_role("link", name=re.compile("^Mina uppgifter")).first.click()
     if page.get_by_role("link", name=name).count() == 0:
         page.get_by_role("link", name=re.compile("^Gruppens uppgifter")).first.click()
         row = page.locator("tr.task-row", has_text=name).first
