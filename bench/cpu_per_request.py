@@ -111,6 +111,8 @@ def measure_cpu(url: str, secret: str, organisation_id: int, args: argparse.Name
     if args.profile:
         profile = cProfile.Profile()
         profile.runcall(run_instances, client, secret, organisation_id, args.instances)
+        if args.profile_out:
+            profile.dump_stats(args.profile_out)
         pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
         return
     rounds: dict[str, list[float]] = {"start": [], "submit": [], "request": []}
@@ -174,6 +176,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile one repeat; print functions by own time")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--profile-out", help="with --profile: also write the profile here (pstats, snakeviz)")
     parser.add_argument("--instructions", action="store_true", help="instructions per instance, under callgrind")
     parser.add_argument("--under-callgrind", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()

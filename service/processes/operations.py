@@ -37,7 +37,7 @@ from service.processes.models import (
 )
 from service.processes.timers import remember as remember_timer
 from service.processes.timers import sync_timers
-from service.transactions import check_when_writing, take_write_lock
+from service.transactions import check_when_writing, insert_as_loaded, take_write_lock
 
 
 def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, Any],
@@ -49,10 +49,9 @@ def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, A
     engine_input = {**data, "started_by": by.id}
     with clock.pinned() as moment:
         workflow, steps = runner.start(definition, engine_input)
-        instance = ProcessInstance(definition=row, title=title, state=serializer.dump(workflow), started_by_id=by.id)
-        db.session.add(instance)
-        db.session.flush()
-        incidents.remember_started(instance)
+        # Written by advance (new=True), with the state it serializes: every column but the state given here.
+        instance = ProcessInstance(definition_id=row.id, definition=row, title=title, started_by_id=by.id,
+                                   status=InstanceStatus.RUNNING, lock_version=1, started_at=now(), completed_at=None)
         change = advance(instance, workflow, definition, by, new=True)
         set_committed_value(instance, "tasks", change.created)  # a new instance's tasks: no query to read them
     # ``input`` and ``at`` are what the engine was given: enough to re-execute the case from nothing.
@@ -183,7 +182,6 @@ def advance(instance: ProcessInstance, workflow: Any, definition: specs.Definiti
         audit.record(None, "timer.fired", instance, instance_id=instance.id, timer=timer.bpmn_id, name=timer.name,
                      due_at=timer.due_at.isoformat())
     if change.created:
-        db.session.flush()
         for task in change.created:
             notify_task_offered(task, escalated=by_timer)
     progress = Progress(ready=ready, is_completed=runner.is_completed(workflow), data=runner.final_data(workflow))
@@ -203,13 +201,16 @@ def _write(task: HumanTask, **values: Any) -> None:
 
 
 def _write_instance(instance: ProcessInstance, values: dict[str, Any], *, new: bool) -> None:
-    """Write the engine state: a new instance's by the unit of work (with, or as no change after, its INSERT);
-    a stored one's at once by a Core UPDATE that checks and steps ``lock_version`` as the ORM's version
-    counter would (StaleDataError if another writer got there first), keeping the loaded object equal to
-    the row."""
+    """Write the engine state: a new instance's by its INSERT (insert_as_loaded: every other column given by
+    start_process), which gives it its id; one the unit of work has pending, by its flush; a stored one's at
+    once by a Core UPDATE that checks and steps ``lock_version`` as the ORM's version counter would
+    (StaleDataError if another writer got there first), keeping the loaded object equal to the row."""
     if new or not inspect(instance).persistent:
         for name, value in values.items():
             setattr(instance, name, value)
+        if new:
+            insert_as_loaded([instance])
+            incidents.remember_started(instance)  # before it can open one (advance, after the task list)
         return
     take_write_lock(db.session())
     version = instance.lock_version
@@ -249,19 +250,22 @@ def _sync_task_list(instance: ProcessInstance, ready: Sequence[ReadyTask], keep:
         row.status = TaskStatus.CANCELLED  # cancelled by the engine: a rejection, timer or completion condition
     known = {row.task_id for row in open_rows}
     created = [_new_task_row(task, instance) for task in ready if task.task_id not in known]
-    db.session.add_all(created)
+    insert_as_loaded(created)
     still_open = [row for row in open_rows if row.status == TaskStatus.READY]
     return TaskListChange(created=created, cancelled=cancelled, open=still_open + created)
 
 
 def _new_task_row(task: ReadyTask, instance: ProcessInstance) -> HumanTask:
+    """A new READY row, every column given (insert_as_loaded writes them all and reads none back)."""
     role = role_for_lane(task.lane or "")
     created = now()
     return HumanTask(
         instance_id=instance.id, task_id=task.task_id, bpmn_id=task.bpmn_id, name=task.name, form=task.form or "",
         case_title=instance.title,
         role=str(role), organisation_id=_optional_int(task.organisation), user_id=_optional_int(task.assignee),
-        created_at=created, due_at=_due_at(task, created),
+        status=TaskStatus.READY, created_at=created, due_at=_due_at(task, created), completed_at=None,
+        completed_by_id=None, reminded_at=None, draft_data=None, draft_saved_at=None, claimed_by_id=None,
+        claimed_at=None,
     )
 
 
