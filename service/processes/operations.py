@@ -37,7 +37,8 @@ from service.processes.models import (
 )
 from service.processes.timers import remember as remember_timer
 from service.processes.timers import sync_timers
-from service.transactions import check_when_writing, insert_as_loaded, take_write_lock
+from service.rows import insert_as_loaded
+from service.transactions import check_when_writing, take_write_lock
 
 
 def start_process(process_id: str, *, by: User, title: str, data: Mapping[str, Any],

@@ -1,7 +1,7 @@
-"""New instance and task rows are written by a Core INSERT and put in the session as loaded rows
-(service.transactions.insert_as_loaded): a rollback, of the transaction or of a savepoint, must take them out
-of the session as it does the rows its own flush wrote, or the next attempt's rows (SQLite gives them the same
-ids) collide with them."""
+"""service/rows.py. New instance and task rows are written by a Core INSERT and put in the session as loaded
+rows (insert_as_loaded): a rollback, of the transaction or of a savepoint, must take them out of the session as
+it does the rows its own flush wrote, or the next attempt's rows (SQLite gives them the same ids) collide with
+them."""
 
 from __future__ import annotations
 
@@ -92,3 +92,4 @@ def test_committed_rows_stay_in_the_session_and_read_as_written(db: Any, parties
     db.session.expire_all()
     assert (instance.id, instance.lock_version, instance.status, task.status, task.due_at, task.draft_data) == written
     assert db.session.scalar(select(HumanTask.draft_data.is_(None)).where(HumanTask.id == task.id)) is True
+
