@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from service import audit
 from service.engine import specs, validation
@@ -217,8 +218,10 @@ def get_latest_definition(process_id: str) -> ProcessDefinition | None:
 
 
 def list_versions(process_id: str) -> list[ProcessDefinition]:
-    """Every deployed version of ``process_id``, newest first."""
+    """Every deployed version of ``process_id``, newest first, with the test cases each passed (the versions
+    page lists them)."""
     return list(db.session.scalars(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+                                   .options(undefer(ProcessDefinition.test_cases))
                                    .order_by(ProcessDefinition.version.desc())))
 
 

@@ -34,7 +34,8 @@ class ProcessDefinition(db.Model):  # type: ignore[name-defined,misc]
     decisions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True, deferred_group="content")
     # The process owner's test cases this version passed when it was deployed (service/processes/test_cases.py):
     # the cases as they were then, kept with the version whatever later happens to the process's cases.
-    test_cases: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Deferred: every start and every completion reads its version's row, and none needs these.
+    test_cases: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from service.agreements import operations as agreement_ops
 from service.agreements.models import Agreement, AgreementStatus
 from service.audit.models import AuditEvent
 from service.errors import Conflict, NotPermitted, ValidationFailed
-from service.processes.models import HumanTask, ProcessInstance, TaskStatus
+from service.processes.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from service.processes.operations import complete_task, complete_with_open_tasks, count_tasks_for, list_tasks_for
 from service.transactions import commit_with_retry
 from tests.conftest import Parties, decision_data, draft_data
@@ -200,3 +200,15 @@ def test_a_completion_gives_the_open_tasks_the_task_list_holds_afterwards(db: An
     after_rejection = open_ids(second.id, decision_data(org, "rejected"), parties.secretaries[org.id])  # cancelled
     [redraft] = ready_tasks(db, instance_id)
     assert after_rejection == [redraft.id] and redraft.bpmn_id == "draft"
+
+
+def test_a_start_and_a_completion_read_no_content_of_the_version(db: Any, parties: Parties) -> None:
+    """The diagram, forms, tables and test cases of a version are read only by the pages that show them."""
+    agreement = start(db, parties)
+    [draft] = ready_tasks(db, agreement.latest_version.instance_id)
+    for row in list(db.session.identity_map.values()):  # the versions, as a new request finds them: not loaded
+        if isinstance(row, ProcessDefinition | ProcessInstance | HumanTask):
+            db.session.expunge(row)
+    completion = commit_with_retry(lambda: complete_with_open_tasks(draft.id, draft_data(parties), by=parties.coordinator))
+    loaded = set(inspect(completion.task.instance.definition).dict)
+    assert loaded.isdisjoint({"bpmn_xml", "forms", "decisions", "called_versions", "test_cases"}), loaded
