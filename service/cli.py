@@ -30,7 +30,7 @@ def _create_app():  # type: ignore[no-untyped-def]
 
 cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
                  help="Samverkan: samverkansavtal mellan kommuner och regioner.")
-# Flask's own `run` is the development server; ours (below, on app.cli) serves with gunicorn (service/ops/server.py).
+# Flask's own `run` is the development server; ours (below, on app.cli) serves with granian (service/ops/server.py).
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 
@@ -43,7 +43,7 @@ cli.add_command(routes_command)
 @click.option("--threads", default=4, show_default=True, type=int, envvar="SAMVERKAN_THREADS",
               help="Trådar per webbprocess.")
 def run_command(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the application: gunicorn's worker processes, and the scheduler in this process (service/ops/server.py)."""
+    """Serve the application: granian's worker processes, and the scheduler in this process (service/ops/server.py)."""
     from service.ops.server import default_workers, serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -2,20 +2,24 @@
 
 The command's own process runs the scheduler and serves no request: on SQLite directly, on PostgreSQL under
 the leader election (service/scheduler/leader.py), so a ``samverkan scheduler`` elsewhere stays a candidate. It
-starts gunicorn as a child process (this module's settings, ``python:service.ops.server``), whose workers serve
-with SAMVERKAN_SCHEDULER=off and pick up nothing but requests. Workers are threaded (gthread): a worker
-waiting on the database lets another thread of it run, and several workers use several cores.
+starts granian (a WSGI server written in Rust) as a child process, whose worker processes each build the app
+(``worker_app``) with SAMVERKAN_SCHEDULER=off and pick up nothing but requests. Each worker runs requests on a
+few threads: a worker waiting on the database lets another thread of it run, and several workers use several
+cores. A worker that dies is replaced.
 
-Why not one process (waitress, as before issue #23): with 4 clients on this 2-core machine kind requests were
-served one at a time (server time per request rose 4x, throughput stayed flat: one GIL), and py-spy found
-waitress's hand-off between its I/O thread and the handler thread adding ~20% to the app's own time (bench/RESULTS.md).
-Why not the scheduler in a worker: its jobs would stall that worker's requests, and gunicorn replaces
-workers; nor in gunicorn's master: it forks workers, and a fork must not copy running threads.
+Why granian (issue #23): measured side by side on this machine kind with the same app (bench/RESULTS.md), a
+request cost gunicorn's gthread worker about 0.3 ms more CPU than granian's (HTTP parsing and the hand-off
+between its poller and its threads, in Python), and the peer scenario's p50 was 5-15 % lower and the
+4-client throughput higher under granian. Why not one process (waitress, before issue #23): with 4 clients on
+2 cores requests were served one at a time (one GIL). Why not the scheduler in a worker: its jobs would stall
+that worker's requests; nor in granian's main process: it forks the workers, and a fork must not copy running
+threads. gunicorn stays the server of deploy/gunicorn.conf.py, for app processes on hosts of their own.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import shutil
@@ -29,39 +33,19 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# ---- gunicorn settings (read by gunicorn in the child process: ``-c python:service.ops.server``) ----------
 
-bind = os.environ.get("SAMVERKAN_BIND", "127.0.0.1:5000")
-worker_class = "gthread"
-workers = int(os.environ.get("SAMVERKAN_WORKERS", "2"))
-threads = int(os.environ.get("SAMVERKAN_THREADS", "4"))
-timeout = 30
-graceful_timeout = 20
-keepalive = 5
-# A worker is replaced after this many requests (with jitter), bounding any slow leak.
-max_requests = 5000
-max_requests_jitter = 500
-accesslog = None  # the app logs each request as JSON with its request id (service/ops/logs.py)
-errorlog = "-"
-loglevel = os.environ.get("SAMVERKAN_LOG_LEVEL", "info").lower()
-# gunicorn >= 25.1's control socket has one default path per user ($HOME/.gunicorn/gunicorn.ctl): a second
-# server on the host (a test's, a benchmark's) would take it over; nothing here uses it.
-control_socket_disable = True
+def worker_app() -> Any:
+    """The app of one web worker (granian calls this in each worker process, ``--factory``). Once it is built,
+    everything it allocated is moved out of the collector's reach: otherwise a full collection, which comes every
+    so often as objects survive requests, walks the app's ~210 000 long-lived objects during some request:
+    0.5-0.6 s measured under load (2026-12-04 02:36, load average 7.8), 2 ms after gc.freeze(); likely the stall
+    that held all four clients' requests for ~130 ms in issue #23's quiet rounds."""
+    from service.app import create_app
 
-
-def post_worker_init(worker: Any) -> None:
-    """The app is loaded: move everything it allocated out of the collector's reach. Otherwise a full
-    collection, which comes every so often as objects survive requests, walks the app's ~210 000 long-lived
-    objects during some request: 0.5-0.6 s measured under load (2026-12-04 02:36, load average 7.8), 2 ms after
-    gc.freeze(); likely the stall that held all four clients' requests for ~130 ms in issue #23's quiet rounds."""
+    app = create_app()
     gc.collect()
     gc.freeze()
-
-
-def child_exit(server: Any, worker: Any) -> None:
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
+    return app
 
 
 # ---- the command ------------------------------------------------------------------------------------------
@@ -69,21 +53,30 @@ def child_exit(server: Any, worker: Any) -> None:
 def default_workers() -> int:
     """One worker per core, at least two (one can wait on the database while the other computes), at most four:
     on PostgreSQL each worker has a pool of its own (DB_POOL_SIZE + DB_MAX_OVERFLOW), and four workers' pools
-    stay below PostgreSQL's default max_connections of 100. More: SAMVERKAN_WORKERS, or gunicorn (docs)."""
+    stay below PostgreSQL's default max_connections of 100. More: SAMVERKAN_WORKERS (docs/operations.md)."""
     return min(4, max(2, os.cpu_count() or 1))
 
 
 def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: bool) -> int:
     """Run the web workers until they stop or this process is told to stop; the scheduler runs here meanwhile.
-    Returns gunicorn's exit code."""
+    Returns granian's exit code."""
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     metrics_dir = given or tempfile.mkdtemp(prefix="samverkan-metrics-")
     shutil.rmtree(metrics_dir, ignore_errors=True)  # emptied at start, as prometheus-client asks
     Path(metrics_dir).mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SAMVERKAN_SCHEDULER": "off", "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
-           "SAMVERKAN_BIND": f"{host}:{port}", "SAMVERKAN_WORKERS": str(workers), "SAMVERKAN_THREADS": str(threads)}
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:service.ops.server", "service.app:create_app()"]
-    web = subprocess.Popen(command, env=env)
+    env = {**os.environ, "SAMVERKAN_SCHEDULER": "off", "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+    command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--host", host, "--port", str(port),
+               "--workers", str(workers), "--blocking-threads", str(threads),
+               # A worker that dies is replaced; one that has not stopped 10 s after it was told to is killed.
+               "--respawn-failed-workers", "--workers-kill-timeout", "10",
+               # The app logs each request as JSON with its request id (service/ops/logs.py).
+               "--no-access-log", "--log-level", os.environ.get("SAMVERKAN_LOG_LEVEL", "info").lower(),
+               *_json_log_config(metrics_dir), "service.ops.server:worker_app"]
+    # A session of its own: a signal to this command's process group (Ctrl-C in a terminal, `timeout`) reaches
+    # granian once, forwarded from here, not also directly. Two signals within microseconds of each other can
+    # deadlock granian's main process (its handler sets a threading.Event, and the second handler call waits on
+    # the lock the first holds): seen once in five group SIGTERMs.
+    web = subprocess.Popen(command, env=env, start_new_session=True)
     forward = {number: signal.signal(number, lambda number, _frame: web.send_signal(number))
                for number in (signal.SIGTERM, signal.SIGHUP)}
     scheduler = checkpoints = None
@@ -104,6 +97,22 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: b
             scheduler.shutdown(wait=False)
         if not given:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _json_log_config(directory: str) -> list[str]:
+    """granian's own lines (start, workers spawned or lost) as JSON lines like the app's, when the app logs JSON."""
+    from flask import current_app
+
+    if str(current_app.config["LOG_FORMAT"]) != "json":
+        return []
+    path = Path(directory) / "granian-logging.json"  # beside the metrics files: same lifetime, same owner
+    path.write_text(json.dumps({
+        "formatters": {"json": {"()": "service.ops.logs.JsonFormatter"}},
+        "handlers": {"console": {"formatter": "json", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+        "loggers": {"_granian": {"handlers": ["console"], "propagate": False},
+                    "granian.access": {"handlers": ["console"], "propagate": False}},
+    }))
+    return ["--log-config", str(path)]
 
 
 def _start_scheduler() -> Any:
@@ -151,5 +160,5 @@ def _wait(web: subprocess.Popen[bytes]) -> int:
     while True:
         try:
             return web.wait()
-        except KeyboardInterrupt:  # Ctrl-C: gunicorn stops its workers (once more if it had it already)
+        except KeyboardInterrupt:  # Ctrl-C: granian stops its workers (once more if it had it already)
             web.send_signal(signal.SIGINT)

@@ -1,20 +1,26 @@
 """``samverkan run`` as ``make run`` starts it: several web worker processes and exactly one scheduler (issue #23).
 
 Real processes on a fresh SQLite file: the command's own process runs the scheduler (its heartbeat names it)
-and serves nothing; its gunicorn child forks the web workers, which run no scheduler."""
+and serves nothing; its granian child forks the web workers, which run no scheduler."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import re
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from bench.peer_http import set_up
 from service.ops.server import default_workers
 from tests.conftest import ROOT, TEST_SECRET_KEY
 from tests.reliability.harness import children, free_port, status, stop, wait_until
@@ -43,7 +49,7 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
     port = free_port()
     with (tmp_path / "server.log").open("wb") as log:
         server = subprocess.Popen([*samverkan, "run", "--port", str(port)], env=env, cwd=ROOT, stdout=log,
-                                  stderr=subprocess.STDOUT)
+                                  stderr=subprocess.STDOUT, start_new_session=True)  # a group of its own, as a terminal's
         try:
             yield server, f"http://127.0.0.1:{port}", database
         finally:
@@ -60,7 +66,7 @@ def test_the_default_server_runs_several_web_workers_and_one_scheduler(served) -
         (Path(database).parent / "server.log").read_text()[-3000:]
     [master] = children(server.pid)
     assert len(workers()) == default_workers()
-    # The command's own process fires the timers; gunicorn and its workers are told not to schedule.
+    # The command's own process fires the timers; granian and its workers are told not to schedule.
     assert wait_until(lambda: _heartbeat_holder(database) == f"{socket.gethostname()}:{server.pid}", 30)
     for pid in [master, *workers()]:
         assert _environ(pid)["SAMVERKAN_SCHEDULER"] == "off"
@@ -68,6 +74,69 @@ def test_the_default_server_runs_several_web_workers_and_one_scheduler(served) -
     assert _heartbeat_holder(database) == f"{socket.gethostname()}:{server.pid}"
     assert status(base, "/readyz") == 200
 
-    stop(server)  # SIGTERM reaches gunicorn through the command, which then ends cleanly
+    # A worker that dies is replaced, and the service answers again.
+    killed = workers()[0]
+    os.kill(killed, signal.SIGKILL)
+    assert wait_until(lambda: killed not in workers() and len(workers()) == default_workers(), 30)
+    assert wait_until(lambda: status(base, "/healthz") == 200, 30)
+
+    # SIGTERM to the whole process group, as `timeout` or a terminal sends it: granian gets it once, through the
+    # command (a second signal at once could deadlock it), and everything ends cleanly.
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
     assert server.returncode == 0
     assert not Path(f"/proc/{master}").exists()
+    # The server's own lines are JSON lines, as the app's are.
+    lines = (Path(database).parent / "server.log").read_text().splitlines()
+    server_lines = [json.loads(line) for line in lines if line.startswith("{") and '"_granian' in line]
+    assert any("Spawning worker" in line["message"] for line in server_lines)
+
+
+def _request(base: str, method: str, path: str, body: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=30)
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    headers = {name.lower(): value for name, value in response.getheaders()}
+    # Every cookie set, as the next request's Cookie header.
+    headers["cookies"] = "; ".join(value.split(";", 1)[0] for value in response.headers.get_all("Set-Cookie") or [])
+    return response.status, headers, response.read()
+
+
+def test_the_server_carries_sign_in_api_files_and_refusals(served) -> None:  # type: ignore[no-untyped-def]
+    """The WSGI server under the app, as a user meets it: a form post with its CSRF token and cookie, the
+    client's address, a Bearer API call with JSON both ways, a static file byte for byte, a body too large."""
+    _, base, database = served
+    assert wait_until(lambda: status(base, "/healthz") == 200, 90)
+    secret, organisation_id = set_up(f"sqlite:///{database}")  # a case officer "peer" (password "x"), the peer process
+
+    code, headers, page = _request(base, "GET", "/logga-in")
+    assert code == 200
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()  # type: ignore[union-attr]
+    form = urllib.parse.urlencode({"csrf_token": token, "username": "peer", "password": "x"}).encode()
+    code, headers, _ = _request(base, "POST", "/logga-in", form, {
+        "Cookie": headers["cookies"], "Content-Type": "application/x-www-form-urlencoded"})
+    assert code == 302, headers
+    code, _, page = _request(base, "GET", headers["location"], headers={"Cookie": headers["cookies"]})
+    assert code == 200 and "Peer Person" in page.decode()
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT address FROM login_attempts").fetchall() == [("127.0.0.1",)]
+
+    api = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    body = json.dumps({"process_id": "peer", "title": "Åäö över HTTP", "data": {"organisation_id": organisation_id}})
+    code, _, answer = _request(base, "POST", "/api/v1/instances", body.encode(), api)
+    assert code == 201, answer
+    started = json.loads(answer)
+    assert started["title"] == "Åäö över HTTP" and [task["bpmn_id"] for task in started["open_tasks"]] == ["draft"]
+
+    stylesheet = ROOT / "service" / "inbox" / "static" / "style.css"
+    code, headers, content = _request(base, "GET", "/static/inbox/style.css")
+    assert (code, content) == (200, stylesheet.read_bytes()) and headers["content-type"].startswith("text/css")
+
+    # A body announced as too large is refused before it is read (the client is told while still sending).
+    connection = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=30)
+    connection.putrequest("POST", "/api/v1/instances")
+    for name, value in {**api, "Content-Length": str(17 * 1024 * 1024)}.items():
+        connection.putheader(name, value)
+    connection.endheaders(b"{" + b" " * 65536)
+    assert connection.getresponse().status == 413
