@@ -2,13 +2,13 @@
 
 Draft -> Approve -> Sign (bench/peer/peer.bpmn, one-field JSON Schema forms), started and completed through
 the REST API (POST /api/v1/instances, POST /api/v1/tasks/<id>/complete, Bearer token) over loopback, against
-``samverkan run``: its default web workers (gunicorn, one process per core) and its one scheduler. An instance
+``samverkan run``: its default web workers (granian, one process per core) and its one scheduler. An instance
 is a start and three submits; each submit answers with the tasks the caller can do next.
 
 Each round measures 1 client, then 4 clients (threads of this process, each on its own keep-alive
 connection); rounds repeat so that a shared VM's changes of speed show as spread, not as a result. Printed per
 round and as the median over rounds: p50 and p99 of start and submit as the client sees them, instances/s, and
-the server's CPU ms per request (CPU time of ``samverkan run`` and all its processes / requests; "web": gunicorn
+the server's CPU ms per request (CPU time of ``samverkan run`` and all its processes / requests; "web": granian
 and its workers alone, without the scheduler's process, whose work is per second, not per request): the figure
 that depends least on what else the machine is doing. Then submit time as one instance's history grows, and
 the peer's figures measured on this machine kind (SpiffArena's backend, SQLite, one worker; issue #23).
@@ -215,7 +215,7 @@ def phase(server_pid: int, port: int, secret: str, organisation_id: int, clients
     connections = [Client(port, secret) for _ in range(clients)]
     threads = [threading.Thread(target=run_instances, args=(client, organisation_id, per_client, result.ms))
                for client in connections]
-    web = _children(server_pid) or [server_pid]  # gunicorn and its workers, without the scheduler's process
+    web = _children(server_pid) or [server_pid]  # granian and its workers, without the scheduler's process
     cpu, web_cpu, began = tree_cpu_seconds(server_pid), sum(map(tree_cpu_seconds, web)), time.perf_counter()
     for thread in threads:
         thread.start()

@@ -4,7 +4,7 @@ A trace-based deadline cannot interrupt one C-level operation (``sum([[0]]*12000
 it held the whole process, other requests included. The worker is a separate interpreter with
 ``RLIMIT_AS`` (memory) and ``RLIMIT_CPU`` set; the caller waits on a pipe with a wall timeout and kills the
 worker when it passes. Workers are started lazily, reused, and replaced after a kill; a forked process
-(gunicorn) never uses its parent's workers. Task data and results cross the pipe as pickles of plain data.
+(granian, gunicorn) never uses its parent's workers. Task data and results cross the pipe as pickles of plain data.
 """
 
 from __future__ import annotations
