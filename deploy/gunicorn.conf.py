@@ -67,6 +67,6 @@ def child_exit(server: Any, worker: Any) -> None:
 def post_worker_init(worker: Any) -> None:
     # The app's long-lived objects out of the collector's reach: a full collection otherwise stalls a request
     # for up to 0.6 s under load (measured: service/ops/server.py, which `samverkan run` uses).
-    from service.ops.server import post_worker_init as freeze_after_loading
+    from service.ops.server import freeze_after_loading
 
-    freeze_after_loading(worker)
+    freeze_after_loading()

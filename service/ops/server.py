@@ -35,17 +35,22 @@ log = logging.getLogger(__name__)
 
 
 def worker_app() -> Any:
-    """The app of one web worker (granian calls this in each worker process, ``--factory``). Once it is built,
-    everything it allocated is moved out of the collector's reach: otherwise a full collection, which comes every
-    so often as objects survive requests, walks the app's ~210 000 long-lived objects during some request:
-    0.5-0.6 s measured under load (2026-12-04 02:36, load average 7.8), 2 ms after gc.freeze(); likely the stall
-    that held all four clients' requests for ~130 ms in issue #23's quiet rounds."""
+    """The app of one web worker (granian calls this in each worker process, ``--factory``)."""
     from service.app import create_app
 
     app = create_app()
+    freeze_after_loading()
+    return app
+
+
+def freeze_after_loading() -> None:
+    """The app is built: move everything it allocated out of the collector's reach (also deploy/gunicorn.conf.py).
+    Otherwise a full collection, which comes every so often as objects survive requests, walks the app's
+    ~210 000 long-lived objects during some request: 0.5-0.6 s measured under load (2026-12-04 02:36, load
+    average 7.8), 2 ms after gc.freeze(); likely the stall that held all four clients' requests for ~130 ms in
+    issue #23's quiet rounds."""
     gc.collect()
     gc.freeze()
-    return app
 
 
 # ---- the command ------------------------------------------------------------------------------------------
