@@ -8,9 +8,9 @@ few threads: a worker waiting on the database lets another thread of it run, and
 cores. A worker that dies is replaced.
 
 Why granian (issue #23): measured side by side on this machine kind with the same app (bench/RESULTS.md), a
-request cost gunicorn's gthread worker about 0.3 ms more CPU than granian's (HTTP parsing and the hand-off
-between its poller and its threads, in Python), and the peer scenario's p50 was 5-15 % lower and the
-4-client throughput higher under granian. Why not one process (waitress, before issue #23): with 4 clients on
+request cost gunicorn's gthread worker 0.3-0.5 ms more CPU than granian (whose HTTP handling is Rust, where
+gunicorn's parsing and hand-off between its poller and threads are Python), the peer scenario's p50 was 5-25 %
+lower, and its 4-client throughput 4-30 % higher. Why not one process (waitress, before issue #23): with 4 clients on
 2 cores requests were served one at a time (one GIL). Why not the scheduler in a worker: its jobs would stall
 that worker's requests; nor in granian's main process: it forks the workers, and a fork must not copy running
 threads. gunicorn stays the server of deploy/gunicorn.conf.py, for app processes on hosts of their own.
