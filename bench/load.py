@@ -44,8 +44,7 @@ def main() -> None:
         began = time.perf_counter()
         world = harness.build_world(args.users, args.organisations, args.cases)
         print(f"set-up: {args.organisations * args.cases} cases in {time.perf_counter() - began:.0f} s", flush=True)
-        scheduler = harness.start_scheduler(args.database_url, log)
-        gunicorn, base = harness.start_gunicorn(args.database_url, args.workers, log, Path(metrics))
+        scheduler, gunicorn, base = harness.start_service(args.database_url, args.workers, log, Path(metrics))
         try:
             if not harness.wait_until(lambda: harness.status(base, "/readyz") == 200, 60):
                 raise SystemExit("the service never became ready")

@@ -76,8 +76,7 @@ def main() -> None:
         secrets = [create_token(u, "bench", {"read", "write"}, 1).secret for u in users]
         officer_id, organisation_id = users[0].id, world.organisation_ids[0]
         db.session.commit()
-        scheduler = harness.start_scheduler(args.database_url, log)
-        gunicorn, base = harness.start_gunicorn(args.database_url, args.workers, log, Path(metrics))
+        scheduler, gunicorn, base = harness.start_service(args.database_url, args.workers, log, Path(metrics))
         port = int(base.rsplit(":", 1)[1])
         try:
             all_done: list[int] = []

@@ -120,6 +120,21 @@ def start_gunicorn(database_url: str, workers: int, log: Any, metrics_dir: Path)
     return process, base
 
 
+def start_service(database_url: str, workers: int, log: Any,
+                  metrics_dir: Path) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], str]:
+    """A ``samverkan scheduler`` and gunicorn's app workers: (scheduler, gunicorn, base URL). If gunicorn does
+    not come up, the scheduler is stopped before the error goes on: left running, it would keep the scheduler's
+    lock on the database, and every later scheduler of it (the next test's, the next run's) would wait for a
+    leadership it never gets."""
+    scheduler = start_scheduler(database_url, log)
+    try:
+        gunicorn, base = start_gunicorn(database_url, workers, log, metrics_dir)
+    except BaseException:
+        stop(scheduler)
+        raise
+    return scheduler, gunicorn, base
+
+
 def start_scheduler(database_url: str, log: Any) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", "from service.cli import main; main()", "scheduler"]
     return subprocess.Popen(command, env=service_env(database_url), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

@@ -18,8 +18,7 @@ SECONDS = float(os.environ.get("SAMVERKAN_LOAD_SECONDS", "30"))
 
 def run_load(postgres: str, process_log: IO[bytes], metrics_dir: Path, *, kill_worker_after: float | None) -> Any:
     world = harness.build_world(users=6, organisations=3, cases_per_organisation=25)
-    scheduler = harness.start_scheduler(postgres, process_log)
-    gunicorn, base = harness.start_gunicorn(postgres, 2, process_log, metrics_dir)
+    scheduler, gunicorn, base = harness.start_service(postgres, 2, process_log, metrics_dir)
     killed: list[tuple[int, float]] = []
     try:
         assert harness.wait_until(lambda: harness.status(base, "/readyz") == 200, 60), tail(process_log)
