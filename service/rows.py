@@ -35,14 +35,21 @@ def insert_as_loaded(rows: Sequence[Any]) -> None:
     connection = session.connection()
     written = session.get_nested_transaction() or session.get_transaction()
     inserted = [entry for entry in session.info.get(_INSERTED_KEY, ()) if _root(entry[0]) is _root(written)]
+    # Rows giving the same columns go in one statement (several tasks of a parallel or multi-instance step),
+    # their ids returned in the rows' order.
+    batches: dict[tuple[str, ...], list[tuple[Any, dict[str, Any]]]] = {}
     for row in rows:
         given = {column.key: row.__dict__[column.key] for column in table.columns if not column.primary_key}
         # A None the column has no default for is left out: NULL (given, a JSON column would store JSON's null).
         values = {key: value for key, value in given.items() if value is not None or table.c[key].default is not None}
-        row.id = connection.execute(_returning_id(table), values).scalar_one()
-        make_transient_to_detached(row)
-        session.add(row)
-        inserted.append((written, row))
+        batches.setdefault(tuple(values), []).append((row, values))
+    for batch in batches.values():
+        ids = connection.execute(_returning_id(table), [values for _, values in batch]).scalars().all()
+        for (row, _), row_id in zip(batch, ids, strict=True):
+            row.id = row_id
+            make_transient_to_detached(row)
+            session.add(row)
+            inserted.append((written, row))
     session.info[_INSERTED_KEY] = inserted
 
 
@@ -53,7 +60,7 @@ _RETURNING_ID: dict[str, Executable] = {}
 def _returning_id(table: Table) -> Executable:
     statement = _RETURNING_ID.get(table.name)
     if statement is None:
-        statement = _RETURNING_ID[table.name] = insert(table).returning(table.c.id)
+        statement = _RETURNING_ID[table.name] = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return statement
 
 
