@@ -312,11 +312,13 @@ def summary(label: str, rounds: list[tuple[Phase, Phase]]) -> dict[str, float]:
     return figures
 
 
-def measure(label: str, url: str, workers: int | None, args: argparse.Namespace, *, with_history: bool) -> dict[str, float]:
+def measure(label: str, url: str, workers: int | None, args: argparse.Namespace, *, with_history: bool,
+            serve: Any = None) -> dict[str, float]:
+    """Rounds of 1 and 4 clients against ``serve(url, workers, log)`` (``served``, samverkan run, by default)."""
     secret, organisation_id = set_up(url)
-    with tempfile.TemporaryFile() as log, served(url, workers, log) as (server, port):
-        web = len(_web_workers(server.pid))
-        print(f"{label}: samverkan run, {web} web workers; {load_average()}; {machine_speed()}", flush=True)
+    with tempfile.TemporaryFile() as log, (serve or served)(url, workers, log) as (server, port):
+        web = len(_web_workers(server.pid)) or len(_children(server.pid))  # samverkan run's, or a bare server's
+        print(f"{label}: {web} web workers; {load_average()}; {machine_speed()}", flush=True)
         phase(server.pid, port, secret, organisation_id, 1, 10)  # warm-up: every worker's first requests
         phase(server.pid, port, secret, organisation_id, 4, 5)
         rounds = []

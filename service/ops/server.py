@@ -7,17 +7,19 @@ starts granian (a WSGI server written in Rust) as a child process, whose worker 
 few threads: a worker waiting on the database lets another thread of it run, and several workers use several
 cores. A worker that dies is replaced.
 
-Why granian (issue #23): measured side by side on this machine kind with the same app (bench/RESULTS.md), a
-request cost gunicorn's gthread worker 0.3-0.5 ms more CPU than granian (whose HTTP handling is Rust, where
-gunicorn's parsing and hand-off between its poller and threads are Python), the peer scenario's p50 was 5-25 %
-lower, and its 4-client throughput 4-30 % higher. Why not one process (waitress, before issue #23): with 4 clients on
-2 cores requests were served one at a time (one GIL). Why not the scheduler in a worker: its jobs would stall
-that worker's requests; nor in granian's main process: it forks the workers, and a fork must not copy running
-threads. gunicorn stays the server of deploy/gunicorn.conf.py, for app processes on hosts of their own.
+Why granian (issue #23): side by side with the same app (bench/servers.py, bench/RESULTS.md), the server's own
+cost of a request was about 0.3 ms CPU lower than under gunicorn's gthread worker (0.36-0.44 against 0.70 ms for
+a bare request: its HTTP handling is Rust, gunicorn's parsing and thread hand-off Python); the peer scenario's
+latency showed no difference beyond the VM's spread. Why not one process (waitress, before issue #23): with 4
+clients on 2 cores requests were served one at a time (one GIL). Why not the scheduler in a worker: its jobs
+would stall that worker's requests; nor in granian's main process: it forks the workers, and a fork must not
+copy running threads. gunicorn stays the server of deploy/gunicorn.conf.py, for app processes on hosts of their
+own.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import logging
@@ -81,7 +83,7 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: b
     # granian once, forwarded from here, not also directly. Two signals within microseconds of each other can
     # deadlock granian's main process (its handler sets a threading.Event, and the second handler call waits on
     # the lock the first holds): seen once in five group SIGTERMs.
-    web = subprocess.Popen(command, env=env, start_new_session=True)
+    web = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_stop_with_parent)
     forward = {number: signal.signal(number, lambda number, _frame: web.send_signal(number))
                for number in (signal.SIGTERM, signal.SIGHUP)}
     scheduler = checkpoints = None
@@ -102,6 +104,17 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_scheduler: b
             scheduler.shutdown(wait=False)
         if not given:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _stop_with_parent() -> None:
+    """In the child, before granian starts (Linux): SIGTERM when this command's process dies, however it dies
+    (a kill -9 included), so that no web server goes on serving without its scheduler. Its own session keeps it
+    out of the signals sent to this command's process group; this keeps it from outliving the command."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _json_log_config(directory: str) -> list[str]:

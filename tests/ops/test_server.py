@@ -81,10 +81,14 @@ def test_the_default_server_runs_several_web_workers_and_one_scheduler(served) -
     assert wait_until(lambda: status(base, "/healthz") == 200, 30)
 
     # SIGTERM to the whole process group, as `timeout` or a terminal sends it: granian gets it once, through the
-    # command (a second signal at once could deadlock it), and everything ends cleanly.
+    # command (a second signal at once could deadlock it), and everything ends cleanly; a worker that cannot
+    # stop (frozen here) is killed after granian's 10 s instead of holding the stop for ever.
+    frozen = workers()[0]
+    os.kill(frozen, signal.SIGSTOP)
     os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
+    server.wait(timeout=40)
     assert server.returncode == 0
+    assert not Path(f"/proc/{frozen}").exists()
     assert not Path(f"/proc/{master}").exists()
     # The server's own lines are JSON lines, as the app's are.
     lines = (Path(database).parent / "server.log").read_text().splitlines()
@@ -140,3 +144,13 @@ def test_the_server_carries_sign_in_api_files_and_refusals(served) -> None:  # t
         connection.putheader(name, value)
     connection.endheaders(b"{" + b" " * 65536)
     assert connection.getresponse().status == 413
+
+
+def test_the_web_server_does_not_outlive_the_command(served) -> None:  # type: ignore[no-untyped-def]
+    """granian runs in a session of its own (group signals reach it once, through the command); a kill -9 of the
+    command must still not leave it serving without a scheduler."""
+    server, base, _ = served
+    assert wait_until(lambda: status(base, "/healthz") == 200 and len(children(server.pid)) == 1, 90)
+    [master] = children(server.pid)
+    os.kill(server.pid, signal.SIGKILL)
+    assert wait_until(lambda: not Path(f"/proc/{master}").exists() and status(base, "/healthz") == 0, 30)
